@@ -1,0 +1,30 @@
+"""keras-training-kit: the "training neural networks" toolbox as Keras 3 components."""
+
+__version__ = "0.1.0"
+
+import importlib
+
+# Submodules load on first attribute access so `import keras_training_kit`
+# stays cheap and one area never pays for another's imports.
+_SUBMODULES = (
+    "augmentation",
+    "babysitting",
+    "callbacks",
+    "data",
+    "initializers",
+    "layers",
+    "models",
+    "optimizers",
+    "plotting",
+    "tuning",
+)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))

@@ -1,0 +1,1 @@
+"""The `ktk` command line: one module per subcommand."""

@@ -1,0 +1,59 @@
+"""`ktk`: the command line's entry point and subcommand registry.
+
+Each subcommand lives in `keras_training_kit/cli/<name>.py` and defines
+`HELP` (one line), `add_arguments(parser)` and `run(args) -> int`. Modules
+import TensorFlow inside `run`, so `ktk --help` answers at once.
+"""
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+# (subcommand, module under keras_training_kit.cli)
+COMMANDS = (
+    ("train", "train"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ktk",
+        description="keras-training-kit: train, diagnose and tune Keras models.",
+    )
+    from keras_training_kit import __version__
+
+    parser.add_argument("--version", action="version", version=__version__)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command, module_name in COMMANDS:
+        module = importlib.import_module(f"keras_training_kit.cli.{module_name}")
+        sub = subparsers.add_parser(
+            command,
+            help=module.HELP,
+            description=module.HELP,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    """Runs `ktk` with `argv` (defaults to `sys.argv[1:]`); returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"ktk {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

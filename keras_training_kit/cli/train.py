@@ -1,0 +1,271 @@
+"""`ktk train`: load a data set, build a model, train, evaluate, write a run folder.
+
+A run folder holds `config.json`, `model.keras`, `history.csv`,
+`metrics.json` and `curves.png`. While training, `backup/` holds Keras'
+`BackupAndRestore` state: started again on the same folder after an
+interruption, the run resumes from the last finished epoch.
+"""
+
+import csv
+import datetime
+import json
+import os
+import time
+
+HELP = "Train an MLP or CNN on a data set and write a run folder."
+
+# Flags that define the experiment: resuming a run folder with other values
+# for these would silently mix two experiments, so it is refused.
+_EXPERIMENT_KEYS = (
+    "dataset",
+    "model",
+    "hidden_units",
+    "filters",
+    "activation",
+    "initializer",
+    "normalization",
+    "normalization_position",
+    "dropout",
+    "spatial_dropout",
+    "l2",
+    "l1",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "validation_split",
+    "seed",
+)
+
+
+def _int_list(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def add_arguments(parser):
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
+    data.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
+    data.add_argument("--validation-split", type=float, default=0.1)
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    model.add_argument("--hidden-units", type=_int_list, default=[256, 128], help="MLP widths, comma-separated")
+    model.add_argument("--filters", type=_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    model.add_argument("--activation", default="relu", help="any Keras activation name, or maxout")
+    model.add_argument("--initializer", default="auto", help="auto or a Keras initializer name")
+    model.add_argument("--normalization", choices=("none", "batch", "layer"), default="none")
+    model.add_argument(
+        "--normalization-position",
+        choices=("before_activation", "after_activation"),
+        default="before_activation",
+    )
+    model.add_argument("--dropout", type=float, default=0.0)
+    model.add_argument("--spatial-dropout", type=float, default=0.0)
+    model.add_argument("--l2", type=float, default=0.0)
+    model.add_argument("--l1", type=float, default=0.0)
+    fit = parser.add_argument_group("training")
+    fit.add_argument(
+        "--optimizer",
+        choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
+        default="adam",
+    )
+    fit.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    fit.add_argument("--epochs", type=int, default=30)
+    fit.add_argument("--batch-size", type=int, default=32)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
+    fit.add_argument("--mixed-precision", action="store_true", help="use the mixed_float16 policy")
+    out = parser.add_argument_group("output")
+    out.add_argument("--output-dir", default=None, help="run folder (default: a new folder under runs/)")
+    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras fit verbosity")
+
+
+def _check_args(args):
+    for name in ("epochs", "batch_size"):
+        value = getattr(args, name)
+        if value < 1:
+            raise ValueError(f"`--{name.replace('_', '-')}` must be >= 1. Received: {value}")
+
+
+def _experiment_config(args):
+    return {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
+
+
+def _prepare_run_dir(args):
+    """Creates or reopens the run folder; returns (run_dir, resumed_epoch)."""
+    run_dir = args.output_dir or os.path.join(
+        "runs",
+        f"{args.dataset}-{args.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}",
+    )
+    os.makedirs(run_dir, exist_ok=True)
+    config_path = os.path.join(run_dir, "config.json")
+    config = _experiment_config(args)
+    metadata_path = os.path.join(run_dir, "backup", "training_metadata.json")
+    resumed_epoch = 0
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            saved = json.load(f)
+        changed = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
+        if changed:
+            raise ValueError(
+                f"The run folder {run_dir!r} holds a run with other settings "
+                f"(saved, given): {changed}. Use a new `--output-dir` or the "
+                "same settings to resume."
+            )
+        if os.path.exists(metadata_path):
+            with open(metadata_path) as f:
+                resumed_epoch = int(json.load(f)["epoch"])
+        elif os.path.exists(os.path.join(run_dir, "metrics.json")):
+            raise ValueError(
+                f"The run folder {run_dir!r} holds a finished run. Use a new "
+                "`--output-dir`."
+            )
+    with open(config_path, "w") as f:
+        json.dump(config, f, indent=2)
+    return run_dir, resumed_epoch
+
+
+def _truncate_history(path, epochs_kept):
+    """Drops rows of epochs that the restored backup has not seen.
+
+    `CSVLogger` writes a row before `BackupAndRestore` saves the epoch; a
+    kill in between leaves a row for an epoch that will run again.
+    """
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    kept = [row for row in body if row and int(row[0]) < epochs_kept]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(kept)
+
+
+def _read_history(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    history = {}
+    for row in rows:
+        for key, value in row.items():
+            history.setdefault(key, []).append(float(value))
+    return history
+
+
+def _datasets(data, args):
+    import tensorflow as tf
+
+    train = data.train
+    size = data.cardinality.get("train")
+    if size is not None and size <= 100_000:
+        train = train.cache()
+    train = train.shuffle(size or 10_000, seed=args.seed, reshuffle_each_iteration=True)
+    train = train.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
+    validation = data.validation.batch(args.batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    test = data.test.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
+    return train, validation, test
+
+
+def _build_model(data, args):
+    from keras_training_kit import models
+
+    options = dict(
+        activation=args.activation,
+        kernel_initializer=args.initializer,
+        normalization=None if args.normalization == "none" else args.normalization,
+        normalization_position=args.normalization_position,
+        dropout=args.dropout,
+        l2=args.l2,
+        l1=args.l1,
+    )
+    if args.model == "mlp":
+        model = models.build_mlp(
+            data.input_shape, data.num_classes, args.hidden_units, **options
+        )
+    else:
+        model = models.build_cnn(
+            data.input_shape,
+            data.num_classes,
+            args.filters,
+            spatial_dropout=args.spatial_dropout,
+            **options,
+        )
+    return models.compile_classifier(
+        model,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        jit_compile=True if args.jit_compile else "auto",
+    )
+
+
+def _callbacks(args, run_dir, data):
+    import keras
+
+    history_path = os.path.join(run_dir, "history.csv")
+    # CSVLogger runs before BackupAndRestore at each epoch end, see
+    # `_truncate_history`.
+    return [
+        keras.callbacks.CSVLogger(history_path, append=True),
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
+    ]
+
+
+def run(args):
+    _check_args(args)
+    run_dir, resumed_epoch = _prepare_run_dir(args)
+    history_path = os.path.join(run_dir, "history.csv")
+    if resumed_epoch:
+        print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
+        _truncate_history(history_path, resumed_epoch)
+    elif os.path.exists(history_path):
+        os.remove(history_path)
+
+    import keras
+
+    from keras_training_kit.data import load_dataset
+    from keras_training_kit.plotting import plot_training_curves
+
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.utils.set_random_seed(args.seed)
+    data = load_dataset(
+        args.dataset,
+        validation_split=args.validation_split,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    train, validation, test = _datasets(data, args)
+    model = _build_model(data, args)
+    start = time.perf_counter()
+    model.fit(
+        train,
+        validation_data=validation if data.cardinality.get("validation") != 0 else None,
+        epochs=args.epochs,
+        callbacks=_callbacks(args, run_dir, data),
+        verbose=args.verbose,
+    )
+    train_seconds = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(test, verbose=0)
+    model.save(os.path.join(run_dir, "model.keras"))
+    history = _read_history(history_path)
+    metrics = {
+        "dataset": data.name,
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "epochs": len(history.get("epoch", [])),
+        "train_seconds_this_session": round(train_seconds, 2),
+    }
+    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    plot_training_curves(
+        history,
+        os.path.join(run_dir, "curves.png"),
+        title=f"{args.model} on {data.name}",
+    )
+    print(
+        f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
+        f"({metrics['epochs']} epochs). Run folder: {run_dir}"
+    )
+    return 0

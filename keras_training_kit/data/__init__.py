@@ -1,0 +1,5 @@
+"""Data sets: `load_dataset()` returns unbatched `tf.data` train/validation/test splits."""
+
+from keras_training_kit.data.datasets import OFFLINE_DATASETS
+from keras_training_kit.data.datasets import DatasetSplits
+from keras_training_kit.data.datasets import load_dataset

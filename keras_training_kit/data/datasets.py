@@ -1,0 +1,263 @@
+"""`load_dataset()`: embedded digits, procedural MNIST-1D and tensorflow-datasets."""
+
+import dataclasses
+import random
+
+import numpy as np
+import tensorflow as tf
+
+# Data sets that never touch the network: digits ships with scikit-learn and
+# MNIST-1D is generated procedurally by the `mnist1d` package.
+OFFLINE_DATASETS = ("digits", "mnist1d")
+# Image classification sets of tensorflow-datasets that we know load as
+# `(image, label)`; any other tfds name is accepted too (see `load_dataset`).
+TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "svhn_cropped")
+
+# The test split of the embedded digits set is fixed whatever `seed` is, so
+# test accuracies of different runs are comparable.
+_DIGITS_TEST_FRACTION = 0.2
+_DIGITS_TEST_SEED = 1234
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSplits:
+    """A classification data set split into train, validation and test.
+
+    Attributes:
+        name: str, the data set's name.
+        train: unbatched `tf.data.Dataset` of `(features, label)`.
+        validation: unbatched `tf.data.Dataset` of `(features, label)`.
+        test: unbatched `tf.data.Dataset` of `(features, label)`.
+        num_classes: int, the number of classes (labels are integers in
+            `[0, num_classes)`).
+        input_shape: tuple, the shape of one example's features.
+        cardinality: dict with the number of examples of each split (`None`
+            where tensorflow-datasets does not know it).
+    """
+
+    name: str
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    num_classes: int
+    input_shape: tuple
+    cardinality: dict
+
+
+def load_dataset(
+    name: str = "digits",
+    *,
+    validation_split: float = 0.1,
+    seed: int = 0,
+    data_dir: str | None = None,
+    download: bool = True,
+) -> DatasetSplits:
+    """Loads a classification data set as unbatched `tf.data` splits.
+
+    Features are float32 and labels int32 scalars. Images are scaled to
+    `[0, 1]` and always have a channel axis.
+
+    - `"digits"` (the embedded default): scikit-learn's bundled 8x8 digits,
+      1797 images of shape `(8, 8, 1)`. A fixed 20% test split; the
+      validation split is drawn from the rest with `seed`. Works offline.
+    - `"mnist1d"`: MNIST-1D (Greydanus & Kobak), generated procedurally by
+      the `mnist1d` package: 4000 train / 1000 test signals of shape
+      `(40, 1)`. Never downloaded; NumPy's and Python's global random state
+      are left untouched.
+    - Any tensorflow-datasets name with `image` and `label` features
+      (`"mnist"`, `"fashion_mnist"`, `"cifar10"`, ...), loaded with
+      `tfds` from `data_dir` (downloaded there if missing and the network
+      allows). The validation split is the last `validation_split` of the
+      tfds `train` split.
+
+    Args:
+        name: str, the data set. Defaults to `"digits"`.
+        validation_split: float in `[0, 1)`, the fraction of the training
+            data held out for validation. Defaults to `0.1`.
+        seed: int, seed of the train/validation split of the embedded sets.
+            Defaults to `0`.
+        data_dir: str or `None`, the tensorflow-datasets data directory.
+            Defaults to `None` (tfds' default, `~/tensorflow_datasets`).
+        download: bool, whether a tensorflow-datasets set missing from
+            `data_dir` may be downloaded. Defaults to `True`.
+
+    Returns:
+        A `DatasetSplits` with `.train`, `.validation`, `.test`,
+        `.num_classes`, `.input_shape` and `.name`.
+
+    Raises:
+        ValueError: for an unknown name or a bad `validation_split`.
+        FileNotFoundError: when a tensorflow-datasets set is not in
+            `data_dir` and cannot be downloaded.
+
+    Example:
+
+    >>> data = load_dataset("digits")
+    >>> data.input_shape, data.num_classes
+    ((8, 8, 1), 10)
+    >>> features, label = next(iter(data.train))
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            "`name` must be a non-empty data set name such as "
+            f"{OFFLINE_DATASETS + TFDS_EXAMPLES}. Received: name={name!r}"
+        )
+    if isinstance(validation_split, bool) or not (
+        isinstance(validation_split, (int, float)) and 0 <= validation_split < 1
+    ):
+        raise ValueError(
+            "`validation_split` must be a float in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    if name == "digits":
+        return _load_digits(validation_split, seed)
+    if name == "mnist1d":
+        return _load_mnist1d(validation_split, seed)
+    return _load_tfds(name, validation_split, data_dir, download)
+
+
+def _split_indices(n, fraction, seed, labels):
+    """Stratified, seeded split of `range(n)` into (kept, held_out)."""
+    if fraction == 0:
+        return np.arange(n), np.arange(0)
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(
+        np.arange(n), test_size=fraction, random_state=seed, stratify=labels
+    )
+
+
+def _from_arrays(name, x_train, y_train, x_test, y_test, validation_split, seed):
+    keep, held_out = _split_indices(
+        len(x_train), validation_split, seed, y_train
+    )
+
+    def make(x, y):
+        return tf.data.Dataset.from_tensor_slices(
+            (x.astype("float32"), y.astype("int32"))
+        )
+
+    return DatasetSplits(
+        name=name,
+        train=make(x_train[keep], y_train[keep]),
+        validation=make(x_train[held_out], y_train[held_out]),
+        test=make(x_test, y_test),
+        num_classes=int(max(y_train.max(), y_test.max()) + 1),
+        input_shape=tuple(x_train.shape[1:]),
+        cardinality={
+            "train": len(keep),
+            "validation": len(held_out),
+            "test": len(x_test),
+        },
+    )
+
+
+def _load_digits(validation_split, seed):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = (bunch.images / 16.0)[..., np.newaxis]  # pixel values are 0..16
+    labels = bunch.target
+    train_idx, test_idx = _split_indices(
+        len(labels), _DIGITS_TEST_FRACTION, _DIGITS_TEST_SEED, labels
+    )
+    return _from_arrays(
+        "digits",
+        images[train_idx],
+        labels[train_idx],
+        images[test_idx],
+        labels[test_idx],
+        validation_split,
+        seed,
+    )
+
+
+def _load_mnist1d(validation_split, seed):
+    from mnist1d.data import get_dataset_args
+    from mnist1d.data import make_dataset
+
+    # `make_dataset` calls `np.random.seed` and `random.seed`: keep the
+    # caller's global random streams as they were.
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        args = get_dataset_args()
+        generated = make_dataset(args)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    return _from_arrays(
+        "mnist1d",
+        generated["x"][..., np.newaxis],
+        generated["y"],
+        generated["x_test"][..., np.newaxis],
+        generated["y_test"],
+        validation_split,
+        seed,
+    )
+
+
+def _load_tfds(name, validation_split, data_dir, download):
+    import tensorflow_datasets as tfds
+
+    if name not in tfds.list_builders():
+        raise ValueError(
+            f"Unknown data set {name!r}. Valid names are the offline sets "
+            f"{OFFLINE_DATASETS} and any tensorflow-datasets name, such as "
+            f"{TFDS_EXAMPLES}. Received: name={name!r}"
+        )
+    percent = int(round(100 * (1 - validation_split)))
+    splits = [f"train[:{percent}%]", f"train[{percent}%:]", "test"]
+    try:
+        (train, validation, test), info = tfds.load(
+            name,
+            split=splits,
+            data_dir=data_dir,
+            download=download,
+            as_supervised=True,
+            with_info=True,
+        )
+    except Exception as error:  # tfds raises many types for "no data here"
+        raise FileNotFoundError(
+            f"The tensorflow-datasets set {name!r} is not prepared in "
+            f"data_dir={data_dir!r} and could not be "
+            f"{'downloaded' if download else 'loaded (download=False)'} "
+            f"({error}). "
+            f"Prepare it there on a machine with network access, pass the "
+            f"`data_dir` that holds it, or use an offline data set: "
+            f"{OFFLINE_DATASETS}."
+        ) from error
+    features = info.features
+    if "label" not in features or "image" not in features:
+        raise ValueError(
+            f"The tensorflow-datasets set {name!r} has no `image` and "
+            f"`label` features; only image classification sets are "
+            f"supported. Received: name={name!r}"
+        )
+
+    def to_float(image, label):
+        return tf.cast(image, "float32") / 255.0, tf.cast(label, "int32")
+
+    def prepare(ds):
+        return ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def count(split):
+        try:
+            return int(info.splits[split].num_examples)
+        except Exception:
+            return None
+
+    return DatasetSplits(
+        name=name,
+        train=prepare(train),
+        validation=prepare(validation),
+        test=prepare(test),
+        num_classes=int(features["label"].num_classes),
+        input_shape=tuple(features["image"].shape),
+        cardinality={
+            "train": count(splits[0]),
+            "validation": count(splits[1]),
+            "test": count("test"),
+        },
+    )

@@ -1,0 +1,44 @@
+"""Training curves: loss and accuracy, train vs validation."""
+
+from keras_training_kit.plotting import figure as figure_lib
+
+
+def plot_training_curves(history: dict, path: str, title: str | None = None) -> str:
+    """Draws loss and accuracy per epoch, train vs validation, to a PNG.
+
+    Args:
+        history: dict mapping metric names (`"loss"`, `"val_loss"`,
+            `"accuracy"`, `"val_accuracy"`, ...) to per-epoch lists, as in
+            `keras.callbacks.History.history` or a `CSVLogger` file. An
+            optional `"epoch"` list gives the x values.
+        path: str, where to write the PNG.
+        title: str or `None`, the figure title.
+
+    Returns:
+        The path written.
+
+    Example:
+
+    >>> plot_training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]},
+    ...                      "/tmp/curves.png")
+    '/tmp/curves.png'
+    """
+    plt = figure_lib.pyplot()
+    panels = [m for m in ("loss", "accuracy") if m in history]
+    panels = panels or [k for k in history if k != "epoch" and not k.startswith("val_")][:2]
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5 * max(len(panels), 1), 3.5))
+    axes = list(axes) if hasattr(axes, "__len__") else [axes]
+    for ax, metric in zip(axes, panels):
+        values = list(history[metric])
+        epochs = list(history.get("epoch", range(len(values))))
+        epochs = [e + 1 for e in epochs]
+        ax.plot(epochs, values, label="train")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, list(history[f"val_{metric}"]), label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return figure_lib.save(fig, path)
