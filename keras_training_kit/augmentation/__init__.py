@@ -1,0 +1,1 @@
+"""A label-aware `tf.data` augmentation pipeline over Keras' random layers."""

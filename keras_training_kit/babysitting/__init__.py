@@ -1,0 +1,1 @@
+"""Babysitting the learning process: sanity checks and the initialization study."""

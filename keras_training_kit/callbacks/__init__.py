@@ -1,0 +1,1 @@
+"""Callbacks for `model.fit`: activation statistics and babysitting guards."""

@@ -1,0 +1,1 @@
+"""Initializers: gain table, Kaiming/Xavier, LSUV, patch-whitening kernels."""

@@ -1,0 +1,1 @@
+"""Layers Keras lacks: Maxout, ParametricELU, Whitening."""

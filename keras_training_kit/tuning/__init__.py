@@ -1,0 +1,1 @@
+"""Hyperparameter search: KerasTuner hypermodels, coarse-to-fine, LR range test, reports."""
