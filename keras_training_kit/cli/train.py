@@ -224,11 +224,21 @@ def run(args):
 
     import keras
 
+    previous_policy = keras.config.dtype_policy()
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        return _train(args, run_dir, history_path)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train(args, run_dir, history_path):
+    import keras
+
     from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_training_curves
 
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(args.seed)
     data = load_dataset(
         args.dataset,

@@ -94,3 +94,18 @@ def test_help_lists_subcommands():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "train" in result.stdout
+
+
+def test_train_cnn_with_xla_and_mixed_precision_restores_policy(tmp_path):
+    import keras
+
+    run_dir = str(tmp_path / "run")
+    code = main(["train", "--dataset", "digits", "--model", "cnn", "--filters", "8",
+                 "--normalization", "batch", "--dropout", "0.1", "--l2", "1e-4",
+                 "--optimizer", "momentum", "--lr", "0.01", "--jit-compile",
+                 "--mixed-precision", "--epochs", "1", "--verbose", "0",
+                 "--output-dir", run_dir])
+    assert code == 0
+    assert keras.config.dtype_policy().name == "float32"
+    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
+    assert model.get_layer("conv_1_linear").dtype_policy.name == "mixed_float16"
