@@ -39,3 +39,41 @@ def mixed_precision():
 def _seed():
     keras.utils.set_random_seed(0)
     yield
+
+
+@pytest.fixture
+def reload_in_fresh_process(tmp_path):
+    """Saves a model to `.keras` and predicts with it in a fresh process.
+
+    Returns `predict(model, x, modules)`: the fresh process imports
+    `modules` (the package modules registering the model's objects), loads
+    the model with `safe_mode=True` and returns its predictions on `x`.
+    """
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        "import importlib, sys, numpy as np, keras\n"
+        "for name in sys.argv[4:]: importlib.import_module(name)\n"
+        "m = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
+        "np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0))\n"
+    )
+
+    def predict(model, x, modules):
+        paths = [str(tmp_path / name) for name in ("model.keras", "x.npy", "y.npy")]
+        model.save(paths[0])
+        np.save(paths[1], x)
+        subprocess.run(
+            [sys.executable, "-c", code, *paths, *modules],
+            check=True,
+            cwd=root,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            capture_output=True,
+            timeout=300,
+        )
+        return np.load(paths[2])
+
+    return predict

@@ -56,7 +56,6 @@ def test_spatial_dropout_1d_and_regularizers():
 
 
 def test_maxout_widths():
-    pytest.importorskip("keras_training_kit.layers.maxout")
     model = build_cnn((8, 8, 1), 3, (4,), activation="maxout", maxout_pieces=3, dense_units=(5,))
     assert model.get_layer("conv_1_linear").filters == 12
     assert model.get_layer("dense_1_linear").units == 15
@@ -74,6 +73,37 @@ def test_maxout_widths():
     ],
 )
 def test_invalid_options(kwargs, match):
+    args = {"input_shape": (8, 8, 1), "num_classes": 3}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        build_cnn(**args)
+
+
+def test_whitening_stem_is_a_frozen_patch_whitening_conv():
+    from keras_training_kit.initializers import patch_whitening_kernel
+
+    images = np.random.default_rng(0).random((16, 8, 8, 3)).astype("float32")
+    model = build_cnn((8, 8, 3), 3, (4,), whitening_stem=True, whitening_images=images)
+    stem = model.get_layer("whitening_stem")
+    assert model.layers[1] is stem and not stem.trainable
+    assert stem.output.shape == (None, 7, 7, 24)
+    kernel, bias = patch_whitening_kernel(images, 2, return_bias=True)
+    np.testing.assert_allclose(stem.kernel.numpy(), kernel)
+    np.testing.assert_allclose(stem.bias.numpy(), bias)
+    assert len(model.trainable_weights) == len(build_cnn((7, 7, 24), 3, (4,)).trainable_weights)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"whitening_stem": True}, "whitening_images=x_train"),
+        ({"whitening_stem": np.zeros((2, 8, 8, 1))}, "whitening_stem.*bool"),
+        ({"whitening_stem": True, "input_shape": (40, 1)}, "image inputs"),
+        ({"whitening_stem": True, "whitening_images": np.zeros((4, 8, 8, 3), "float32")},
+         "channels"),
+    ],
+)
+def test_whitening_stem_errors(kwargs, match):
     args = {"input_shape": (8, 8, 1), "num_classes": 3}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):

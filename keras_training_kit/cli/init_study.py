@@ -1,0 +1,93 @@
+"""`ktk init-study`: the lecture's activations-across-depth experiment.
+
+Writes `init_study.json` (statistics and histograms), `init_study.csv`
+(mean/std per configuration and layer) and `init_study.png` (one
+histogram per layer, one row per configuration) into `--output-dir`.
+"""
+
+import csv
+import json
+import os
+
+HELP = "Activations across a deep tanh/ReLU net for several initializations."
+
+
+def _names(text):
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--configurations",
+        type=_names,
+        default=None,
+        help="comma-separated rows (default: all): tanh-randn-0.01, "
+        "tanh-randn-1, tanh-xavier, relu-xavier, relu-he, relu-lsuv",
+    )
+    parser.add_argument("--num-examples", type=int, default=1000)
+    parser.add_argument("--input-dim", type=int, default=500)
+    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--width", type=int, default=500)
+    parser.add_argument("--bins", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--output-dir", default=os.path.join("runs", "init-study")
+    )
+
+
+def _write_csv(study, path):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["configuration", "layer", "mean", "std"])
+        for row in study["rows"]:
+            for layer in row["layers"]:
+                writer.writerow(
+                    [row["name"], layer["layer"], layer["mean"], layer["std"]]
+                )
+
+
+def _print_table(study):
+    depth = study["settings"]["depth"]
+    width = max(len(row["name"]) for row in study["rows"])
+    header = " ".join(f"{f'layer {i}':>9}" for i in range(1, depth + 1))
+    print(f"{'':{width}}      {header}")
+    for row in study["rows"]:
+        for stat in ("mean", "std"):
+            values = " ".join(f"{layer[stat]:9.3g}" for layer in row["layers"])
+            print(f"{row['name']:{width}} {stat:>4} {values}")
+
+
+def run(args):
+    from keras_training_kit.babysitting import run_init_study
+    from keras_training_kit.plotting import plot_activation_histograms
+
+    study = run_init_study(
+        args.configurations,
+        num_examples=args.num_examples,
+        input_dim=args.input_dim,
+        depth=args.depth,
+        width=args.width,
+        bins=args.bins,
+        seed=args.seed,
+    )
+    os.makedirs(args.output_dir, exist_ok=True)
+    json_path = os.path.join(args.output_dir, "init_study.json")
+    with open(json_path, "w") as f:
+        json.dump(study, f)
+    csv_path = os.path.join(args.output_dir, "init_study.csv")
+    _write_csv(study, csv_path)
+    rows = {
+        row["description"]: [
+            {**layer["histogram"], "mean": layer["mean"], "std": layer["std"]}
+            for layer in row["layers"]
+        ]
+        for row in study["rows"]
+    }
+    png_path = plot_activation_histograms(
+        rows,
+        os.path.join(args.output_dir, "init_study.png"),
+        title="Activations per layer (input randn, no bias)",
+    )
+    _print_table(study)
+    print(f"Wrote {json_path}, {csv_path} and {png_path}.")
+    return 0

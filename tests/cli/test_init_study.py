@@ -1,0 +1,52 @@
+import csv
+import json
+
+from keras_training_kit.cli.main import main
+
+
+def test_writes_json_csv_and_png(tmp_path, capsys):
+    code = main(
+        [
+            "init-study",
+            "--configurations",
+            "tanh-xavier,relu-lsuv",
+            "--num-examples",
+            "40",
+            "--input-dim",
+            "20",
+            "--depth",
+            "3",
+            "--width",
+            "20",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    with open(tmp_path / "init_study.json") as f:
+        study = json.load(f)
+    assert [row["name"] for row in study["rows"]] == [
+        "tanh-xavier",
+        "relu-lsuv",
+    ]
+    with open(tmp_path / "init_study.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    assert float(rows[1]["std"]) == study["rows"][0]["layers"][1]["std"]
+    assert (tmp_path / "init_study.png").stat().st_size > 1000
+    out = capsys.readouterr().out
+    assert "layer 3" in out and "relu-lsuv" in out and "init_study.png" in out
+
+
+def test_unknown_configuration_is_an_error(tmp_path, capsys):
+    code = main(
+        [
+            "init-study",
+            "--configurations",
+            "relu-bad",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 2
+    assert "relu-bad" in capsys.readouterr().err

@@ -1,0 +1,159 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_training_kit.initializers import KaimingNormal
+from keras_training_kit.initializers import KaimingUniform
+from keras_training_kit.initializers import XavierNormal
+from keras_training_kit.initializers import XavierUniform
+from keras_training_kit.initializers import calculate_gain
+from keras_training_kit.initializers import compute_fans
+
+
+def test_compute_fans_follows_keras():
+    assert compute_fans((20, 30)) == (20, 30)
+    assert compute_fans((3, 3, 16, 32)) == (144, 288)
+    assert compute_fans((5, 4, 8)) == (20, 40)
+    assert compute_fans((7,)) == (7, 7)
+    assert compute_fans(()) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "initializer, shape, expected_std",
+    [
+        (KaimingNormal(seed=1), (800, 600), math.sqrt(2.0 / 800)),
+        (
+            KaimingNormal("tanh", mode="fan_out", seed=2),
+            (800, 600),
+            5.0 / 3.0 / math.sqrt(600),
+        ),
+        (
+            KaimingUniform("leaky_relu", 0.2, seed=3),
+            (800, 600),
+            math.sqrt(2.0 / 1.04 / 800),
+        ),
+        (KaimingNormal(seed=4), (3, 3, 64, 128), math.sqrt(2.0 / (9 * 64))),
+        (XavierNormal(seed=5), (800, 600), math.sqrt(2.0 / 1400)),
+        (XavierNormal(mode="fan_in", seed=6), (500, 500), 1.0 / math.sqrt(500)),
+        (
+            XavierUniform(gain=5.0 / 3.0, seed=7),
+            (3, 3, 64, 128),
+            5.0 / 3.0 * math.sqrt(2.0 / (9 * 192)),
+        ),
+    ],
+)
+def test_empirical_std_within_two_percent(initializer, shape, expected_std):
+    assert initializer.stddev(shape) == pytest.approx(expected_std, rel=1e-12)
+    values = keras.ops.convert_to_numpy(initializer(shape))
+    assert values.shape == shape
+    assert abs(values.mean()) < 0.01 * expected_std * 10
+    assert values.std() == pytest.approx(expected_std, rel=0.02)
+
+
+def test_normal_is_untruncated_and_uniform_is_bounded():
+    std = KaimingNormal(seed=0).stddev((500, 1000))
+    normal = keras.ops.convert_to_numpy(KaimingNormal(seed=0)((500, 1000)))
+    # Keras' HeNormal is truncated at 2 / 0.8796 = 2.27 std; 2.3% of an
+    # untruncated normal lies beyond.
+    assert np.mean(np.abs(normal) > 2.27 * std) == pytest.approx(
+        0.0232, abs=0.004
+    )
+    he = keras.ops.convert_to_numpy(
+        keras.initializers.HeNormal(seed=0)((500, 1000))
+    )
+    assert np.abs(he).max() <= 2.274 * std
+    uniform = keras.ops.convert_to_numpy(KaimingUniform(seed=0)((500, 1000)))
+    bound = math.sqrt(3.0) * std
+    assert np.abs(uniform).max() <= bound
+    assert np.abs(uniform).max() > 0.999 * bound
+
+
+def test_xavier_uniform_matches_glorot_uniform_scale():
+    shape = (300, 200)
+    bound = math.sqrt(6.0 / (300 + 200))
+    assert math.sqrt(3.0) * XavierUniform().stddev(shape) == pytest.approx(
+        bound
+    )
+
+
+@pytest.mark.parametrize(
+    "cls", [KaimingNormal, KaimingUniform, XavierNormal, XavierUniform]
+)
+def test_deterministic_for_a_seed(cls):
+    a = keras.ops.convert_to_numpy(cls(seed=11)((40, 30)))
+    b = keras.ops.convert_to_numpy(cls(seed=11)((40, 30)))
+    c = keras.ops.convert_to_numpy(cls(seed=12)((40, 30)))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    unseeded = cls()
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(unseeded((4, 3))),
+        keras.ops.convert_to_numpy(unseeded((4, 3))),
+    )
+
+
+@pytest.mark.parametrize(
+    "initializer",
+    [
+        KaimingNormal("leaky_relu", 0.1, mode="fan_out", seed=3),
+        KaimingUniform("selu", seed=4),
+        XavierNormal(gain=calculate_gain("tanh"), mode="fan_in", seed=5),
+        XavierUniform(seed=6),
+    ],
+)
+def test_serialization_round_trip(initializer):
+    clone = keras.initializers.deserialize(
+        keras.initializers.serialize(initializer)
+    )
+    assert type(clone) is type(initializer)
+    assert clone.get_config() == initializer.get_config()
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(clone((6, 5))),
+        keras.ops.convert_to_numpy(initializer((6, 5))),
+    )
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match="nonlinearity='swish'"):
+        KaimingNormal("swish")
+    with pytest.raises(ValueError, match="mode='fan_avg'"):
+        KaimingUniform(mode="fan_avg")
+    with pytest.raises(ValueError, match="mode='avg'"):
+        XavierNormal(mode="avg")
+    with pytest.raises(ValueError, match="gain=0"):
+        XavierUniform(gain=0)
+    with pytest.raises(ValueError, match="seed='1'"):
+        XavierUniform(seed="1")
+
+
+def test_model_reloads_in_a_fresh_process(reload_in_fresh_process):
+    inputs = keras.Input((8,))
+    x = keras.layers.Dense(
+        6, kernel_initializer=KaimingNormal("leaky_relu", 0.2, seed=1)
+    )(inputs)
+    x = keras.layers.Dense(5, kernel_initializer=KaimingUniform(seed=2))(x)
+    x = keras.layers.Dense(
+        4, kernel_initializer=XavierNormal(mode="fan_in", seed=3)
+    )(x)
+    outputs = keras.layers.Dense(
+        3, kernel_initializer=XavierUniform(gain=2.0, seed=4)
+    )(x)
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(0).standard_normal((4, 8)).astype("float32")
+    reloaded = reload_in_fresh_process(
+        model, x, ["keras_training_kit.initializers"]
+    )
+    np.testing.assert_allclose(reloaded, model.predict(x, verbose=0), rtol=1e-6)
+    # The reloaded model rebuilds the same initializers from their configs.
+    clone = keras.Model.from_config(model.get_config())
+    assert [type(l.kernel_initializer).__name__ for l in clone.layers[1:]] == [
+        "KaimingNormal",
+        "KaimingUniform",
+        "XavierNormal",
+        "XavierUniform",
+    ]
+    assert [l.kernel_initializer.get_config() for l in clone.layers[1:]] == [
+        l.kernel_initializer.get_config() for l in model.layers[1:]
+    ]

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from keras_training_kit.plotting import histogram
+from keras_training_kit.plotting import plot_activation_histograms
+
+
+def test_histogram_is_plain_data():
+    result = histogram(np.array([[0.0, 0.5], [1.0, 1.0]]), bins=2)
+    assert result == {"counts": [1, 3], "edges": [0.0, 0.5, 1.0]}
+    assert histogram([5.0], bins=4, value_range=(0, 10))["counts"] == [
+        0,
+        0,
+        1,
+        0,
+    ]
+
+
+def test_grid_from_values_and_histograms(tmp_path):
+    rng = np.random.default_rng(0)
+    raw = [np.tanh(rng.normal(size=(20, 8)) * s) for s in (0.5, 1.0, 2.0)]
+    counted = [
+        dict(histogram(v, bins=10), mean=0.0, std=float(v.std()))
+        for v in raw[:2]
+    ]
+    path = plot_activation_histograms(
+        {"raw": raw, "counted": counted},
+        str(tmp_path / "sub" / "grid.png"),
+        column_titles=["a", "b", "c"],
+        title="t",
+    )
+    assert path.endswith("grid.png")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_errors(tmp_path):
+    with pytest.raises(ValueError, match="rows"):
+        plot_activation_histograms({}, str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match="rows"):
+        plot_activation_histograms({"a": []}, str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match="column_titles"):
+        plot_activation_histograms(
+            {"a": [[1.0]]}, str(tmp_path / "x.png"), column_titles=["1", "2"]
+        )
+    with pytest.raises(ValueError, match="'counts' and 'edges'"):
+        plot_activation_histograms(
+            {"a": [{"counts": [1]}]}, str(tmp_path / "x.png")
+        )
