@@ -1,1 +1,10 @@
 """A label-aware `tf.data` augmentation pipeline over Keras' random layers."""
+
+from keras_training_kit.augmentation.augmentation_layer import AugmentationLayer
+from keras_training_kit.augmentation.cutout import RandomCutout
+from keras_training_kit.augmentation.noise import RandomGaussianNoise
+from keras_training_kit.augmentation.pipeline import AugmentationPipeline
+from keras_training_kit.augmentation.pixel_shift import RandomPixelShift
+from keras_training_kit.augmentation.presets import PRESETS
+from keras_training_kit.augmentation.presets import get_preset
+from keras_training_kit.augmentation.preview import preview

@@ -11,11 +11,14 @@ def compile_classifier(
     optimizer: str = "adam",
     learning_rate: float = 1e-3,
     jit_compile="auto",
+    one_hot_labels: bool = False,
 ) -> keras.Model:
     """Compiles a classifier built by this package for integer labels.
 
     Uses `SparseCategoricalCrossentropy` (with `from_logits` read off the
-    model's output activation) and accuracy.
+    model's output activation) and accuracy; with `one_hot_labels=True`,
+    `CategoricalCrossentropy` and categorical accuracy instead, for one-hot
+    or mixed (MixUp / CutMix) labels.
 
     Args:
         model: a `keras.Model` whose last layer outputs logits or softmax
@@ -26,6 +29,8 @@ def compile_classifier(
         learning_rate: float > 0. Defaults to `1e-3`.
         jit_compile: bool or `"auto"`, passed to `model.compile`. Defaults
             to `"auto"`.
+        one_hot_labels: bool, whether labels are one-hot (or soft) vectors
+            rather than integers. Defaults to `False`.
 
     Returns:
         The same model, compiled.
@@ -38,10 +43,16 @@ def compile_classifier(
     last = model.layers[-1]
     activation = getattr(last, "activation", None)
     from_logits = getattr(activation, "__name__", "linear") != "softmax"
+    if one_hot_labels:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+        accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(
         optimizer=build_optimizer(optimizer, learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        loss=loss,
+        metrics=[accuracy],
         jit_compile=jit_compile,
     )
     return model

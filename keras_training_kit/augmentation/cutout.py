@@ -1,0 +1,111 @@
+"""`RandomCutout`: one square hole per image from a fused mask."""
+
+import keras
+from keras import ops
+
+from keras_training_kit.api_export import register
+from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+
+
+@register
+class RandomCutout(RandomImageLayer):
+    """Fills one random square of each image with a constant (Cutout).
+
+    The square's side is `size` times the image side; its centre is drawn
+    uniformly over the image, so the hole may be clipped by the border
+    (DeVries & Taylor, 2017). The mask of the whole batch is the outer
+    product of a row mask and a column mask, built with two comparisons.
+
+    Why not `keras.layers.RandomErasing`: it draws a random area and
+    aspect ratio per image and builds each mask from a gathered coordinate
+    grid; for the single fixed-size hole of Cutout this fused mask is
+    several times cheaper on a CPU `tf.data` worker (profiled in
+    `benchmarks/augmentation.py`), and cutout was the second largest cost
+    of the `"cifar10"` preset.
+
+    Args:
+        size: float in `(0, 1]`, the side of the square as a fraction of
+            the image's height and width.
+        fill_value: float, the value written into the hole. Defaults to
+            `0.0`.
+        seed: int or `None`, seed of the layer's `SeedGenerator`. Defaults
+            to `None`.
+
+    Call arguments:
+        images: a batch of images `(batch, height, width, channels)`.
+        training: bool, cut only when `True`. Defaults to `True`.
+
+    Returns:
+        The images with one hole each, same shape and dtype.
+
+    Raises:
+        ValueError: for a `size` outside `(0, 1]`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = RandomCutout(0.25, seed=1)
+    >>> layer(np.ones((2, 32, 32, 3), "float32")).shape
+    TensorShape([2, 32, 32, 3])
+
+    References:
+        - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552)
+    """
+
+    def __init__(
+        self,
+        size: float,
+        fill_value: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, (int, float))
+            or not 0 < size <= 1
+        ):
+            raise ValueError(
+                f"`size` must be a float in (0, 1]. Received: size={size!r}"
+            )
+        self.size = float(size)
+        self.fill_value = float(fill_value)
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        """Draws each hole's centre, as fractions of height and width."""
+        if not training:
+            return None
+        seed = seed or self.seed_generator
+        batch = ops.shape(images)[0]
+        return {"centers": keras.random.uniform((batch, 2), seed=seed)}
+
+    def transform_images(self, images, transformation, training=True):
+        if not training or transformation is None:
+            return images
+        height, width = images.shape[-3], images.shape[-2]
+        centers = transformation["centers"]
+        half_h = self.size * height / 2.0
+        half_w = self.size * width / 2.0
+        # Pixel centres at i + 0.5; a pixel is inside the hole when its
+        # centre is within half a side of the hole's centre on both axes.
+        rows = ops.arange(height, dtype="float32") + 0.5
+        cols = ops.arange(width, dtype="float32") + 0.5
+        in_rows = ops.abs(rows[None, :] - centers[:, :1] * height) < half_h
+        in_cols = ops.abs(cols[None, :] - centers[:, 1:] * width) < half_w
+        # A multiply by a broadcast mask: ~4x faster than a broadcasting
+        # `where` on a CPU.
+        hole = (
+            ops.cast(in_rows, images.dtype)[:, :, None, None]
+            * ops.cast(in_cols, images.dtype)[:, None, :, None]
+        )
+        images = images * (1.0 - hole)
+        if self.fill_value:
+            images = images + self.fill_value * hole
+        return images
+
+    def get_config(self):
+        config = {
+            "size": self.size,
+            "fill_value": self.fill_value,
+        }
+        return {**super().get_config(), **config}

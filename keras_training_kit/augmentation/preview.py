@@ -1,0 +1,82 @@
+"""`preview()`: a PNG grid of original vs augmented samples."""
+
+import numpy as np
+
+from keras_training_kit.plotting.augmentation_grid import plot_augmentation_grid
+
+
+def _caption(label):
+    """`"3"` for an integer label, `"3:0.70 5:0.30"` for a mixture."""
+    label = np.asarray(label)
+    if label.ndim == 0:
+        return str(int(label))
+    top = np.argsort(label)[::-1][:2]
+    return " ".join(f"{k}:{label[k]:.2f}" for k in top if label[k] > 0.005)
+
+
+def preview(
+    pipeline,
+    dataset,
+    path: str,
+    *,
+    num_examples: int = 8,
+    num_versions: int = 4,
+    seed: int = 0,
+    title: str | None = None,
+) -> str:
+    """Saves a grid of examples and augmented versions of them, as a PNG.
+
+    Each row is one example of `dataset`: the original, then
+    `num_versions` augmentations (each drawn with its own seed). With
+    MixUp / CutMix, the examples are mixed within the previewed batch and
+    each image is captioned with its mixed label.
+
+    Args:
+        pipeline: an `AugmentationPipeline`.
+        dataset: unbatched `tf.data.Dataset` of `(image, label)`.
+        path: str, where to write the PNG.
+        num_examples: int >= 1, rows of the grid. Defaults to `8`.
+        num_versions: int >= 1, augmented columns. Defaults to `4`.
+        seed: int, the preview's seed. Defaults to `0`.
+        title: str or `None`, the figure title. Defaults to `None`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: for a bad count or an empty dataset.
+
+    Example:
+
+    >>> from keras_training_kit.augmentation import AugmentationPipeline
+    >>> from keras_training_kit.data import load_dataset
+    >>> data = load_dataset("digits")
+    >>> preview(AugmentationPipeline.from_preset("digits"), data.train,
+    ...         "/tmp/preview.png")
+    '/tmp/preview.png'
+    """
+    for name, value in (
+        ("num_examples", num_examples),
+        ("num_versions", num_versions),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"`{name}` must be an int >= 1. Received: {name}={value!r}"
+            )
+    batch = next(iter(dataset.batch(num_examples).take(1)), None)
+    if batch is None:
+        raise ValueError("`dataset` is empty. Received: an empty dataset")
+    images, labels = batch
+    versions, captions = [], []
+    for version in range(num_versions):
+        augmented, mixed = pipeline.augment(images, labels, seed=seed + version)
+        versions.append(np.asarray(augmented))
+        captions.append([_caption(label) for label in np.asarray(mixed)])
+    return plot_augmentation_grid(
+        np.asarray(images),
+        np.stack(versions),
+        path,
+        captions=captions,
+        value_range=pipeline.value_range,
+        title=title or repr(pipeline),
+    )

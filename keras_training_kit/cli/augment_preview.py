@@ -1,0 +1,52 @@
+"""`ktk augment-preview`: save a grid of original vs augmented samples."""
+
+HELP = "Save a PNG grid of original vs augmented training samples."
+
+
+def add_arguments(parser):
+    from keras_training_kit.augmentation.presets import PRESETS
+
+    parser.add_argument(
+        "--dataset",
+        default="digits",
+        help="digits or a tensorflow-datasets image set",
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="tensorflow-datasets data directory"
+    )
+    parser.add_argument("--preset", default="digits", choices=sorted(PRESETS))
+    parser.add_argument(
+        "--examples", type=int, default=8, help="rows: training examples shown"
+    )
+    parser.add_argument(
+        "--versions", type=int, default=4, help="augmented columns per example"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--output", default="augment_preview.png", help="PNG path"
+    )
+
+
+def run(args):
+    from keras_training_kit.augmentation import AugmentationPipeline
+    from keras_training_kit.augmentation import preview
+    from keras_training_kit.data import load_dataset
+
+    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    pipeline = AugmentationPipeline.from_preset(
+        args.preset, num_classes=data.num_classes
+    )
+    path = preview(
+        pipeline,
+        data.train,
+        args.output,
+        num_examples=args.examples,
+        num_versions=args.versions,
+        seed=args.seed,
+        title=f"{args.preset} on {data.name}",
+    )
+    print(
+        f"Saved {path}: {args.examples} {data.name} examples, "
+        f"{args.versions} augmented versions each ({pipeline!r})."
+    )
+    return 0

@@ -1,0 +1,81 @@
+"""The augmentation preview: original images next to augmented versions."""
+
+import numpy as np
+
+from keras_training_kit.plotting import figure as figure_lib
+
+
+def plot_augmentation_grid(
+    originals,
+    augmented,
+    path: str,
+    *,
+    captions: list | None = None,
+    value_range: tuple = (0.0, 1.0),
+    title: str | None = None,
+) -> str:
+    """Draws one row per example: the original, then its augmentations.
+
+    Args:
+        originals: array `(examples, height, width, channels)`.
+        augmented: array `(versions, examples, height, width, channels)`,
+            the augmented versions of each example.
+        path: str, where to write the PNG.
+        captions: list of `versions` lists of `examples` strings (for
+            example mixed labels) or `None`. Defaults to `None`.
+        value_range: `(low, high)`, the images' range, mapped to black and
+            white. Defaults to `(0.0, 1.0)`.
+        title: str or `None`, the figure title. Defaults to `None`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: when the shapes of `originals` and `augmented` differ.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((2, 8, 8, 1))
+    >>> plot_augmentation_grid(x, x[None], "/tmp/grid.png")
+    '/tmp/grid.png'
+    """
+    originals = np.asarray(originals, dtype="float32")
+    augmented = np.asarray(augmented, dtype="float32")
+    if originals.ndim != 4 or augmented.shape[1:] != originals.shape:
+        raise ValueError(
+            "`originals` must be (examples, height, width, channels) and "
+            "`augmented` (versions, examples, height, width, channels) with "
+            f"the same example shape. Received: originals.shape="
+            f"{originals.shape}, augmented.shape={augmented.shape}"
+        )
+    low, high = value_range
+    versions, examples = augmented.shape[:2]
+    plt = figure_lib.pyplot()
+    fig, axes = plt.subplots(
+        examples,
+        versions + 1,
+        figsize=(1.4 * (versions + 1), 1.4 * examples + 0.4),
+        squeeze=False,
+    )
+    for row in range(examples):
+        images = [originals[row]] + [augmented[v, row] for v in range(versions)]
+        for column, image in enumerate(images):
+            ax = axes[row][column]
+            image = np.clip((image - low) / (high - low), 0.0, 1.0)
+            if image.shape[-1] == 1:
+                ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(image)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(
+                    "original" if column == 0 else f"augmented {column}",
+                    fontsize=8,
+                )
+            if column and captions is not None:
+                ax.set_xlabel(captions[column - 1][row], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return figure_lib.save(fig, path)
