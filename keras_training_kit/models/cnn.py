@@ -26,6 +26,9 @@ def build_cnn(
     l1: float = 0.0,
     output: str = "logits",
     maxout_pieces: int = 2,
+    whitening_stem: bool = False,
+    whitening_images=None,
+    whitening_kernel_size: int = 2,
     name: str = "cnn",
 ) -> keras.Model:
     """Builds an uncompiled convolutional classifier.
@@ -36,6 +39,16 @@ def build_cnn(
     (`Conv -> [normalization] -> activation -> [normalization]`) followed by
     pooling (halving each spatial size) and spatial dropout; then the feature
     map is flattened into dense blocks with dropout and the output layer.
+
+    With `whitening_stem=True` (images only), a frozen `Conv2D` named
+    `"whitening_stem"` comes first: its kernel is
+    `initializers.patch_whitening_kernel(whitening_images,
+    whitening_kernel_size)`, so it maps every patch of the input to its
+    PCA-whitened coordinates and their negatives (the airbench CIFAR-10
+    recipe), with the bias subtracting the mean patch. A builder sees no
+    data, so the training images are passed as `whitening_images` (an
+    array or a batched `tf.data.Dataset`; the stem is adapted on them once,
+    when the model is built).
 
     Args:
         input_shape: tuple, `(length, channels)` or
@@ -67,6 +80,13 @@ def build_cnn(
         output: `"logits"` or `"softmax"`. Defaults to `"logits"`.
         maxout_pieces: int, pieces per unit with `activation="maxout"`.
             Defaults to `2`.
+        whitening_stem: bool, start with a frozen patch-whitening `Conv2D`
+            (`"valid"` padding, `2 * k * k * channels` filters). Needs
+            `whitening_images`. Defaults to `False`.
+        whitening_images: the training images `(N, H, W, C)` the stem is
+            adapted on (array, tensor or batched `tf.data.Dataset`). Defaults
+            to `None`.
+        whitening_kernel_size: int, the stem's patch size. Defaults to `2`.
         name: str, the model's name. Defaults to `"cnn"`.
 
     Returns:
@@ -109,6 +129,23 @@ def build_cnn(
     blocks.check_rate("dropout", dropout)
     blocks.check_rate("spatial_dropout", spatial_dropout)
     blocks.check_choice("output", output, blocks.OUTPUTS)
+    if not isinstance(whitening_stem, bool):
+        raise ValueError(
+            "`whitening_stem` must be a bool (pass the training images as "
+            f"`whitening_images`). Received: whitening_stem={whitening_stem!r}"
+        )
+    if whitening_stem and len(input_shape) != 3:
+        raise ValueError(
+            "`whitening_stem=True` needs image inputs (height, width, "
+            f"channels). Received: input_shape={input_shape!r}"
+        )
+    if whitening_stem and whitening_images is None:
+        raise ValueError(
+            "`whitening_stem=True` needs the training images to adapt the "
+            "stem on: pass `whitening_images=x_train`. Received: "
+            "whitening_images=None"
+        )
+    blocks.check_positive_int("whitening_kernel_size", whitening_kernel_size)
     regularizer = blocks.make_regularizer(l1, l2)
     next_initializer = blocks.initializer_factory(kernel_initializer, activation)
 
@@ -152,6 +189,27 @@ def build_cnn(
     )
     inputs = keras.Input(input_shape, name="features")
     x = inputs
+    if whitening_stem:
+        from keras_training_kit.initializers import patch_whitening_kernel
+
+        kernel, bias = patch_whitening_kernel(
+            whitening_images, whitening_kernel_size, return_bias=True
+        )
+        if kernel.shape[2] != input_shape[-1]:
+            raise ValueError(
+                "`whitening_images` must have the model's channels "
+                f"({input_shape[-1]}). Received: whitening_images with "
+                f"{kernel.shape[2]} channels"
+            )
+        stem = keras.layers.Conv2D(
+            kernel.shape[-1],
+            whitening_kernel_size,
+            padding="valid",
+            trainable=False,
+            name="whitening_stem",
+        )
+        x = stem(x)
+        stem.set_weights([kernel, bias])
     for stage, width in enumerate(filters, start=1):
         for conv in range(1, convs_per_stage + 1):
             suffix = f"{stage}" if convs_per_stage == 1 else f"{stage}_{conv}"

@@ -1,0 +1,171 @@
+"""Benchmark: `Whitening.adapt` against its floor and scikit-learn's PCA.
+
+Prints, from one run on CIFAR-sized random data (by default 50,000 x 3072
+float32), one line per figure:
+
+- `Whitening(mode="pca_whiten").adapt` time over the floor on this machine:
+  one `X.T @ X` (NumPy/OpenBLAS, which uses SYRK: the cheapest way to form
+  the co-moment matrix) plus one float64 `eigh` of the d x d covariance;
+  goal <= 1.5x;
+- scikit-learn `PCA(whiten=True, svd_solver="full").fit` time over
+  `adapt` time; goal >= 3x;
+- the peak resident-memory growth of `adapt` streaming `--stream-samples`
+  rows (200,000 by default) and a quarter of that from a `tf.data`
+  generator, each measured in a fresh subprocess, next to the O(d^2)
+  statistics size and the O(N d) data size; goal: O(d^2) (no growth with N).
+
+The variants are timed alternately, `--repeats` rounds, keeping each one's
+best time. Usage:
+
+    python benchmarks/whitening.py                    # the issue's sizes
+    python benchmarks/whitening.py --features 1024    # quicker
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+STREAM_SCRIPT = """
+import sys
+import numpy as np
+import tensorflow as tf
+from keras_training_kit.layers import Whitening
+
+samples, features, batch = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+block = rng.standard_normal((batch, features), dtype=np.float32)
+
+def generate():
+    for step in range(samples // batch):
+        # A fresh array per batch, as a real input pipeline would yield.
+        yield block + np.float32(step % 7)
+
+dataset = tf.data.Dataset.from_generator(
+    generate, output_signature=tf.TensorSpec((batch, features), tf.float32)
+)
+def status_kib(field):
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field))
+    return int(line.split()[1])
+
+layer = Whitening(mode="pca_whiten")
+layer.build((None, features))
+before = status_kib("VmRSS:")
+try:
+    # Resets the peak (VmHWM) to the current RSS, so the peak below is the
+    # adapt's own (Linux >= 4.0).
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+except OSError:
+    pass
+layer.adapt(dataset)
+peak = status_kib("VmHWM:")
+print(int(layer.count.numpy()), (peak - before) * 1024)
+"""
+
+
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=50_000)
+    parser.add_argument("--features", type=int, default=3072)
+    parser.add_argument("--stream-samples", type=int, default=200_000)
+    parser.add_argument("--stream-batch", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    from keras_training_kit.layers import Whitening
+
+    n, d = args.samples, args.features
+    x = np.random.default_rng(0).standard_normal((n, d), dtype=np.float32)
+    # Warm up TensorFlow and OpenBLAS (thread pools, tracing) outside the
+    # timings.
+    Whitening(mode="pca_whiten").adapt(x[:256, :64])
+    np.linalg.eigh(np.cov(x[:256, :64], rowvar=False))
+
+    def floor():
+        comoment = x.T @ x
+        np.linalg.eigh(comoment.astype(np.float64) / (n - 1))
+
+    def adapt():
+        Whitening(mode="pca_whiten").adapt(x)
+
+    def sklearn_pca():
+        PCA(whiten=True, svd_solver="full").fit(x)
+
+    best = {
+        "floor": float("inf"),
+        "adapt": float("inf"),
+        "sklearn": float("inf"),
+    }
+    for _ in range(args.repeats):
+        for name, function in (
+            ("floor", floor),
+            ("adapt", adapt),
+            ("sklearn", sklearn_pca),
+        ):
+            best[name] = min(best[name], _timed(function))
+
+    print(
+        f"data: {n} x {d} float32, {os.cpu_count()} CPUs, "
+        f"best of {args.repeats}"
+    )
+    print(
+        f"adapt / floor (X.T@X + eigh): {best['adapt'] / best['floor']:.2f}x "
+        f"(adapt {best['adapt']:.1f} s, floor {best['floor']:.1f} s; "
+        "goal <= 1.5x)"
+    )
+    print(
+        f"sklearn PCA(whiten=True, svd_solver='full') / adapt: "
+        f"{best['sklearn'] / best['adapt']:.2f}x "
+        f"(sklearn {best['sklearn']:.1f} s; goal >= 3x)"
+    )
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    )
+    statistics_bytes = d * d * 8
+    # Two stream lengths: O(d^2) memory does not grow with N.
+    for samples in (args.stream_samples // 4, args.stream_samples):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                STREAM_SCRIPT,
+                str(samples),
+                str(d),
+                str(args.stream_batch),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        count, growth = (int(v) for v in result.stdout.split()[-2:])
+        data_bytes = count * d * 4
+        print(
+            f"peak RSS growth of adapt streaming {count} x {d} from tf.data: "
+            f"{growth / 2**20:.0f} MiB = "
+            f"{growth / statistics_bytes:.1f}x the d^2 "
+            f"float64 covariance ({statistics_bytes / 2**20:.0f} MiB), "
+            f"{growth / data_bytes:.3f}x the data "
+            f"({data_bytes / 2**20:.0f} MiB; goal O(d^2))"
+        )
+
+
+if __name__ == "__main__":
+    main()

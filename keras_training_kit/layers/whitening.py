@@ -1,0 +1,657 @@
+"""`Whitening`: center, standardize, PCA, PCA-whitening and ZCA as a layer."""
+
+import functools
+import itertools
+import logging
+import math
+
+import keras
+import numpy as np
+
+from keras_training_kit.api_export import register
+
+logger = logging.getLogger(__name__)
+
+MODES = ("center", "standardize", "pca", "pca_whiten", "zca")
+# Rows per `adapt()` step for arrays: large enough that the per-batch GEMM
+# (rows * d^2) dominates the O(d^2) merge of the running statistics.
+DEFAULT_BATCH_SIZE = 4096
+
+
+def _extract_features(batch):
+    """Returns `x` from a batch that may be `(x, y)` or `(x, y, weights)`."""
+    if isinstance(batch, (tuple, list)):
+        return batch[0]
+    return batch
+
+
+@functools.cache
+def _update_function():
+    """The compiled per-batch merge of `(count, mean, co-moment)`.
+
+    One function per process, traced once for any feature count.
+    """
+    import tensorflow as tf
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, None), tf.float32),
+            tf.TensorSpec((), tf.float64),
+            tf.TensorSpec((None,), tf.float64),
+            tf.TensorSpec((None, None), tf.float64),
+        ]
+    )
+    def update(rows, count, mean, comoment):
+        bad = tf.math.count_nonzero(~tf.math.is_finite(rows))
+        if bad > 0:
+            return count, mean, comoment, bad
+        batch_count = tf.cast(tf.shape(rows)[0], tf.float64)
+        # Shifted by its float32 mean, the batch is well conditioned (the
+        # subtraction of nearby floats is exact), so the GEMM runs in float32
+        # at full speed; the small residual mean corrects the shift, and the
+        # merge across batches (Chan et al.) is float64.
+        shift = tf.reduce_mean(rows, axis=0)
+        centered = rows - shift
+        residual = tf.cast(tf.reduce_mean(centered, axis=0), tf.float64)
+        batch_mean = tf.cast(shift, tf.float64) + residual
+        batch_comoment = tf.cast(
+            tf.linalg.matmul(centered, centered, transpose_a=True), tf.float64
+        ) - batch_count * (residual[:, None] * residual[None, :])
+        total = count + batch_count
+        delta = batch_mean - mean
+        new_mean = mean + delta * (batch_count / total)
+        new_comoment = (
+            comoment
+            + batch_comoment
+            + (delta[:, None] * delta[None, :] * (count * batch_count / total))
+        )
+        return total, new_mean, new_comoment, bad
+
+    return update
+
+
+@register
+class Whitening(keras.layers.Layer):
+    """A preprocessing layer that centers, standardizes or whitens features.
+
+    The layer learns the mean and the covariance (ddof=1) of its inputs with
+    `adapt()`, which streams the data batch by batch and never holds the data
+    set in memory, then transforms each example by one of:
+
+    - `"center"`: `x - mean`;
+    - `"standardize"`: `(x - mean) / sqrt(variance + epsilon)`;
+    - `"pca"`: the coordinates of `x - mean` on the top `n_components`
+      principal axes (decorrelated, variance = eigenvalue);
+    - `"pca_whiten"`: the same coordinates divided by
+      `sqrt(eigenvalue + epsilon)` (unit variance, like scikit-learn's
+      `PCA(whiten=True)`);
+    - `"zca"`: the whitened coordinates rotated back to the input space
+      (`U diag(1 / sqrt(eigenvalue + epsilon)) U^T (x - mean)`), the output
+      keeping the input's shape.
+
+    Features are all non-batch axes flattened (`H * W * C` values for an
+    image), or with `per_channel=True` the last axis only, the statistics
+    then being pooled over every other axis (what Keras 2's
+    `ImageDataGenerator(featurewise_center=True,
+    featurewise_std_normalization=True)` computed for images; with `"zca"`
+    it decorrelates the color channels).
+
+    Statistics are accumulated in float64 with Chan et al.'s pairwise merge
+    of `(count, mean, co-moment)`, each batch's co-moment being one GEMM of
+    the batch centered on its own mean, inside a compiled `tf.function`.
+    `finalize_state()` does one symmetric eigendecomposition. `count`,
+    `mean` and `covariance` are non-trainable weights, so an adapted layer
+    saves and reloads with its model. The layer computes in float32 (also
+    under a `mixed_float16` policy).
+
+    Args:
+        mode: str, one of `"center"`, `"standardize"`, `"pca"`,
+            `"pca_whiten"`, `"zca"`. Defaults to `"zca"`.
+        n_components: `None` (all components), an int in `[1, features]`,
+            or a float in `(0, 1)`: the smallest number of components that
+            explains that fraction of the variance. Used by `"pca"`,
+            `"pca_whiten"` and `"zca"`. Defaults to `None`.
+        epsilon: float >= 0, added to each eigenvalue (or variance) before
+            the square root; it bounds the gain of low-variance directions.
+            Defaults to `1e-5`.
+        per_channel: bool, statistics over the last axis only, pooled over
+            every other axis. Defaults to `False`.
+        mean: optional array of shape `(features,)`, a known mean; must be
+            given together with `covariance`, and then `adapt()` is not
+            needed. Defaults to `None`.
+        covariance: optional array of shape `(features, features)`, a known
+            covariance (ddof=1). Defaults to `None`.
+        **kwargs: base layer arguments (`name`, `dtype`, ...). The dtype
+            defaults to `"float32"` whatever the global policy.
+
+    Call arguments:
+        inputs: a tensor of shape `(batch, *feature_shape)`.
+
+    Returns:
+        The transformed tensor: the input's shape for `"center"`,
+        `"standardize"` and `"zca"`; `(batch, n_components)` for `"pca"` and
+        `"pca_whiten"` (`(..., n_components)` with `per_channel=True`).
+
+    Raises:
+        ValueError: for an invalid option, NaN/Inf values in `adapt()` data
+            (with their count and batch index), a call before `adapt()`, a
+            feature count different from the adapted one, or
+            `n_components` larger than the feature count.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 6)).astype("float32")
+    >>> layer = Whitening(mode="pca_whiten", n_components=3)
+    >>> layer.adapt(x)
+    >>> layer(x).shape
+    TensorShape([500, 3])
+    >>> layer.explained_variance_ratio.shape
+    (3,)
+
+    References:
+        - Chan, Golub, LeVeque, "Updating formulae and a pairwise algorithm
+          for computing sample variances", 1979.
+        - Kessy, Lewin, Strimmer, "Optimal whitening and decorrelation",
+          2018.
+    """
+
+    def __init__(
+        self,
+        mode: str = "zca",
+        n_components: int | float | None = None,
+        epsilon: float = 1e-5,
+        per_channel: bool = False,
+        mean=None,
+        covariance=None,
+        **kwargs,
+    ):
+        if kwargs.get("dtype") is None:
+            # Statistics and transforms need float32 even under mixed_float16.
+            kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+        if mode not in MODES:
+            raise ValueError(
+                f"`mode` must be one of {MODES}. Received: mode={mode!r}"
+            )
+        if n_components is not None:
+            is_int = isinstance(n_components, int) and not isinstance(
+                n_components, bool
+            )
+            is_fraction = (
+                isinstance(n_components, float) and 0 < n_components < 1
+            )
+            if not ((is_int and n_components >= 1) or is_fraction):
+                raise ValueError(
+                    "`n_components` must be None, a positive int or a float in "
+                    f"(0, 1). Received: n_components={n_components!r}"
+                )
+        if isinstance(epsilon, bool) or not (
+            isinstance(epsilon, (int, float)) and epsilon >= 0
+        ):
+            raise ValueError(
+                f"`epsilon` must be a float >= 0. Received: epsilon={epsilon!r}"
+            )
+        if not isinstance(per_channel, bool):
+            raise ValueError(
+                "`per_channel` must be a bool. Received: "
+                f"per_channel={per_channel!r}"
+            )
+        if (mean is None) != (covariance is None):
+            raise ValueError(
+                "`mean` and `covariance` must be given together. Received: "
+                f"mean is None={mean is None}, "
+                f"covariance is None={covariance is None}"
+            )
+        if mean is not None:
+            mean = np.asarray(mean, dtype="float64")
+            covariance = np.asarray(covariance, dtype="float64")
+            d = mean.size
+            if mean.ndim != 1 or covariance.shape != (d, d):
+                raise ValueError(
+                    "`mean` must have shape (features,) and `covariance` shape "
+                    f"(features, features). Received: mean.shape={mean.shape}, "
+                    f"covariance.shape={covariance.shape}"
+                )
+        self.mode = mode
+        self.n_components = n_components
+        self.epsilon = float(epsilon)
+        self.per_channel = per_channel
+        self.input_mean = mean
+        self.input_covariance = covariance
+        self._build_input_shape = None
+        self._feature_shape = None
+        self._num_features = None
+        self._kept = None
+        self._transform = None
+
+    # ------------------------------------------------------------------ build
+
+    def build(self, input_shape):
+        feature_shape = tuple(input_shape[1:])
+        if self.per_channel:
+            feature_shape = feature_shape[-1:]
+        if not feature_shape or any(d is None for d in feature_shape):
+            raise ValueError(
+                "`Whitening` needs inputs with known non-batch dimensions (the "
+                f"features). Received: input_shape={tuple(input_shape)}"
+            )
+        d = math.prod(feature_shape)
+        if self.input_mean is not None and self.input_mean.size != d:
+            raise ValueError(
+                f"The given `mean` has {self.input_mean.size} features but the "
+                f"inputs have {d}. Received: input_shape={tuple(input_shape)}"
+            )
+        if isinstance(self.n_components, int) and self.n_components > d:
+            raise ValueError(
+                f"`n_components` must be at most the number of features ({d}). "
+                f"Received: n_components={self.n_components}"
+            )
+        self._build_input_shape = tuple(input_shape)
+        self._feature_shape = tuple(input_shape[1:])
+        self._num_features = d
+        self.count = self.add_weight(
+            name="count",
+            shape=(),
+            dtype="float64",
+            initializer="zeros",
+            trainable=False,
+        )
+        self.adapted_mean = self.add_weight(
+            name="mean",
+            shape=(d,),
+            dtype="float64",
+            initializer="zeros",
+            trainable=False,
+        )
+        self.adapted_covariance = self.add_weight(
+            name="covariance",
+            shape=(d, d),
+            dtype="float64",
+            initializer="zeros",
+            trainable=False,
+        )
+        if self.input_mean is not None:
+            # Any count >= 2 marks the statistics as usable.
+            self.count.assign(2.0)
+            self.adapted_mean.assign(self.input_mean)
+            self.adapted_covariance.assign(self.input_covariance)
+        self.built = True
+        self.finalize_state()
+
+    # ------------------------------------------------------------------ adapt
+
+    def adapt(
+        self, data, batch_size: int | None = None, steps: int | None = None
+    ):
+        """Computes the mean and covariance of `data`, streaming it.
+
+        Args:
+            data: a NumPy array or tensor of examples, a `tf.data.Dataset`
+                (of examples or `(examples, labels)`), or any iterable of
+                batches. A dataset is taken as batched unless `batch_size`
+                is given, in which case it is batched with it.
+            batch_size: int, the examples per step for arrays and tensors
+                (defaults to `4096`), or the batch size applied to an
+                unbatched dataset. Defaults to `None`.
+            steps: int, the maximum number of batches to read. Defaults to
+                `None` (all of `data`).
+
+        Raises:
+            ValueError: NaN or Inf values in a batch (with their count and
+                the batch index), an empty `data`, fewer than 2 samples, or
+                a feature count different from the layer's.
+        """
+        import tensorflow as tf
+
+        for option, value in (("batch_size", batch_size), ("steps", steps)):
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < 1
+            ):
+                raise ValueError(
+                    f"`{option}` must be None or a positive int. "
+                    f"Received: {option}={value!r}"
+                )
+        batches = self._batches(data, batch_size, tf)
+        if steps is not None:
+            batches = itertools.islice(batches, steps)
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
+            raise ValueError(
+                "`adapt()` received no data. Received: data with 0 batches"
+            )
+        first_shape = tuple(first.shape)
+        if not self.built:
+            self.build((None,) + first_shape[1:])
+        update = _update_function()
+        d = self._num_features
+        count = tf.constant(0.0, tf.float64)
+        mean = tf.zeros((d,), tf.float64)
+        comoment = tf.zeros((d, d), tf.float64)
+        for index, batch in enumerate(itertools.chain([first], batches)):
+            batch = tf.convert_to_tensor(batch)
+            self._check_batch_shape(tuple(batch.shape), index)
+            rows = tf.reshape(tf.cast(batch, tf.float32), (-1, d))
+            count, mean, comoment, bad = update(rows, count, mean, comoment)
+            bad = int(bad)
+            if bad:
+                raise ValueError(
+                    f"`adapt()` data must be finite: batch {index} (counting "
+                    f"from 0) holds {bad} NaN or Inf values. Received: data "
+                    "with non-finite values"
+                )
+        n = float(count)
+        if n < 2:
+            raise ValueError(
+                "`adapt()` needs at least 2 samples to estimate a covariance "
+                f"(ddof=1). Received: {int(n)} sample(s)"
+            )
+        if n < d and self.mode in ("pca", "pca_whiten", "zca"):
+            logger.warning(
+                "Whitening.adapt: %d samples for %d features: the covariance "
+                "is "
+                "rank-deficient and `epsilon`=%g decides the scale of the "
+                "directions without variance.",
+                int(n),
+                d,
+                self.epsilon,
+            )
+        self.count.assign(n)
+        self.adapted_mean.assign(mean)
+        self.adapted_covariance.assign(comoment / (n - 1.0))
+        self.finalize_state()
+
+    def _batches(self, data, batch_size, tf):
+        """Yields batches of examples (arrays or tensors) from `data`."""
+        if isinstance(data, tf.data.Dataset):
+            dataset = (
+                data.map(
+                    lambda *batch: batch[0], num_parallel_calls=tf.data.AUTOTUNE
+                )
+                if isinstance(data.element_spec, tuple)
+                else data
+            )
+            if batch_size is not None:
+                dataset = dataset.batch(batch_size)
+            return iter(dataset.prefetch(tf.data.AUTOTUNE))
+        if isinstance(data, np.ndarray) or keras.ops.is_tensor(data):
+            size = batch_size or DEFAULT_BATCH_SIZE
+            return (
+                data[i : i + size] for i in range(0, int(data.shape[0]), size)
+            )
+        if hasattr(data, "__iter__"):
+            return (_extract_features(batch) for batch in data)
+        raise TypeError(
+            "`data` must be a NumPy array, a tensor, a `tf.data.Dataset` or an "
+            f"iterable of batches. Received: data of type {type(data).__name__}"
+        )
+
+    def _check_batch_shape(self, shape, index):
+        expected = (
+            self._feature_shape[-1:]
+            if self.per_channel
+            else self._feature_shape
+        )
+        got = shape[-1:] if self.per_channel else shape[1:]
+        if len(shape) < 2 or tuple(got) != tuple(expected):
+            raise ValueError(
+                f"`adapt()` batch {index} has examples of shape {shape[1:]}, "
+                "but "
+                f"the layer was built for {self._feature_shape} "
+                f"({self._num_features} features"
+                f"{' per channel' if self.per_channel else ''}). Received: "
+                f"batch shape {shape}"
+            )
+
+    # --------------------------------------------------------------- finalize
+
+    def finalize_state(self):
+        """Derives the transform from the adapted statistics (one `eigh`)."""
+        if not self.built or float(self.count.numpy()) < 2:
+            # `_kept` may hold the size restored by `build_from_config`.
+            self._transform = None
+            return
+        mean = np.asarray(self.adapted_mean.numpy(), dtype="float64")
+        covariance = np.asarray(
+            self.adapted_covariance.numpy(), dtype="float64"
+        )
+        eps = self.epsilon
+        self._mean_np = mean
+        if self.mode in ("center", "standardize"):
+            self._eigenvalues = None
+            self._eigenvectors = None
+            variance = np.clip(np.diag(covariance), 0.0, None)
+            self._variance = variance
+            self._kept = self._num_features
+            forward = (
+                None if self.mode == "center" else 1.0 / np.sqrt(variance + eps)
+            )
+            backward = (
+                None if self.mode == "center" else np.sqrt(variance + eps)
+            )
+        else:
+            # One symmetric eigendecomposition, in float64 LAPACK (host side:
+            # it runs once per adapt, not per step).
+            eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+            eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
+            eigenvectors = eigenvectors[:, ::-1]
+            # scikit-learn's sign convention: the largest |loading| of each
+            # component is positive.
+            signs = np.sign(
+                eigenvectors[
+                    np.argmax(np.abs(eigenvectors), axis=0),
+                    np.arange(eigenvectors.shape[1]),
+                ]
+            )
+            eigenvectors = eigenvectors * np.where(signs == 0, 1.0, signs)
+            self._variance = np.clip(np.diag(covariance), 0.0, None)
+            self._eigenvalues = eigenvalues
+            self._eigenvectors = eigenvectors
+            self._kept = k = self._resolve_components(eigenvalues)
+            basis = eigenvectors[:, :k]
+            scale = np.sqrt(eigenvalues[:k] + eps)
+            if self.mode == "pca":
+                forward, backward = basis, basis.T
+            elif self.mode == "pca_whiten":
+                forward, backward = basis / scale, scale[:, None] * basis.T
+            else:
+                forward = (basis / scale) @ basis.T
+                backward = (basis * scale) @ basis.T
+        self._transform = (
+            keras.ops.convert_to_tensor(mean.astype("float32")),
+            (
+                None
+                if forward is None
+                else keras.ops.convert_to_tensor(forward.astype("float32"))
+            ),
+            (
+                None
+                if backward is None
+                else keras.ops.convert_to_tensor(backward.astype("float32"))
+            ),
+        )
+
+    def _resolve_components(self, eigenvalues):
+        d = eigenvalues.shape[0]
+        if self.n_components is None:
+            return d
+        if isinstance(self.n_components, int):
+            return self.n_components
+        total = eigenvalues.sum()
+        if total <= 0:
+            return d
+        cumulative = np.cumsum(eigenvalues) / total
+        return int(
+            min(
+                np.searchsorted(cumulative, self.n_components, side="right")
+                + 1,
+                d,
+            )
+        )
+
+    # ------------------------------------------------------------------- call
+
+    def _require_adapted(self):
+        if self._transform is None:
+            raise ValueError(
+                "`Whitening` has no statistics yet: call `layer.adapt(data)` "
+                "first, or pass `mean=` and `covariance=` to the constructor. "
+                f"Received: layer {self.name!r} with built={self.built}"
+            )
+
+    def _check_call_shape(self, shape, inverse):
+        reduced = self.mode in ("pca", "pca_whiten")
+        if inverse and reduced:
+            got, expected = shape[-1:], (self._kept,)
+        elif self.per_channel:
+            got, expected = shape[-1:], self._feature_shape[-1:]
+        else:
+            got, expected = shape[1:], self._feature_shape
+        if all(g is not None for g in got) and math.prod(got) != math.prod(
+            expected
+        ):
+            what = "outputs" if inverse else "features"
+            raise ValueError(
+                f"`Whitening` {'produces' if inverse else 'was adapted on'} "
+                f"{math.prod(expected)} {what} but received inputs with "
+                f"{math.prod(got)}. Received: inputs.shape={tuple(shape)}"
+            )
+
+    def _apply(self, inputs, inverse):
+        ops = keras.ops
+        self._require_adapted()
+        self._check_call_shape(tuple(inputs.shape), inverse)
+        x = ops.cast(inputs, "float32")
+        mean, forward, backward = self._transform
+        matrix = backward if inverse else forward
+        reduced = self.mode in ("pca", "pca_whiten")
+        width = self._kept if (inverse and reduced) else self._num_features
+        flat = ops.reshape(x, (-1, width))
+        if self.mode == "center":
+            out = flat + mean if inverse else flat - mean
+        elif self.mode == "standardize":
+            out = flat * matrix + mean if inverse else (flat - mean) * matrix
+        elif inverse:
+            out = ops.matmul(flat, matrix) + mean
+        else:
+            out = ops.matmul(flat - mean, matrix)
+        if self.per_channel:
+            return ops.reshape(
+                out, (-1,) + tuple(x.shape[1:-1]) + (out.shape[-1],)
+            )
+        if reduced and not inverse:
+            return out
+        return ops.reshape(out, (-1,) + self._feature_shape)
+
+    def call(self, inputs):
+        return self._apply(inputs, inverse=False)
+
+    def inverse(self, x):
+        """Maps outputs of the layer back to the input space.
+
+        Exact for `"center"`, `"standardize"` and full-rank `"pca"`,
+        `"pca_whiten"`, `"zca"`; with fewer components, the reconstruction
+        from the kept components (scikit-learn's `inverse_transform`).
+
+        Args:
+            x: a tensor of the layer's output shape.
+
+        Returns:
+            A float32 tensor of the input shape.
+        """
+        return self._apply(x, inverse=True)
+
+    def compute_output_shape(self, input_shape):
+        if self.mode in ("center", "standardize", "zca"):
+            return tuple(input_shape)
+        if self._kept is None:
+            if isinstance(self.n_components, int):
+                self._kept = self.n_components
+            elif self.n_components is None and self._num_features is not None:
+                self._kept = self._num_features
+            else:
+                raise ValueError(
+                    "With a fractional `n_components`, the output size is "
+                    "known only after `adapt()`: adapt the layer before "
+                    "calling it on symbolic inputs. Received: "
+                    f"n_components={self.n_components}"
+                )
+        if self.per_channel:
+            return tuple(input_shape[:-1]) + (self._kept,)
+        return (input_shape[0], self._kept)
+
+    # -------------------------------------------------------------- statistics
+
+    def _statistic(self, name):
+        self._require_adapted()
+        if self.mode in ("center", "standardize") and name != "mean":
+            raise ValueError(
+                f"`{name}` exists only for the 'pca', 'pca_whiten' and 'zca' "
+                f"modes. Received: mode={self.mode!r}"
+            )
+        k = self._kept
+        if name == "mean":
+            return self._mean_np.copy()
+        if name == "components":
+            return self._eigenvectors[:, :k].T.copy()
+        if name == "explained_variance":
+            return self._eigenvalues[:k].copy()
+        return self._eigenvalues[:k] / self._variance.sum()
+
+    @property
+    def mean(self):
+        """The feature means, shape `(features,)` (float64)."""
+        return self._statistic("mean")
+
+    @property
+    def components(self):
+        """The principal axes as rows, shape `(n_components, features)`."""
+        return self._statistic("components")
+
+    @property
+    def explained_variance(self):
+        """The variance (ddof=1) along each kept component."""
+        return self._statistic("explained_variance")
+
+    @property
+    def explained_variance_ratio(self):
+        """Each kept component's fraction of the total variance."""
+        return self._statistic("explained_variance_ratio")
+
+    # ----------------------------------------------------------- serialization
+
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        self.finalize_state()
+
+    def get_build_config(self):
+        if self._build_input_shape is not None:
+            # The resolved component count fixes the output shape before the
+            # weights load (a fractional `n_components` depends on the data).
+            return {"input_shape": self._build_input_shape, "kept": self._kept}
+
+    def build_from_config(self, config):
+        if config:
+            self._kept = config.get("kept")
+            self.build(config["input_shape"])
+
+    def get_config(self):
+        config = {
+            "mode": self.mode,
+            "n_components": self.n_components,
+            "epsilon": self.epsilon,
+            "per_channel": self.per_channel,
+            "mean": (
+                None if self.input_mean is None else self.input_mean.tolist()
+            ),
+            "covariance": (
+                None
+                if self.input_covariance is None
+                else self.input_covariance.tolist()
+            ),
+        }
+        base_config = super().get_config()
+        return {**base_config, **config}
