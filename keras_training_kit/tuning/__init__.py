@@ -1,1 +1,20 @@
 """Hyperparameter search: KerasTuner hypermodels, coarse-to-fine, LR range test, reports."""
+
+from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
+from keras_training_kit.tuning.coarse_to_fine import narrow_ranges
+from keras_training_kit.tuning.hypermodel import TrainingHyperModel
+from keras_training_kit.tuning.hypermodel import log_grid
+from keras_training_kit.tuning.lr_finder import LRFinder
+from keras_training_kit.tuning.lr_finder import LRFinderResult
+from keras_training_kit.tuning.lr_finder import suggest_learning_rate
+from keras_training_kit.tuning.report import format_results
+from keras_training_kit.tuning.report import read_results_csv
+from keras_training_kit.tuning.report import results_table
+from keras_training_kit.tuning.report import write_results_csv
+from keras_training_kit.tuning.search import STRATEGIES
+from keras_training_kit.tuning.search import EdgeOfRangeWarning
+from keras_training_kit.tuning.search import SearchResult
+from keras_training_kit.tuning.search import check_edges
+from keras_training_kit.tuning.search import make_tuner
+from keras_training_kit.tuning.search import search
+from keras_training_kit.tuning.search import repair_interrupted_project

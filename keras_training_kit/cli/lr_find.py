@@ -1,0 +1,91 @@
+"""`ktk lr-find`: the learning-rate range test on a freshly built model.
+
+Writes `lr_find.csv` (step, learning_rate, loss, smoothed_loss) and
+`lr_find.png` into `--output-dir` and prints the suggested learning rate.
+"""
+
+import csv
+import os
+
+HELP = "Learning-rate range test: sweep the learning rate, plot the loss, suggest a value."
+
+
+def add_arguments(parser):
+    from keras_training_kit.cli.tune import int_list
+
+    parser.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
+    parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
+    parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    parser.add_argument("--hidden-units", type=int_list, default=[256, 128], help="MLP widths, comma-separated")
+    parser.add_argument("--filters", type=int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    parser.add_argument("--l2", type=float, default=0.0)
+    parser.add_argument(
+        "--optimizer",
+        choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
+        default="adam",
+    )
+    parser.add_argument("--min-lr", type=float, default=1e-7)
+    parser.add_argument("--max-lr", type=float, default=10.0)
+    parser.add_argument("--steps", type=int, default=100, help="steps of the sweep")
+    parser.add_argument("--smoothing", type=float, default=0.98)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", default="lr_find", help="folder for lr_find.csv and lr_find.png")
+
+
+def run(args):
+    import keras
+
+    from keras_training_kit import models
+    from keras_training_kit.cli.tune import batched_splits
+    from keras_training_kit.data import load_dataset
+    from keras_training_kit.plotting import plot_lr_finder
+    from keras_training_kit.tuning import LRFinder
+
+    if args.batch_size < 1:
+        raise ValueError(f"`--batch-size` must be >= 1. Received: {args.batch_size}")
+    keras.utils.set_random_seed(args.seed)
+    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    if args.model == "mlp":
+        model = models.build_mlp(
+            data.input_shape, data.num_classes, args.hidden_units, l2=args.l2
+        )
+    else:
+        model = models.build_cnn(
+            data.input_shape, data.num_classes, args.filters, l2=args.l2
+        )
+    models.compile_classifier(model, optimizer=args.optimizer)
+    finder = LRFinder(
+        model,
+        min_learning_rate=args.min_lr,
+        max_learning_rate=args.max_lr,
+        num_steps=args.steps,
+        smoothing=args.smoothing,
+    )
+    train, _ = batched_splits(data, args.batch_size, args.seed)
+    result = finder.find(train)
+    os.makedirs(args.output_dir, exist_ok=True)
+    csv_path = os.path.join(args.output_dir, "lr_find.csv")
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
+        for step, row in enumerate(
+            zip(result.learning_rates, result.losses, result.smoothed_losses)
+        ):
+            writer.writerow([step, *row])
+    plot_path = plot_lr_finder(
+        result.learning_rates,
+        result.losses,
+        os.path.join(args.output_dir, "lr_find.png"),
+        smoothed_losses=result.smoothed_losses,
+        suggested_learning_rate=result.suggested_learning_rate,
+        title=f"LR range test: {args.model} + {args.optimizer} on {data.name}",
+    )
+    stop = "stopped at 4x the best loss" if result.stopped_early else "full sweep"
+    suggested = result.suggested_learning_rate
+    print(
+        f"{len(result.learning_rates)} steps ({stop}); suggested learning "
+        f"rate: {'none (no finite loss)' if suggested is None else f'{suggested:.3g}'}"
+    )
+    print(f"Wrote {csv_path} and {plot_path}.")
+    return 0

@@ -1,0 +1,198 @@
+"""`ktk tune`: a KerasTuner search over learning rate and L2 (and optional choices).
+
+The output folder holds the KerasTuner project(s) (`search/`, or
+`stage_1/`, `stage_2/`, ... for coarse-to-fine), `config.json`,
+`results.csv`, `search.png` and `best_hyperparameters.json`. Run again on
+the same folder (a larger `--trials` continues the search) to resume: the
+finished trials are kept.
+"""
+
+import json
+import os
+
+HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
+# `keras_training_kit.tuning.STRATEGIES`, spelled out so `ktk --help` does not
+# import TensorFlow (a test checks that both agree).
+STRATEGIES = ("random", "grid", "bayesian", "hyperband", "coarse-to-fine")
+
+# Flags that define the search; `--trials` may grow between runs.
+_EXPERIMENT_KEYS = (
+    "dataset",
+    "model",
+    "hidden_units",
+    "filters",
+    "search",
+    "epochs",
+    "lr_range",
+    "l2_range",
+    "grid_per_decade",
+    "stages",
+    "top_k",
+    "dropout",
+    "normalization",
+    "optimizer",
+    "batch_size",
+    "validation_split",
+    "seed",
+)
+
+
+def _float_pair(text):
+    values = [float(v) for v in text.split(",")]
+    if len(values) != 2:
+        raise ValueError(f"expected MIN,MAX. Received: {text!r}")
+    return values
+
+
+def int_list(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def _str_list(text):
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _float_list(text):
+    return [float(v) for v in _str_list(text)]
+
+
+def add_arguments(parser):
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
+    data.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
+    data.add_argument("--validation-split", type=float, default=0.1)
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    model.add_argument("--hidden-units", type=int_list, default=[256, 128], help="MLP widths, comma-separated")
+    model.add_argument("--filters", type=int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    space = parser.add_argument_group("search space")
+    space.add_argument("--lr-range", type=_float_pair, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
+    space.add_argument("--l2-range", type=_float_pair, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
+    space.add_argument("--dropout", type=_float_list, default=[0.0], help="dropout rates to choose from, comma-separated")
+    space.add_argument("--normalization", type=_str_list, default=["none"], help="none,batch,layer choices")
+    space.add_argument("--optimizer", type=_str_list, default=["adam"], help="optimizer choices, comma-separated")
+    strategy = parser.add_argument_group("search")
+    strategy.add_argument("--search", choices=STRATEGIES, default="coarse-to-fine")
+    strategy.add_argument("--trials", type=int, default=10, help="trials (per stage for coarse-to-fine)")
+    strategy.add_argument("--epochs", type=int, default=3, help="epochs per trial (first stage; Hyperband's max)")
+    strategy.add_argument("--stages", type=int, default=2, help="coarse-to-fine stages")
+    strategy.add_argument("--top-k", type=int, default=3, help="coarse-to-fine: narrow around the k best")
+    strategy.add_argument("--grid-per-decade", type=int, default=1, help="grid points per decade")
+    strategy.add_argument("--batch-size", type=int, default=32)
+    strategy.add_argument("--seed", type=int, default=0)
+    out = parser.add_argument_group("output")
+    out.add_argument("--output-dir", default="tuning", help="project folder; reused to resume")
+    out.add_argument("--overwrite", action="store_true", help="discard a previous search in --output-dir")
+    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras fit verbosity")
+
+
+def _check_config(args):
+    """Refuses to resume a folder holding a search with other settings."""
+    os.makedirs(args.output_dir, exist_ok=True)
+    path = os.path.join(args.output_dir, "config.json")
+    config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
+    if os.path.exists(path) and not args.overwrite:
+        with open(path) as f:
+            saved = json.load(f)
+        changed = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
+        if changed:
+            raise ValueError(
+                f"The folder {args.output_dir!r} holds a search with other "
+                f"settings (saved, given): {changed}. Use the same settings "
+                "(only `--trials` may change) or `--overwrite`."
+            )
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2)
+
+
+def batched_splits(data, batch_size, seed):
+    """Returns the shuffled, batched training split and the batched validation split."""
+    import tensorflow as tf
+
+    train = data.train
+    size = data.cardinality.get("train")
+    if size is not None and size <= 100_000:
+        train = train.cache()
+    train = train.shuffle(size or 10_000, seed=seed, reshuffle_each_iteration=True)
+    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    validation = data.validation.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    return train, validation
+
+
+def run(args):
+    for name in ("trials", "epochs", "batch_size", "stages", "top_k"):
+        if getattr(args, name) < 1:
+            raise ValueError(
+                f"`--{name.replace('_', '-')}` must be >= 1. "
+                f"Received: {getattr(args, name)}"
+            )
+    _check_config(args)
+    import warnings
+
+    import keras
+
+    from keras_training_kit.data import load_dataset
+    from keras_training_kit.plotting import plot_search_scatter
+    from keras_training_kit.tuning import TrainingHyperModel
+    from keras_training_kit.tuning import format_results
+    from keras_training_kit.tuning import search
+    from keras_training_kit.tuning import write_results_csv
+
+    keras.utils.set_random_seed(args.seed)
+    data = load_dataset(
+        args.dataset,
+        validation_split=args.validation_split,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    train, validation = batched_splits(data, args.batch_size, args.seed)
+    builder_kwargs = (
+        {"hidden_units": tuple(args.hidden_units)} if args.model == "mlp"
+        else {"filters": tuple(args.filters)}
+    )
+    hypermodel = TrainingHyperModel(
+        args.model,
+        data.input_shape,
+        data.num_classes,
+        learning_rate=tuple(args.lr_range),
+        l2=tuple(args.l2_range),
+        dropout=args.dropout,
+        normalization=[None if v == "none" else v for v in args.normalization],
+        optimizer=args.optimizer,
+        builder_kwargs=builder_kwargs,
+    )
+    with warnings.catch_warnings():
+        # The edge-of-range warnings are printed below, once.
+        warnings.simplefilter("ignore")
+        result = search(
+            hypermodel,
+            train,
+            validation,
+            strategy=args.search,
+            max_trials=args.trials,
+            epochs=args.epochs,
+            directory=args.output_dir,
+            seed=args.seed,
+            overwrite=args.overwrite,
+            grid_per_decade=args.grid_per_decade,
+            stages=args.stages,
+            top_k=args.top_k,
+            verbose=args.verbose,
+        )
+    if not result.rows:
+        print(f"Worker {os.environ.get('KERASTUNER_TUNER_ID')} done.")
+        return 0
+    csv_path = write_results_csv(result.rows, os.path.join(args.output_dir, "results.csv"))
+    plot_path = plot_search_scatter(
+        result.rows,
+        os.path.join(args.output_dir, "search.png"),
+        title=f"{args.search} search: {args.model} on {data.name}",
+    )
+    with open(os.path.join(args.output_dir, "best_hyperparameters.json"), "w") as f:
+        json.dump(result.best_hyperparameters, f, indent=2)
+    print(format_results(result.rows))
+    for message in result.edge_warnings:
+        print(f"warning: {message}")
+    print(f"best: {result.best_hyperparameters}")
+    print(f"Wrote {csv_path} and {plot_path}.")
+    return 0

@@ -1,0 +1,215 @@
+"""Coarse-to-fine search: wide log ranges and short runs, then narrowed ranges and longer runs."""
+
+import json
+import logging
+import math
+import os
+
+from keras_training_kit.models import blocks
+
+logger = logging.getLogger(__name__)
+
+_RANGES_FILE = "stage_ranges.json"
+
+
+def narrow_ranges(
+    values: dict, ranges: dict, margin: float = 0.1
+) -> dict:
+    """Narrows log ranges around the values of the best trials.
+
+    Each new range spans the best trials' values in log space, padded on
+    each side by `margin` times the old range's log width, and clipped to the
+    old range.
+
+    Args:
+        values: dict `{name: [values of the top-k trials]}`.
+        ranges: dict `{name: (min, max)}`, the previous stage's ranges.
+        margin: float >= 0, the padding as a fraction of the old log width.
+            Defaults to `0.1`.
+
+    Returns:
+        A dict `{name: (min, max)}` with the narrowed ranges (a name without
+        values keeps its range).
+
+    Raises:
+        ValueError: for a negative `margin`.
+
+    Example:
+
+    >>> narrow_ranges({"learning_rate": [1e-3, 3e-3]},
+    ...               {"learning_rate": (1e-5, 1e-1)})  # doctest: +SKIP
+    {'learning_rate': (0.000398..., 0.00754...)}
+    """
+    blocks.check_non_negative("margin", margin)
+    narrowed = {}
+    for name, (low, high) in ranges.items():
+        points = [v for v in values.get(name, []) if v is not None and v > 0]
+        if not points:
+            narrowed[name] = (low, high)
+            continue
+        width = math.log10(high / low)
+        new_low = max(math.log10(min(points)) - margin * width, math.log10(low))
+        new_high = min(math.log10(max(points)) + margin * width, math.log10(high))
+        if new_high - new_low < 1e-9:
+            new_high = new_low + 1e-3
+        narrowed[name] = (10**new_low, 10**new_high)
+    return narrowed
+
+
+def top_trial_values(tuner, names, top_k: int = 3) -> dict:
+    """Returns `{name: [values]}` of the `top_k` best non-diverged trials."""
+    trials = [
+        t
+        for t in tuner.oracle.get_best_trials(len(tuner.oracle.trials))
+        if not (
+            t.metrics.exists("diverged") and t.metrics.get_last_value("diverged")
+        )
+    ][:top_k]
+    return {
+        name: [t.hyperparameters.values.get(name) for t in trials] for name in names
+    }
+
+
+def coarse_to_fine_search(
+    hypermodel,
+    train,
+    validation=None,
+    *,
+    stages: int = 2,
+    max_trials=10,
+    epochs=3,
+    top_k: int = 3,
+    epoch_growth: int = 2,
+    margin: float = 0.1,
+    directory: str = "tuning",
+    objective: str = "val_accuracy",
+    seed: int = 0,
+    overwrite: bool = False,
+    callbacks: list | None = None,
+    verbose: int = 0,
+):
+    """Runs a coarse-to-fine random search in log space.
+
+    Stage 1 samples the hypermodel's full log ranges with short runs
+    (`epochs`); each later stage is a new `keras_tuner.RandomSearch` in
+    `directory/stage_<i>` whose ranges are narrowed (`narrow_ranges`) around
+    the `top_k` best non-diverged trials of the previous stage, trained
+    `epoch_growth` times longer. A stage's ranges are saved in
+    `directory/stage_ranges.json` when it starts, so a resumed search (same
+    `directory`, `overwrite=False`) keeps every finished trial and every
+    started stage's ranges; a larger `max_trials` adds trials to each stage.
+
+    Args:
+        hypermodel: a `TrainingHyperModel`.
+        train: training data for `model.fit`.
+        validation: validation data. Defaults to `None`.
+        stages: int >= 1. Defaults to `2`.
+        max_trials: int or list of ints, trials per stage. Defaults to `10`.
+        epochs: int or list of ints, epochs of each stage (an int is the first
+            stage's, multiplied by `epoch_growth` per stage). Defaults to `3`.
+        top_k: int >= 1. Defaults to `3`.
+        epoch_growth: int >= 1. Defaults to `2`.
+        margin: float >= 0, see `narrow_ranges`. Defaults to `0.1`.
+        directory: str, the folder holding every stage. Defaults to
+            `"tuning"`.
+        objective: str. Defaults to `"val_accuracy"`.
+        seed: int. Defaults to `0`.
+        overwrite: bool. Defaults to `False`.
+        callbacks: list or `None`, extra callbacks for every trial.
+        verbose: int. Defaults to `0`.
+
+    Returns:
+        A `keras_training_kit.tuning.SearchResult` with one tuner and one
+        ranges dict per stage.
+
+    Raises:
+        ValueError: for bad counts, or when run as a distributed worker.
+
+    Example:
+
+    >>> result = coarse_to_fine_search(hypermodel, train, validation,
+    ...                                max_trials=8, epochs=2)  # doctest: +SKIP
+    >>> result.ranges[1]["learning_rate"]  # narrowed  # doctest: +SKIP
+    """
+    from keras_training_kit.tuning.search import finish
+    from keras_training_kit.tuning.search import is_distributed_worker
+    from keras_training_kit.tuning.search import make_tuner
+
+    blocks.check_positive_int("stages", stages)
+    blocks.check_positive_int("top_k", top_k)
+    blocks.check_positive_int("epoch_growth", epoch_growth)
+    if os.environ.get("KERASTUNER_ORACLE_IP") or is_distributed_worker():
+        raise ValueError(
+            "`strategy='coarse-to-fine'` cannot run in KerasTuner's "
+            "distributed mode (each stage depends on the previous one); use "
+            "'random', 'grid', 'bayesian' or 'hyperband'. Received: "
+            f"KERASTUNER_ORACLE_IP={os.environ.get('KERASTUNER_ORACLE_IP')!r}"
+        )
+    trials_per_stage = _per_stage("max_trials", max_trials, stages, 1)
+    epochs_per_stage = _per_stage("epochs", epochs, stages, epoch_growth)
+    ranges_path = os.path.join(directory, _RANGES_FILE)
+    saved = []
+    if overwrite and os.path.exists(ranges_path):
+        os.remove(ranges_path)
+    elif os.path.exists(ranges_path):
+        with open(ranges_path) as f:
+            saved = [
+                {k: tuple(v) for k, v in stage.items()} for stage in json.load(f)
+            ]
+    tuners, stage_ranges = [], []
+    current = hypermodel
+    for stage in range(stages):
+        if stage > 0:
+            if stage < len(saved):
+                ranges = saved[stage]
+            else:
+                ranges = narrow_ranges(
+                    top_trial_values(tuners[-1], stage_ranges[-1], top_k),
+                    stage_ranges[-1],
+                    margin,
+                )
+            current = hypermodel.with_ranges(**ranges)
+        stage_ranges.append(current.log_ranges())
+        os.makedirs(directory, exist_ok=True)
+        with open(ranges_path, "w") as f:
+            json.dump(stage_ranges, f, indent=2)
+        logger.info(
+            "Stage %d/%d: %d trials of %d epochs, ranges %s",
+            stage + 1, stages, trials_per_stage[stage], epochs_per_stage[stage],
+            stage_ranges[-1],
+        )
+        tuner = make_tuner(
+            "random",
+            current,
+            max_trials=trials_per_stage[stage],
+            directory=directory,
+            project_name=f"stage_{stage + 1}",
+            objective=objective,
+            seed=seed + stage,
+            overwrite=overwrite,
+        )
+        tuner.search(
+            train,
+            validation_data=validation,
+            epochs=epochs_per_stage[stage],
+            callbacks=list(callbacks or []),
+            verbose=verbose,
+        )
+        tuners.append(tuner)
+    return finish(tuners, stage_ranges, objective)
+
+
+def _per_stage(option, value, stages, growth):
+    if isinstance(value, (list, tuple)):
+        if len(value) != stages:
+            raise ValueError(
+                f"`{option}` must be an int or a list of {stages} ints (one per "
+                f"stage). Received: {option}={value!r}"
+            )
+        values = list(value)
+    else:
+        values = [value * growth**stage if isinstance(value, int) else value
+                  for stage in range(stages)]
+    for v in values:
+        blocks.check_positive_int(option, v)
+    return values

@@ -1,0 +1,135 @@
+"""Search reports: the results table (CSV and text) and the lr-vs-l2 scatter."""
+
+import csv
+import math
+import os
+
+_FIRST_COLUMNS = ("stage", "trial", "learning_rate", "l2")
+_LAST_COLUMNS = ("best_val_accuracy", "epochs_run", "status")
+
+
+def _metric(trial, name, best=False):
+    if not trial.metrics.exists(name):
+        return None
+    value = (
+        trial.metrics.get_best_value(name) if best
+        else trial.metrics.get_last_value(name)
+    )
+    return None if value is None else float(value)
+
+
+def results_table(tuners: list, objective: str = "val_accuracy") -> list:
+    """Returns one row per trial of `tuners` (one tuner per stage).
+
+    Each row is a dict with `stage` (1-based), `trial`, `learning_rate`,
+    `l2`, the other hyperparameters (KerasTuner's internal `tuner/...` ones
+    left out), `best_val_accuracy` (the best value of `objective`),
+    `epochs_run` and `status`: `"diverged"` when `DivergenceGuard` stopped
+    the trial, else KerasTuner's status in lower case (`"completed"`,
+    `"running"`, `"invalid"`, `"failed"`).
+
+    Args:
+        tuners: list of KerasTuner tuners.
+        objective: str, the metric reported as `best_val_accuracy`.
+            Defaults to `"val_accuracy"`.
+
+    Returns:
+        A list of dicts.
+    """
+    rows = []
+    for stage, tuner in enumerate(tuners, start=1):
+        trials = sorted(
+            tuner.oracle.trials.values(), key=lambda t: (len(t.trial_id), t.trial_id)
+        )
+        for trial in trials:
+            values = {
+                k: v for k, v in trial.hyperparameters.values.items()
+                if not k.startswith("tuner/")
+            }
+            diverged = _metric(trial, "diverged")
+            epochs_run = _metric(trial, "epochs_run")
+            row = {"stage": stage, "trial": trial.trial_id}
+            row.update({"learning_rate": None, "l2": None})
+            row.update(values)
+            row["best_val_accuracy"] = _metric(trial, objective, best=True)
+            row["epochs_run"] = None if epochs_run is None else int(epochs_run)
+            row["status"] = "diverged" if diverged else str(trial.status).lower()
+            rows.append(row)
+    return rows
+
+
+def _columns(rows):
+    middle = []
+    for row in rows:
+        for key in row:
+            if key not in _FIRST_COLUMNS + _LAST_COLUMNS and key not in middle:
+                middle.append(key)
+    return list(_FIRST_COLUMNS) + middle + list(_LAST_COLUMNS)
+
+
+def write_results_csv(rows: list, path: str) -> str:
+    """Writes the results table to a CSV file; returns the path.
+
+    Example:
+
+    >>> write_results_csv([{"trial": "0", "learning_rate": 1e-3,
+    ...                     "l2": 1e-4, "status": "completed"}],
+    ...                   "/tmp/results.csv")
+    '/tmp/results.csv'
+    """
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    columns = _columns(rows)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return os.fspath(path)
+
+
+def read_results_csv(path: str) -> list:
+    """Reads a results CSV back into rows (numbers as floats/ints)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    parsed = []
+    for row in rows:
+        out = {}
+        for key, value in row.items():
+            if value == "":
+                out[key] = None
+            elif key in ("stage", "epochs_run"):
+                out[key] = int(float(value))
+            else:
+                try:
+                    out[key] = float(value) if key != "trial" else value
+                except ValueError:
+                    out[key] = value
+        parsed.append(out)
+    return parsed
+
+
+def format_results(rows: list, sort_by: str = "best_val_accuracy") -> str:
+    """Formats the results table as aligned text, best trials first."""
+    columns = _columns(rows)
+
+    def cell(value):
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.4g}" if math.isfinite(value) else str(value)
+        return str(value)
+
+    def order(row):
+        value = row.get(sort_by)
+        finite = isinstance(value, (int, float)) and math.isfinite(value)
+        return -value if finite else math.inf
+
+    ordered = sorted(rows, key=order)
+    table = [columns] + [[cell(r.get(c)) for c in columns] for r in ordered]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(text.rjust(width) for text, width in zip(line, widths))
+        for line in table
+    )

@@ -1,0 +1,66 @@
+import keras_tuner
+import pytest
+
+from keras_training_kit.tuning import format_results
+from keras_training_kit.tuning import read_results_csv
+from keras_training_kit.tuning import results_table
+from keras_training_kit.tuning import write_results_csv
+
+
+class _Tuner:
+    """A stand-in exposing the `oracle.trials` the report reads."""
+
+    def __init__(self, trials):
+        self.oracle = type("Oracle", (), {"trials": {t.trial_id: t for t in trials}})()
+
+
+def _trial(trial_id, values, accuracies, diverged=0.0, status="COMPLETED"):
+    hp = keras_tuner.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    trial = keras_tuner.engine.trial.Trial(hp, trial_id=trial_id, status=status)
+    trial.metrics.register("val_accuracy", direction="max")
+    for step, accuracy in enumerate(accuracies):
+        trial.metrics.update("val_accuracy", accuracy, step=step)
+    trial.metrics.update("diverged", diverged)
+    trial.metrics.update("epochs_run", float(len(accuracies)))
+    return trial
+
+
+@pytest.fixture
+def rows():
+    stage1 = _Tuner([
+        _trial("0", {"learning_rate": 1e-3, "l2": 1e-4, "tuner/epochs": 2}, [0.5, 0.7]),
+        _trial("1", {"learning_rate": 1.0, "l2": 1e-2}, [0.1], diverged=1.0),
+    ])
+    stage2 = _Tuner([
+        _trial("0", {"learning_rate": 2e-3, "l2": 1e-5, "dropout": 0.5}, [0.8, 0.75]),
+        _trial("1", {"learning_rate": 5e-3, "l2": 1e-5}, [], status="RUNNING"),
+    ])
+    return results_table([stage1, stage2])
+
+
+def test_results_table(rows):
+    assert [(r["stage"], r["trial"], r["status"]) for r in rows] == [
+        (1, "0", "completed"), (1, "1", "diverged"),
+        (2, "0", "completed"), (2, "1", "running"),
+    ]
+    assert rows[0]["best_val_accuracy"] == pytest.approx(0.7)
+    assert rows[2]["best_val_accuracy"] == pytest.approx(0.8)
+    assert rows[0]["epochs_run"] == 2 and rows[3]["best_val_accuracy"] is None
+    assert "tuner/epochs" not in rows[0]
+
+
+def test_csv_round_trip_and_text(rows, tmp_path):
+    path = write_results_csv(rows, str(tmp_path / "out" / "results.csv"))
+    header = open(path).readline().strip().split(",")
+    assert header == ["stage", "trial", "learning_rate", "l2", "dropout",
+                      "best_val_accuracy", "epochs_run", "status"]
+    back = read_results_csv(path)
+    assert back[1]["status"] == "diverged" and back[1]["learning_rate"] == 1.0
+    assert back[2]["dropout"] == 0.5 and back[0]["dropout"] is None
+    text = format_results(rows).splitlines()
+    assert text[0].split()[0] == "stage" and len(text) == 5
+    # Best first, unscored last.
+    assert text[1].split()[-1] == "completed" and "0.8" in text[1]
+    assert text[-1].split()[-1] == "running"

@@ -1,0 +1,202 @@
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from keras_training_kit.data import load_dataset
+from keras_training_kit.tuning import EdgeOfRangeWarning
+from keras_training_kit.tuning import TrainingHyperModel
+from keras_training_kit.tuning import check_edges
+from keras_training_kit.tuning import make_tuner
+from keras_training_kit.tuning import search
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SCRIPT = os.path.join(HERE, "search_process.py")
+sys.path.insert(0, HERE)
+from search_process import tiny_search  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_dataset("digits", validation_split=0.2)
+    return data, data.train.take(256).batch(128), data.validation.take(128).batch(128)
+
+
+def _hypermodel(data, **kwargs):
+    return TrainingHyperModel(
+        "mlp", data.input_shape, data.num_classes,
+        builder_kwargs={"hidden_units": (8,)}, **kwargs,
+    )
+
+
+def test_edge_of_range_warning_fires_at_both_edges_only():
+    ranges = {"learning_rate": (1e-5, 1e-1), "l2": (1e-6, 1e-2)}
+    with pytest.warns(EdgeOfRangeWarning, match="upper 10%.*widen the range above"):
+        messages = check_edges({"learning_rate": 0.05, "l2": 1e-4}, ranges)
+    assert len(messages) == 1 and "learning_rate" in messages[0]
+    with pytest.warns(EdgeOfRangeWarning, match="`l2`.*lower 10%"):
+        check_edges({"learning_rate": 1e-3, "l2": 2e-6}, ranges)
+    # 10^-4.5 is in the middle of the learning-rate range in log space but at
+    # 0.3% of it on a linear scale: no warning.
+    assert check_edges({"learning_rate": 10**-3.0, "l2": 10**-4.0}, ranges) == []
+    with pytest.raises(ValueError, match="`fraction`.*Received: fraction=0.7"):
+        check_edges({}, ranges, fraction=0.7)
+
+
+def test_unknown_strategy(digits):
+    data, train, validation = digits
+    with pytest.raises(ValueError, match="`strategy`.*Received: strategy='sobol'"):
+        search(_hypermodel(data), train, validation, strategy="sobol")
+
+
+@pytest.mark.parametrize(
+    "strategy, max_trials, epochs",
+    [("grid", 3, 1), ("bayesian", 2, 1), ("hyperband", 1, 2)],
+)
+def test_strategies_run_and_report(strategy, max_trials, epochs, digits, tmp_path):
+    data, train, validation = digits
+    hypermodel = _hypermodel(data, learning_rate=(1e-3, 1e-1), l2=1e-4)
+    result = search(
+        hypermodel, train, validation, strategy=strategy, max_trials=max_trials,
+        epochs=epochs, directory=str(tmp_path),
+    )
+    rows = result.rows
+    assert rows and all(r["status"] == "completed" for r in rows)
+    assert all(0 <= r["best_val_accuracy"] <= 1 for r in rows)
+    assert result.best_hyperparameters["learning_rate"] in [r["learning_rate"] for r in rows]
+    if strategy == "grid":
+        assert sorted(r["learning_rate"] for r in rows) == [1e-3, 1e-2, 1e-1]
+    if strategy == "hyperband":
+        assert not any(k.startswith("tuner/") for r in rows for k in r)
+
+
+def test_make_tuner_kinds(digits, tmp_path):
+    data = digits[0]
+    tuner = make_tuner("grid", _hypermodel(data), directory=str(tmp_path))
+    assert type(tuner).__name__ == "GridSearch"
+    assert tuner.hypermodel.grid_per_decade == 1
+    with pytest.raises(ValueError, match="`max_trials`.*Received: max_trials=0"):
+        make_tuner("random", _hypermodel(data), max_trials=0)
+
+
+def test_diverged_trials_are_recorded(digits, tmp_path):
+    data, train, validation = digits
+    hypermodel = _hypermodel(data, learning_rate=(1e2, 1e3), optimizer="sgd")
+    result = search(
+        hypermodel, train, validation, max_trials=2, epochs=3,
+        directory=str(tmp_path),
+    )
+    assert [r["status"] for r in result.rows] == ["diverged", "diverged"]
+    assert all(r["epochs_run"] == 1 for r in result.rows)
+
+
+def _completed_trials(project_dir):
+    done = {}
+    for path in glob.glob(os.path.join(project_dir, "trial_*", "trial.json")):
+        try:
+            with open(path) as f:
+                trial = json.load(f)
+        except ValueError:  # being written
+            continue
+        if trial["status"] == "COMPLETED":
+            done[trial["trial_id"]] = (trial["hyperparameters"]["values"], trial["score"])
+    return done
+
+
+def _env(**extra):
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3", **extra)
+    env.pop("KERASTUNER_TUNER_ID", None)
+    return env
+
+
+def test_resume_after_sigkill_keeps_finished_trials(tmp_path):
+    directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
+    project = os.path.join(directory, "search")
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, directory, "4", count], env=_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        # Killed right after the first trial is written: the moment where
+        # KerasTuner still lists it as ongoing (see
+        # `repair_interrupted_project`).
+        while not _completed_trials(project) and time.monotonic() < deadline:
+            assert process.poll() is None, "the search ended before it was killed"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    before = _completed_trials(project)
+    assert 1 <= len(before) < 4
+    fits_before = len(open(count).read().split())
+    result = tiny_search(directory, 4, count)
+    after = {r["trial"]: r for r in result.rows}
+    assert len(after) == 4 and all(r["status"] == "completed" for r in after.values())
+    for trial_id, (values, score) in before.items():
+        assert after[trial_id]["learning_rate"] == values["learning_rate"]
+        assert after[trial_id]["best_val_accuracy"] == pytest.approx(score)
+    # Only the unfinished trials trained again.
+    fits = len(open(count).read().split())
+    assert fits - fits_before == 4 - len(before)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_distributed_chief_and_two_workers(tmp_path):
+    directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
+    rows_path = str(tmp_path / "rows.json")
+    port = str(_free_port())
+    processes = []
+    try:
+        for tuner_id in ("chief", "tuner0", "tuner1"):
+            env = _env(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
+            env["KERASTUNER_TUNER_ID"] = tuner_id
+            args = [sys.executable, SCRIPT, directory, "3", count]
+            if tuner_id == "chief":
+                args.append(rows_path)
+            processes.append(subprocess.Popen(
+                args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            ))
+        for process in processes:
+            _, stderr = process.communicate(timeout=150)
+            assert process.returncode == 0, stderr.decode()[-2000:]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    with open(rows_path) as f:
+        rows = json.load(f)
+    assert sorted(r["trial"] for r in rows) == ["0", "1", "2"]
+    assert all(r["status"] == "completed" for r in rows)
+    workers = open(count).read().split()
+    # Every trial trained exactly once, all on the workers.
+    assert len(workers) == 3 and set(workers) <= {"tuner0", "tuner1"}
+
+
+def test_repair_interrupted_project(tmp_path):
+    from keras_training_kit.tuning import repair_interrupted_project
+
+    for trial_id, status in (("0", "COMPLETED"), ("1", "RUNNING")):
+        os.makedirs(tmp_path / f"trial_{trial_id}")
+        (tmp_path / f"trial_{trial_id}" / "trial.json").write_text(
+            json.dumps({"status": status})
+        )
+    (tmp_path / "oracle.json").write_text(
+        json.dumps({"ongoing_trials": {"tuner0": "0", "tuner1": "1"}, "seed": 3})
+    )
+    assert repair_interrupted_project(str(tmp_path)) == ["0"]
+    state = json.loads((tmp_path / "oracle.json").read_text())
+    assert state == {"ongoing_trials": {"tuner1": "1"}, "seed": 3}
+    assert repair_interrupted_project(str(tmp_path / "missing")) == []
