@@ -1,1 +1,7 @@
 """Callbacks for `model.fit`: activation statistics and babysitting guards."""
+
+from keras_training_kit.callbacks.activation_statistics import ActivationStatistics
+from keras_training_kit.callbacks.activation_statistics import activation_histogram_rows
+from keras_training_kit.callbacks.activation_statistics import save_activation_figures
+from keras_training_kit.callbacks.divergence_guard import DivergenceGuard
+from keras_training_kit.callbacks.overfitting_monitor import OverfittingMonitor

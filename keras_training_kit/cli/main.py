@@ -14,6 +14,11 @@ import sys
 # (subcommand, module under keras_training_kit.cli)
 COMMANDS = (
     ("train", "train"),
+    ("init-study", "init_study"),
+    ("tune", "tune"),
+    ("lr-find", "lr_find"),
+    ("sanity-check", "sanity_check"),
+    ("augment-preview", "augment_preview"),
 )
 
 

@@ -34,6 +34,7 @@ _EXPERIMENT_KEYS = (
     "batch_size",
     "validation_split",
     "seed",
+    "augment",
 )
 
 
@@ -46,6 +47,12 @@ def add_arguments(parser):
     data.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
     data.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
     data.add_argument("--validation-split", type=float, default=0.1)
+    data.add_argument(
+        "--augment",
+        default="none",
+        metavar="PRESET",
+        help="augment the training split with a preset: none, digits, mnist, cifar10, cifar10_mixup",
+    )
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
     model.add_argument("--hidden-units", type=_int_list, default=[256, 128], help="MLP widths, comma-separated")
@@ -77,6 +84,17 @@ def add_arguments(parser):
     out = parser.add_argument_group("output")
     out.add_argument("--output-dir", default=None, help="run folder (default: a new folder under runs/)")
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras fit verbosity")
+    babysit = parser.add_argument_group("babysitting")
+    babysit.add_argument(
+        "--activation-stats",
+        action="store_true",
+        help="record per-layer activation statistics (CSV, TensorBoard, figures) in the run folder",
+    )
+    babysit.add_argument(
+        "--no-divergence-guard",
+        action="store_true",
+        help="keep training when the loss is NaN/Inf or exceeds 3x its first value",
+    )
 
 
 def _check_args(args):
@@ -161,11 +179,33 @@ def _datasets(data, args):
     size = data.cardinality.get("train")
     if size is not None and size <= 100_000:
         train = train.cache()
-    train = train.shuffle(size or 10_000, seed=args.seed, reshuffle_each_iteration=True)
-    train = train.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
-    validation = data.validation.batch(args.batch_size).cache().prefetch(tf.data.AUTOTUNE)
-    test = data.test.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
+    validation, test = data.validation, data.test
+    augmentation = _augmentation(data, args)
+    if augmentation is None:
+        train = train.shuffle(size or 10_000, seed=args.seed, reshuffle_each_iteration=True)
+        train = train.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
+    else:
+        # Training split only (batched and prefetched by `apply`).
+        train = augmentation.apply(train, args.batch_size, shuffle=size or 10_000, seed=args.seed)
+        if augmentation.mixes_labels:
+            # MixUp / CutMix labels are one-hot: so are the evaluation
+            # splits', for one categorical loss (see `_build_model`).
+            def one_hot(x, y):
+                return x, tf.one_hot(y, data.num_classes)
+
+            validation, test = validation.map(one_hot), test.map(one_hot)
+    validation = validation.batch(args.batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    test = test.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
     return train, validation, test
+
+
+def _augmentation(data, args):
+    """The `--augment` pipeline, or `None` for `none`."""
+    if args.augment == "none":
+        return None
+    from keras_training_kit.augmentation import AugmentationPipeline
+
+    return AugmentationPipeline.from_preset(args.augment, num_classes=data.num_classes)
 
 
 def _build_model(data, args):
@@ -192,11 +232,13 @@ def _build_model(data, args):
             spatial_dropout=args.spatial_dropout,
             **options,
         )
+    augmentation = _augmentation(data, args)
     return models.compile_classifier(
         model,
         optimizer=args.optimizer,
         learning_rate=args.lr,
         jit_compile=True if args.jit_compile else "auto",
+        one_hot_labels=bool(augmentation and augmentation.mixes_labels),
     )
 
 
@@ -209,7 +251,38 @@ def _callbacks(args, run_dir, data):
     return [
         keras.callbacks.CSVLogger(history_path, append=True),
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-    ]
+    ] + _babysitting_callbacks(args, run_dir, data)
+
+
+def _babysitting_callbacks(args, run_dir, data):
+    from keras_training_kit import callbacks
+
+    chosen = []
+    if not args.no_divergence_guard:
+        chosen.append(callbacks.DivergenceGuard())
+    if args.activation_stats:
+        probe = data.validation if data.cardinality.get("validation") else data.train
+        chosen.append(
+            callbacks.ActivationStatistics(
+                probe_data=probe,
+                log_dir=os.path.join(run_dir, "tensorboard"),
+                csv_path=os.path.join(run_dir, "activation_statistics.csv"),
+                # The backup folder exists only when resuming a run.
+                append=os.path.exists(os.path.join(run_dir, "backup")),
+            )
+        )
+    return chosen
+
+
+def _report_babysitting(chosen, run_dir):
+    from keras_training_kit import callbacks
+
+    for callback in chosen:
+        if isinstance(callback, callbacks.DivergenceGuard) and callback.diverged:
+            print(f"Training stopped early: {callback.reason}.")
+        if isinstance(callback, callbacks.ActivationStatistics):
+            for path in callback.save_figures(run_dir):
+                print(f"Wrote {path}")
 
 
 def run(args):
@@ -249,11 +322,12 @@ def _train(args, run_dir, history_path):
     train, validation, test = _datasets(data, args)
     model = _build_model(data, args)
     start = time.perf_counter()
+    chosen_callbacks = _callbacks(args, run_dir, data)
     model.fit(
         train,
         validation_data=validation if data.cardinality.get("validation") != 0 else None,
         epochs=args.epochs,
-        callbacks=_callbacks(args, run_dir, data),
+        callbacks=chosen_callbacks,
         verbose=args.verbose,
     )
     train_seconds = time.perf_counter() - start
@@ -274,6 +348,7 @@ def _train(args, run_dir, history_path):
         os.path.join(run_dir, "curves.png"),
         title=f"{args.model} on {data.name}",
     )
+    _report_babysitting(chosen_callbacks, run_dir)
     print(
         f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
         f"({metrics['epochs']} epochs). Run folder: {run_dir}"

@@ -1,0 +1,246 @@
+"""`sanity_check`: the lecture's checklist before a long training run."""
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+
+from keras_training_kit.optimizers import build_optimizer
+
+
+@dataclasses.dataclass
+class SanityCheckReport:
+    """The result of `sanity_check`.
+
+    Attributes:
+        checks: list of dicts, one per check, with `"check"` (name),
+            `"passed"` (`True`, `False` or `None` when skipped), `"value"`,
+            `"expected"` and `"detail"` (str).
+    """
+
+    checks: list
+
+    @property
+    def passed(self) -> bool:
+        """Whether no check failed (skipped checks do not fail)."""
+        return all(check["passed"] is not False for check in self.checks)
+
+    def to_text(self) -> str:
+        """Formats the report as a table, one line per check."""
+        marks = {True: "PASS", False: "FAIL", None: "SKIP"}
+        lines = [
+            f"{marks[c['passed']]:4}  {c['check']:22} {c['detail']}"
+            for c in self.checks
+        ]
+        lines.append(
+            "all checks passed" if self.passed else "some checks FAILED"
+        )
+        return "\n".join(lines)
+
+
+def _take(dataset, count):
+    """Returns `(x, y)` NumPy arrays of the first `count` examples."""
+    import tensorflow as tf
+
+    if isinstance(dataset, tf.data.Dataset):
+        element = dataset.element_spec
+        if not isinstance(element, tuple) or len(element) < 2:
+            raise ValueError(
+                "`dataset` must yield `(features, label)` pairs. Received: "
+                f"element_spec={element}"
+            )
+        # A batched dataset has labels with a batch axis; unbatch it.
+        if len(element[1].shape) >= 1:
+            dataset = dataset.unbatch()
+        batch = next(iter(dataset.batch(count).take(1)))
+        return tuple(keras.ops.convert_to_numpy(v) for v in batch[:2])
+    if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
+        return tuple(np.asarray(v)[:count] for v in dataset)
+    raise TypeError(
+        "`dataset` must be a tf.data.Dataset of (features, label) or a tuple "
+        f"(x, y) of arrays. Received: dataset={type(dataset).__name__}"
+    )
+
+
+def _from_logits(model):
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", "linear") != "softmax"
+
+
+def sanity_check(
+    model: keras.Model,
+    dataset,
+    num_classes: int,
+    *,
+    num_examples: int = 256,
+    subset_size: int = 20,
+    max_epochs: int = 300,
+    learning_rate: float = 1e-2,
+    loss_tolerance: float = 0.25,
+    seed: int = 0,
+) -> SanityCheckReport:
+    """Runs the lecture's sanity checks on a freshly initialized classifier.
+
+    1. **initial loss**: with regularization off, the cross-entropy of the
+       untrained model on `num_examples` examples is close to
+       `ln(num_classes)` (uniform predictions), within `loss_tolerance`
+       relative.
+    2. **regularization**: adding the model's regularization losses
+       (`model.losses`) makes the loss go up. Skipped if the model has no
+       regularizer.
+    3. **overfit tiny subset**: a fresh copy of the model (same
+       architecture, new weights; `model` itself is not trained) reaches
+       100% training accuracy on `subset_size` examples within `max_epochs`
+       full-batch Adam steps.
+
+    Labels are integer classes; the model outputs logits or softmax
+    probabilities, as the package's builders do.
+
+    Args:
+        model: an untrained Sequential or functional classifier.
+        dataset: a `tf.data.Dataset` of `(features, label)` (batched or
+            not) or a tuple `(x, y)` of arrays.
+        num_classes: int >= 2.
+        num_examples: int >= 1, examples for the loss checks. Defaults to
+            `256`.
+        subset_size: int >= 1, examples to overfit. Defaults to `20`.
+        max_epochs: int >= 1, the most full-batch steps for overfitting.
+            Defaults to `300`.
+        learning_rate: float > 0, Adam's learning rate for overfitting.
+            Defaults to `1e-2`.
+        loss_tolerance: float > 0, the accepted relative deviation of the
+            initial loss from `ln(num_classes)`. Defaults to `0.25`.
+        seed: int, seed of the copy's initialization. Defaults to `0`.
+
+    Returns:
+        A `SanityCheckReport`; `report.passed` and `report.to_text()`.
+
+    Raises:
+        ValueError: for an invalid argument.
+        TypeError: if `dataset` is neither a dataset nor an `(x, y)` tuple.
+
+    Example:
+
+    >>> from keras_training_kit.models import build_mlp
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(64, 8)).astype("float32")
+    >>> y = rng.integers(0, 3, 64)
+    >>> report = sanity_check(build_mlp((8,), 3, (32,)), (x, y), 3)
+    >>> [c["check"] for c in report.checks]
+    ['initial loss', 'regularization', 'overfit tiny subset']
+    """
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int)
+        or num_classes < 2
+    ):
+        raise ValueError(
+            "`num_classes` must be an int >= 2. "
+            f"Received: num_classes={num_classes!r}"
+        )
+    for option, value in (
+        ("num_examples", num_examples),
+        ("subset_size", subset_size),
+        ("max_epochs", max_epochs),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"`{option}` must be an int >= 1. Received: {option}={value!r}"
+            )
+    for option, value in (
+        ("learning_rate", learning_rate),
+        ("loss_tolerance", loss_tolerance),
+    ):
+        if not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(
+                f"`{option}` must be a float > 0. Received: {option}={value!r}"
+            )
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"`model` must be a keras.Model. Received: model={model!r}"
+        )
+
+    x, y = _take(dataset, max(num_examples, subset_size))
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=_from_logits(model)
+    )
+    checks = []
+
+    expected = math.log(num_classes)
+    data_loss = float(
+        loss_fn(y[:num_examples], model(x[:num_examples], training=False))
+    )
+    deviation = abs(data_loss - expected) / expected
+    checks.append(
+        {
+            "check": "initial loss",
+            "passed": deviation <= loss_tolerance,
+            "value": data_loss,
+            "expected": expected,
+            "detail": f"loss {data_loss:.4f} vs "
+            f"ln({num_classes}) = {expected:.4f} "
+            f"({deviation:.0%} off, tolerance {loss_tolerance:.0%})",
+        }
+    )
+
+    penalty = (
+        float(sum(float(v) for v in model.losses)) if model.losses else 0.0
+    )
+    if model.losses:
+        total = data_loss + penalty
+        checks.append(
+            {
+                "check": "regularization",
+                "passed": total > data_loss,
+                "value": total,
+                "expected": data_loss,
+                "detail": f"loss with regularization {total:.4f} > "
+                f"without {data_loss:.4f}",
+            }
+        )
+    else:
+        checks.append(
+            {
+                "check": "regularization",
+                "passed": None,
+                "value": None,
+                "expected": None,
+                "detail": "the model has no regularizer; skipped",
+            }
+        )
+
+    keras.utils.set_random_seed(seed)
+    copy = keras.models.clone_model(model)
+    copy.compile(
+        optimizer=build_optimizer("adam", learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=_from_logits(copy)
+        ),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    x_small, y_small = x[:subset_size], y[:subset_size]
+    accuracy, epochs, chunk = 0.0, 0, 25
+    while epochs < max_epochs and accuracy < 1.0:
+        step = min(chunk, max_epochs - epochs)
+        copy.fit(
+            x_small, y_small, batch_size=subset_size, epochs=step, verbose=0
+        )
+        epochs += step
+        accuracy = float(
+            copy.evaluate(x_small, y_small, verbose=0, return_dict=True)[
+                "accuracy"
+            ]
+        )
+    checks.append(
+        {
+            "check": "overfit tiny subset",
+            "passed": accuracy >= 1.0,
+            "value": accuracy,
+            "expected": 1.0,
+            "detail": f"training accuracy {accuracy:.0%} on "
+            f"{len(y_small)} examples "
+            f"after {epochs} steps",
+        }
+    )
+    return SanityCheckReport(checks)

@@ -1,0 +1,355 @@
+"""`ActivationStatistics`: statistics vs NumPy, warnings, outputs, model kinds."""
+
+import logging
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_training_kit.callbacks import ActivationStatistics
+from keras_training_kit.models import build_deep_mlp
+
+_RNG = np.random.default_rng(0)
+_X = _RNG.normal(size=(64, 6)).astype("float32")
+_Y = _RNG.integers(0, 3, size=64).astype("int32")
+
+
+def _probe_model():
+    x = keras.Input((6,), name="features")
+    h = keras.layers.Dense(12, activation="relu", name="relu")(x)
+    dead = keras.layers.Dense(
+        5,
+        activation="relu",
+        bias_initializer=keras.initializers.Constant(-50.0),
+        name="dead",
+    )(h)
+    t = keras.layers.Dense(7, activation="tanh", name="tanh")(h)
+    s = keras.layers.Dense(4, name="pre_sigmoid")(t)
+    s = keras.layers.Activation("sigmoid", name="sigmoid")(s)
+    out = keras.layers.Dense(3, name="logits")(
+        keras.layers.Concatenate()([dead, s])
+    )
+    return keras.Model(x, out)
+
+
+def _sample_once(callback, model):
+    callback.set_model(model)
+    callback.on_train_begin()
+    callback.on_train_end()
+    return callback
+
+
+def _fit(model, callbacks, epochs=1, batch_size=8, **kwargs):
+    model.compile(
+        keras.optimizers.SGD(0.01),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(
+        _X,
+        _Y,
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=0,
+        callbacks=callbacks,
+        **kwargs,
+    )
+
+
+def test_statistics_equal_numpy():
+    model = _probe_model()
+    stats = _sample_once(ActivationStatistics(probe_data=_X, bins=10), model)
+    assert stats.steps == [0]
+    assert set(stats.history) == {
+        "relu",
+        "dead",
+        "tanh",
+        "pre_sigmoid",
+        "sigmoid",
+        "logits",
+    }
+    for name, record in stats.history.items():
+        a = keras.Model(model.input, model.get_layer(name).output)(_X).numpy()
+        np.testing.assert_allclose(
+            record["mean"][0], a.mean(), rtol=1e-4, atol=1e-6
+        )
+        np.testing.assert_allclose(
+            record["std"][0], a.std(), rtol=1e-4, atol=1e-6
+        )
+        assert record["zero_fraction"][0] == pytest.approx(np.mean(a == 0))
+        assert record["dead_fraction"][0] == pytest.approx(
+            np.mean(np.all(a == 0, axis=0))
+        )
+        counts, edges = np.histogram(a, bins=10, range=(a.min(), a.max()))
+        np.testing.assert_array_equal(record["histogram"][0], counts)
+        assert record["histogram_min"][0] == pytest.approx(edges[0])
+        assert record["histogram_max"][0] == pytest.approx(edges[-1])
+    tanh = keras.Model(model.input, model.get_layer("tanh").output)(_X).numpy()
+    sigmoid = keras.Model(model.input, model.get_layer("sigmoid").output)(
+        _X
+    ).numpy()
+    assert stats.history["tanh"]["saturated_fraction"][0] == pytest.approx(
+        np.mean(np.abs(tanh) > 0.99)
+    )
+    assert stats.history["sigmoid"]["saturated_fraction"][0] == pytest.approx(
+        np.mean((sigmoid < 0.01) | (sigmoid > 0.99))
+    )
+    assert "saturated_fraction" not in stats.history["relu"]
+    assert stats.history["dead"]["dead_fraction"][0] == 1.0
+    # Kernel layers get an update ratio; before training it is unknown.
+    assert math.isnan(stats.history["relu"]["update_ratio"][0])
+    assert "update_ratio" not in stats.history["sigmoid"]
+
+
+def test_update_ratio_is_the_last_step_relative_change():
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(3, name="dense")]
+    )
+    stats = ActivationStatistics(every_n_steps=4, probe_data=_X)
+    recorder = _KernelRecorder("dense")
+    _fit(model, [recorder, stats], epochs=1, batch_size=8)  # 8 steps
+    assert stats.steps == [0, 4, 8]
+    for step in (4, 8):
+        before, after = recorder.kernels[step - 1], recorder.kernels[step]
+        expected = np.linalg.norm(after - before) / np.linalg.norm(before)
+        ratio = stats.history["dense"]["update_ratio"][stats.steps.index(step)]
+        assert ratio == pytest.approx(expected, rel=1e-4)
+
+
+class _KernelRecorder(keras.callbacks.Callback):
+    """Keeps the kernel before every step and at the end (step -> kernel)."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name, self.kernels, self.step = name, {}, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.kernels[self.step] = (
+            self.model.get_layer(self.name).kernel.numpy().copy()
+        )
+        self.step += 1
+
+    def on_train_end(self, logs=None):
+        self.kernels[self.step] = (
+            self.model.get_layer(self.name).kernel.numpy().copy()
+        )
+
+
+def test_planted_dead_layer_is_flagged(caplog):
+    with caplog.at_level(logging.WARNING):
+        stats = _sample_once(
+            ActivationStatistics(probe_data=_X), _probe_model()
+        )
+    dead = [m for m in stats.warnings if m.startswith("dead:")]
+    assert len(dead) == 1 and "100% of units dead since step 0" in dead[0]
+    assert "LeakyReLU/He" in dead[0] and dead[0] in caplog.text
+    assert not [m for m in stats.warnings if m.startswith("relu:")]
+
+
+@pytest.mark.parametrize(
+    "stddev, condition",
+    [
+        (1.0, "saturated: use Xavier initialization or BatchNormalization"),
+        (0.01, "below 0.001"),
+    ],
+)
+def test_tanh_init_scale_is_flagged(stddev, condition):
+    model = build_deep_mlp(
+        input_dim=100,
+        depth=6,
+        width=100,
+        activation="tanh",
+        kernel_initializer=keras.initializers.RandomNormal(
+            stddev=stddev, seed=1
+        ),
+    )
+    stats = _sample_once(ActivationStatistics(probe_size=200), model)
+    flagged = [m for m in stats.warnings if condition.split(":")[0] in m]
+    assert flagged, stats.warnings
+    if stddev == 1.0:
+        assert stats.history["layer_6"]["saturated_fraction"][0] > 0.7
+        assert not any("below 0.001" in m for m in stats.warnings)
+    else:
+        assert stats.history["layer_6"]["std"][0] < 1e-3
+        assert stats.history["layer_1"]["std"][0] > 0.05
+        assert not any("saturated" in m for m in stats.warnings)
+
+
+def test_healthy_tanh_net_is_not_flagged():
+    model = build_deep_mlp(input_dim=100, depth=6, width=100, activation="tanh")
+    stats = _sample_once(ActivationStatistics(probe_size=200), model)
+    assert stats.warnings == []
+
+
+def test_tensorboard_events_have_the_tags(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    stats = ActivationStatistics(
+        every_n_steps=4, probe_data=_X, log_dir=str(tmp_path)
+    )
+    _fit(_probe_model(), [stats])
+    accumulator = event_accumulator.EventAccumulator(
+        str(tmp_path), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    tags = set(accumulator.Tags()["tensors"])
+    for tag in (
+        "activations/relu/mean",
+        "activations/dead/dead_fraction",
+        "activations/tanh/saturated_fraction",
+        "activations/relu/update_ratio",
+        "activations/logits/histogram",
+    ):
+        assert tag in tags, sorted(tags)
+    steps = [e.step for e in accumulator.Tensors("activations/relu/mean")]
+    assert steps == stats.steps
+    buckets = keras.ops.convert_to_numpy(
+        __import__("tensorflow").make_ndarray(
+            accumulator.Tensors("activations/relu/histogram")[0].tensor_proto
+        )
+    )
+    np.testing.assert_array_equal(
+        buckets[:, 2], stats.history["relu"]["histogram"][0]
+    )
+
+
+def test_csv_round_trip_and_figures(tmp_path):
+    path = tmp_path / "stats.csv"
+    stats = ActivationStatistics(
+        every_n_steps=3, probe_data=_X, csv_path=str(path)
+    )
+    _fit(_probe_model(), [stats], epochs=2)
+    steps, history = ActivationStatistics.read_csv(str(path))
+    assert steps == stats.steps == [0, 3, 6, 8, 9, 12, 15, 16]
+    assert history.keys() == stats.history.keys()
+    for name, record in stats.history.items():
+        assert record.keys() == history[name].keys()
+        for metric, values in record.items():
+            np.testing.assert_array_equal(
+                np.array(values), np.array(history[name][metric])
+            )
+    paths = stats.save_figures(str(tmp_path / "figures"))
+    assert all(p.endswith(".png") for p in paths) and len(paths) == 2
+
+
+def test_nested_and_multi_input_models_are_flattened():
+    inner = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(5, activation="relu", name="a")],
+        name="inner",
+    )
+    xi = keras.Input((5,))
+    block = keras.Model(
+        xi, keras.layers.Dense(3, activation="tanh", name="b")(xi), name="block"
+    )
+    x1, x2 = keras.Input((4,), name="x1"), keras.Input((5,), name="x2")
+    merged = keras.layers.Concatenate(name="concat")(
+        [block(inner(x1)), block(x2)]
+    )
+    model = keras.Model([x1, x2], keras.layers.Dense(2, name="out")(merged))
+    probe = [_X[:, :4], _RNG.normal(size=(64, 5)).astype("float32")]
+    stats = _sample_once(ActivationStatistics(probe_data=(probe, _Y)), model)
+    assert list(stats.history) == ["inner/a", "block/b", "block/b_call2", "out"]
+    b = keras.ops.convert_to_numpy(block(inner(probe[0])))
+    assert stats.history["block/b"]["mean"][0] == pytest.approx(
+        b.mean(), rel=1e-4
+    )
+
+
+def test_layer_selection_and_errors():
+    model = _probe_model()
+    stats = _sample_once(
+        ActivationStatistics(layers="t.*|dead", probe_data=_X), model
+    )
+    assert set(stats.history) == {"dead", "tanh"}
+    stats = _sample_once(
+        ActivationStatistics(layers=["logits"], probe_data=_X), model
+    )
+    assert list(stats.history) == ["logits"]
+    with pytest.raises(ValueError, match="does not have: \\['nope'\\]"):
+        _sample_once(
+            ActivationStatistics(layers=["nope"], probe_data=_X), model
+        )
+    with pytest.raises(ValueError, match="selects no layer"):
+        _sample_once(ActivationStatistics(layers="zzz", probe_data=_X), model)
+    with pytest.raises(ValueError, match="every_n_steps=0"):
+        ActivationStatistics(every_n_steps=0)
+    with pytest.raises(TypeError, match="layers=3"):
+        ActivationStatistics(layers=3)
+    with pytest.raises(ValueError, match="update_ratio_range"):
+        ActivationStatistics(update_ratio_range=(1e-2, 1e-4))
+
+
+def test_subclassed_model_error_and_probe_model():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(
+                8, activation="relu", name="hidden"
+            )
+            self.head = keras.layers.Dense(3, name="head")
+
+        def call(self, x):
+            return self.head(self.hidden(x))
+
+    net = Net()
+    net(_X)
+    with pytest.raises(
+        ValueError, match="pass `probe_model`|Pass `probe_model`"
+    ):
+        _sample_once(ActivationStatistics(probe_data=_X), net)
+    x = keras.Input((6,))
+    probe_model = keras.Model(x, net.head(net.hidden(x)))
+    stats = ActivationStatistics(
+        probe_data=_X, probe_model=probe_model, every_n_steps=4
+    )
+    _fit(net, [stats])
+    assert list(stats.history) == ["hidden", "head"]
+    assert stats.history["head"]["update_ratio"][1] > 0
+
+
+def test_config_round_trip():
+    stats = ActivationStatistics(
+        layers="dense.*", every_n_steps=7, bins=12, csv_path="a.csv"
+    )
+    config = keras.saving.serialize_keras_object(stats)
+    restored = keras.saving.deserialize_keras_object(config)
+    assert isinstance(restored, ActivationStatistics)
+    assert restored.get_config() == stats.get_config()
+
+
+def test_automatic_interval_and_dataset_probe():
+    import tensorflow as tf
+
+    probe = tf.data.Dataset.from_tensor_slices((_X, _Y))
+    stats = ActivationStatistics(probe_data=probe, probe_size=16)
+    _fit(_probe_model(), [stats], epochs=2, batch_size=4)  # 32 steps
+    assert isinstance(stats.sample_interval, int) and stats.sample_interval >= 1
+    assert stats.steps[0] == 0 and stats.steps[-1] == 32 and 16 in stats.steps
+
+
+def test_mixed_precision_and_xla(mixed_precision):
+    stats = ActivationStatistics(
+        every_n_steps=4, probe_data=_X, jit_compile=True
+    )
+    model = _probe_model()
+    _fit(model, [stats])
+    assert model.get_layer("tanh").compute_dtype == "float16"
+    assert all(np.isfinite(v).all() for v in stats.history["tanh"]["std"])
+    assert stats.history["tanh"]["update_ratio"][1] > 0
+
+
+def test_mirrored_strategy(mirrored_strategy):
+    with mirrored_strategy.scope():
+        model = _probe_model()
+        model.compile(
+            keras.optimizers.SGD(0.01),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+    stats = ActivationStatistics(every_n_steps=2, probe_data=_X)
+    model.fit(_X, _Y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
+    assert stats.steps == [0, 2, 4]
+    a = keras.Model(model.input, model.get_layer("relu").output)(_X).numpy()
+    assert stats.history["relu"]["mean"][-1] == pytest.approx(
+        a.mean(), rel=1e-4
+    )
+    assert stats.history["relu"]["update_ratio"][-1] > 0

@@ -1,0 +1,90 @@
+"""`ktk sanity-check` and `ktk train --activation-stats`/DivergenceGuard end to end."""
+
+import csv
+import os
+
+from keras_training_kit.cli.main import main
+
+
+def test_sanity_check_prints_the_report(capsys):
+    code = main(["sanity-check", "--hidden-units", "32", "--max-epochs", "100"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for line in (
+        "PASS  initial loss",
+        "PASS  regularization",
+        "PASS  overfit tiny subset",
+    ):
+        assert line in out
+
+
+def test_train_with_activation_stats_writes_the_run_folder(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "mlp",
+            "--hidden-units",
+            "16",
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+            "--activation-stats",
+            "--output-dir",
+            str(run_dir),
+        ]
+    )
+    assert code == 0
+    for name in (
+        "activation_statistics.csv",
+        "activation_histograms.png",
+        "activation_curves.png",
+    ):
+        assert os.path.getsize(run_dir / name) > 0, name
+    assert any(
+        n.startswith("events.out.tfevents")
+        for n in os.listdir(run_dir / "tensorboard")
+    )
+    with open(run_dir / "activation_statistics.csv") as f:
+        layers = {row["layer"] for row in csv.DictReader(f)}
+    assert {"dense_1_linear", "dense_1_act", "output"} <= layers
+
+
+def test_train_stops_a_diverging_run_by_default(tmp_path, capsys):
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "mlp",
+        "--hidden-units",
+        "16",
+        "--epochs",
+        "3",
+        "--verbose",
+        "0",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e4",
+    ]
+    assert main([*args, "--output-dir", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "Training stopped early" in out and "(1 epochs)" in out
+    assert (
+        main(
+            [
+                *args,
+                "--no-divergence-guard",
+                "--output-dir",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Training stopped early" not in out and "(3 epochs)" in out
