@@ -20,9 +20,13 @@ tf.config.set_logical_device_configuration(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mirrored_strategy():
-    """A `MirroredStrategy` over the two logical CPU devices."""
+    """A `MirroredStrategy` over the two logical CPU devices.
+
+    One per session: collective-op instance keys of several strategies in
+    one process collide ("Shape mismatch in the collective instance").
+    """
     return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 
 
