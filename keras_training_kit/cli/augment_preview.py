@@ -4,8 +4,6 @@ HELP = "Save a PNG grid of original vs augmented training samples."
 
 
 def add_arguments(parser):
-    from keras_training_kit.augmentation.presets import PRESETS
-
     parser.add_argument(
         "--dataset",
         default="digits",
@@ -14,7 +12,11 @@ def add_arguments(parser):
     parser.add_argument(
         "--data-dir", default=None, help="tensorflow-datasets data directory"
     )
-    parser.add_argument("--preset", default="digits", choices=sorted(PRESETS))
+    parser.add_argument(
+        "--preset",
+        default="digits",
+        help="none, digits, mnist, cifar10 or cifar10_mixup",
+    )
     parser.add_argument(
         "--examples", type=int, default=8, help="rows: training examples shown"
     )

@@ -37,7 +37,7 @@ def run(args):
     import keras
 
     from keras_training_kit import models
-    from keras_training_kit.cli.tune import batched_splits
+    from keras_training_kit.data import batched_splits
     from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_lr_finder
     from keras_training_kit.tuning import LRFinder
@@ -62,7 +62,7 @@ def run(args):
         num_steps=args.steps,
         smoothing=args.smoothing,
     )
-    train, _ = batched_splits(data, args.batch_size, args.seed)
+    train, _, _ = batched_splits(data, args.batch_size, seed=args.seed)
     result = finder.find(train)
     os.makedirs(args.output_dir, exist_ok=True)
     csv_path = os.path.join(args.output_dir, "lr_find.csv")

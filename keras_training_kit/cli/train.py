@@ -12,6 +12,8 @@ import json
 import os
 import time
 
+from keras_training_kit.cli.run_folder import check_and_save_config
+
 HELP = "Train an MLP or CNN on a data set and write a run folder."
 
 # Flags that define the experiment: resuming a run folder with other values
@@ -114,31 +116,21 @@ def _prepare_run_dir(args):
         "runs",
         f"{args.dataset}-{args.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}",
     )
-    os.makedirs(run_dir, exist_ok=True)
-    config_path = os.path.join(run_dir, "config.json")
-    config = _experiment_config(args)
     metadata_path = os.path.join(run_dir, "backup", "training_metadata.json")
+    existed = check_and_save_config(
+        run_dir,
+        _experiment_config(args),
+        hint="Use a new `--output-dir`, or the same settings to resume.",
+    )
     resumed_epoch = 0
-    if os.path.exists(config_path):
-        with open(config_path) as f:
-            saved = json.load(f)
-        changed = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
-        if changed:
-            raise ValueError(
-                f"The run folder {run_dir!r} holds a run with other settings "
-                f"(saved, given): {changed}. Use a new `--output-dir` or the "
-                "same settings to resume."
-            )
-        if os.path.exists(metadata_path):
-            with open(metadata_path) as f:
-                resumed_epoch = int(json.load(f)["epoch"])
-        elif os.path.exists(os.path.join(run_dir, "metrics.json")):
-            raise ValueError(
-                f"The run folder {run_dir!r} holds a finished run. Use a new "
-                "`--output-dir`."
-            )
-    with open(config_path, "w") as f:
-        json.dump(config, f, indent=2)
+    if existed and os.path.exists(metadata_path):
+        with open(metadata_path) as f:
+            resumed_epoch = int(json.load(f)["epoch"])
+    elif existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
+        raise ValueError(
+            f"The run folder {run_dir!r} holds a finished run. Use a new "
+            "`--output-dir`."
+        )
     return run_dir, resumed_epoch
 
 
@@ -173,30 +165,14 @@ def _read_history(path):
 
 
 def _datasets(data, args):
-    import tensorflow as tf
+    from keras_training_kit.data import batched_splits
 
-    train = data.train
-    size = data.cardinality.get("train")
-    if size is not None and size <= 100_000:
-        train = train.cache()
-    validation, test = data.validation, data.test
-    augmentation = _augmentation(data, args)
-    if augmentation is None:
-        train = train.shuffle(size or 10_000, seed=args.seed, reshuffle_each_iteration=True)
-        train = train.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
-    else:
-        # Training split only (batched and prefetched by `apply`).
-        train = augmentation.apply(train, args.batch_size, shuffle=size or 10_000, seed=args.seed)
-        if augmentation.mixes_labels:
-            # MixUp / CutMix labels are one-hot: so are the evaluation
-            # splits', for one categorical loss (see `_build_model`).
-            def one_hot(x, y):
-                return x, tf.one_hot(y, data.num_classes)
-
-            validation, test = validation.map(one_hot), test.map(one_hot)
-    validation = validation.batch(args.batch_size).cache().prefetch(tf.data.AUTOTUNE)
-    test = test.batch(args.batch_size).prefetch(tf.data.AUTOTUNE)
-    return train, validation, test
+    return batched_splits(
+        data,
+        args.batch_size,
+        seed=args.seed,
+        augmentation=_augmentation(data, args),
+    )
 
 
 def _augmentation(data, args):

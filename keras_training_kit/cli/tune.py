@@ -10,6 +10,8 @@ finished trials are kept.
 import json
 import os
 
+from keras_training_kit.cli.run_folder import check_and_save_config
+
 HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
 # `keras_training_kit.tuning.STRATEGIES`, spelled out so `ktk --help` does not
 # import TensorFlow (a test checks that both agree).
@@ -88,35 +90,17 @@ def add_arguments(parser):
 
 def _check_config(args):
     """Refuses to resume a folder holding a search with other settings."""
-    os.makedirs(args.output_dir, exist_ok=True)
-    path = os.path.join(args.output_dir, "config.json")
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
-    if os.path.exists(path) and not args.overwrite:
-        with open(path) as f:
-            saved = json.load(f)
-        changed = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
-        if changed:
-            raise ValueError(
-                f"The folder {args.output_dir!r} holds a search with other "
-                f"settings (saved, given): {changed}. Use the same settings "
-                "(only `--trials` may change) or `--overwrite`."
-            )
-    with open(path, "w") as f:
-        json.dump(config, f, indent=2)
-
-
-def batched_splits(data, batch_size, seed):
-    """Returns the shuffled, batched training split and the batched validation split."""
-    import tensorflow as tf
-
-    train = data.train
-    size = data.cardinality.get("train")
-    if size is not None and size <= 100_000:
-        train = train.cache()
-    train = train.shuffle(size or 10_000, seed=seed, reshuffle_each_iteration=True)
-    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    validation = data.validation.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
-    return train, validation
+    if args.overwrite:
+        os.makedirs(args.output_dir, exist_ok=True)
+        with open(os.path.join(args.output_dir, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+        return
+    check_and_save_config(
+        args.output_dir,
+        config,
+        hint="Use the same settings (only `--trials` may change) or `--overwrite`.",
+    )
 
 
 def run(args):
@@ -145,7 +129,9 @@ def run(args):
         seed=args.seed,
         data_dir=args.data_dir,
     )
-    train, validation = batched_splits(data, args.batch_size, args.seed)
+    from keras_training_kit.data import batched_splits
+
+    train, validation, _ = batched_splits(data, args.batch_size, seed=args.seed)
     builder_kwargs = (
         {"hidden_units": tuple(args.hidden_units)} if args.model == "mlp"
         else {"filters": tuple(args.filters)}

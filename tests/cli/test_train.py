@@ -89,11 +89,17 @@ def test_resume_after_sigkill_loses_no_finished_epoch(tmp_path):
         assert json.load(f)["epochs"] == total
 
 
-def test_help_lists_subcommands():
-    result = subprocess.run([sys.executable, "-m", "keras_training_kit", "--help"],
+def test_help_lists_subcommands_without_importing_tensorflow():
+    code = ("import sys; from keras_training_kit.cli.main import main\n"
+            "try: main(['--help'])\n"
+            "except SystemExit: pass\n"
+            "print('TF LOADED' if 'tensorflow' in sys.modules else 'TF NOT LOADED')")
+    result = subprocess.run([sys.executable, "-c", code],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
-    assert "train" in result.stdout
+    for command in ("train", "tune", "lr-find", "init-study", "sanity-check", "augment-preview"):
+        assert command in result.stdout
+    assert "TF NOT LOADED" in result.stdout
 
 
 def test_train_cnn_with_xla_and_mixed_precision_restores_policy(tmp_path):
