@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 MODES = ("center", "standardize", "pca", "pca_whiten", "zca")
 # Rows per `adapt()` step for arrays: large enough that the per-batch GEMM
 # (rows * d^2) dominates the O(d^2) merge of the running statistics.
-DEFAULT_BATCH_SIZE = 4096
+DEFAULT_BATCH_SIZE = 8192
 
 
 def _extract_features(batch):
@@ -25,20 +25,61 @@ def _extract_features(batch):
     return batch
 
 
-@functools.cache
-def _update_function():
-    """The compiled per-batch merge of `(count, mean, co-moment)`.
+def _gram(centered, blocks):
+    """`centered.T @ centered`, computing only the upper block triangle.
 
-    One function per process, traced once for any feature count.
+    TensorFlow has no symmetric rank-k update (BLAS SYRK); splitting the
+    features into `blocks` column blocks and multiplying only pairs
+    `i <= j` does `(blocks + 1) / (2 * blocks)` of the full GEMM's work
+    (62.5% for 4 blocks), the lower blocks being transposes.
     """
     import tensorflow as tf
 
+    if blocks == 1:
+        return tf.linalg.matmul(centered, centered, transpose_a=True)
+    size = centered.shape[1] // blocks
+    parts = [
+        centered[:, i * size : (i + 1) * size if i < blocks - 1 else None]
+        for i in range(blocks)
+    ]
+    upper = {
+        (i, j): tf.linalg.matmul(parts[i], parts[j], transpose_a=True)
+        for i in range(blocks)
+        for j in range(i, blocks)
+    }
+    return tf.concat(
+        [
+            tf.concat(
+                [
+                    upper[i, j] if j >= i else tf.transpose(upper[j, i])
+                    for j in range(blocks)
+                ],
+                axis=1,
+            )
+            for i in range(blocks)
+        ],
+        axis=0,
+    )
+
+
+@functools.cache
+def _update_function(num_features):
+    """The compiled per-batch merge of `(count, mean, co-moment)`.
+
+    One function per process and feature count, traced once.
+    """
+    import tensorflow as tf
+
+    # Blocking pays off once the GEMM dominates (measured at d=3072: the
+    # accumulation of 50k rows took 0.7x the time of one full GEMM a batch).
+    blocks = 4 if num_features >= 512 else 1
+
     @tf.function(
         input_signature=[
-            tf.TensorSpec((None, None), tf.float32),
+            tf.TensorSpec((None, num_features), tf.float32),
             tf.TensorSpec((), tf.float64),
-            tf.TensorSpec((None,), tf.float64),
-            tf.TensorSpec((None, None), tf.float64),
+            tf.TensorSpec((num_features,), tf.float64),
+            tf.TensorSpec((num_features, num_features), tf.float64),
         ]
     )
     def update(rows, count, mean, comoment):
@@ -54,18 +95,19 @@ def _update_function():
         centered = rows - shift
         residual = tf.cast(tf.reduce_mean(centered, axis=0), tf.float64)
         batch_mean = tf.cast(shift, tf.float64) + residual
-        batch_comoment = tf.cast(
-            tf.linalg.matmul(centered, centered, transpose_a=True), tf.float64
-        ) - batch_count * (residual[:, None] * residual[None, :])
         total = count + batch_count
         delta = batch_mean - mean
         new_mean = mean + delta * (batch_count / total)
-        new_comoment = (
-            comoment
-            + batch_comoment
-            + (delta[:, None] * delta[None, :] * (count * batch_count / total))
+        # The batch's own rank-one correction (-n_b r r^T) and Chan's merge
+        # term (n n_b / total delta delta^T) in one (d x 2) @ (2 x d)
+        # product, so the d x d float64 matrix is touched by two adds only.
+        vectors = tf.stack([residual, delta], axis=1)
+        weights = tf.stack([-batch_count, count * batch_count / total])
+        correction = tf.linalg.matmul(
+            vectors * weights, vectors, transpose_b=True
         )
-        return total, new_mean, new_comoment, bad
+        gram = tf.cast(_gram(centered, blocks), tf.float64)
+        return total, new_mean, comoment + (gram + correction), bad
 
     return update
 
@@ -326,7 +368,7 @@ class Whitening(keras.layers.Layer):
         first_shape = tuple(first.shape)
         if not self.built:
             self.build((None,) + first_shape[1:])
-        update = _update_function()
+        update = _update_function(self._num_features)
         d = self._num_features
         count = tf.constant(0.0, tf.float64)
         mean = tf.zeros((d,), tf.float64)

@@ -336,3 +336,17 @@ def test_mirrored_strategy(mirrored_strategy):
         model.compile(loss="mse")
     out = model.predict(x, batch_size=64, verbose=0)
     np.testing.assert_allclose(out, expected_layer(x).numpy(), atol=1e-4)
+
+
+def test_blocked_accumulation_matches_numpy_for_many_features():
+    # >= 512 features takes the block-triangular GEMM path of `adapt`.
+    from keras_training_kit.layers import Whitening
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((700, 520)) * rng.uniform(0.5, 2, 520) + 3).astype("float32")
+    layer = Whitening(mode="center")
+    layer.adapt(x, batch_size=256)
+    np.testing.assert_allclose(layer.mean, x.astype("float64").mean(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        layer.adapted_covariance.numpy(), np.cov(x.astype("float64"), rowvar=False), rtol=1e-4, atol=1e-4
+    )
