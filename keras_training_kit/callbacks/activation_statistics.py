@@ -146,46 +146,77 @@ def _statistics(outputs, bins, saturation_codes):
 
     Row `i`: mean, std, zero fraction, dead fraction, saturated fraction
     (NaN for non-saturating layers), histogram min and max, then `bins`
-    counts. Dense per-layer reductions run multi-threaded on CPU and are
-    fused on GPU; the ops are kept few since tracing time grows with them.
+    counts. Layers whose outputs share a shape and a saturation rule are
+    stacked and reduced together: the traced graph (and so the one-off
+    tracing time, which dominated the callback's cost on short fits) grows
+    with the number of distinct shapes, not of layers.
     """
     ops = keras.ops
-    rows = []
-    for a, code in zip(outputs, saturation_codes):
-        a = ops.cast(a, "float32")
-        flat = ops.reshape(a, (-1,))
-        mean, variance = ops.moments(flat, axes=[0])
-        zeros = ops.mean(ops.cast(ops.equal(flat, 0.0), "float32"))
-        # A unit (feature/channel, the last axis) is dead when it is exactly
-        # zero for every example and position of the probe batch.
-        axes = tuple(range(len(a.shape) - 1)) or None
-        alive = ops.any(ops.not_equal(a, 0.0), axis=axes)
-        dead = 1.0 - ops.mean(ops.cast(alive, "float32"))
-        if code == 1:
-            saturated = ops.mean(ops.cast(ops.abs(flat) > 0.99, "float32"))
-        elif code == 2:
-            saturated = ops.mean(
-                ops.cast((flat < 0.01) | (flat > 0.99), "float32")
-            )
-        else:
-            saturated = float("nan")
-        low = ops.min(flat)
-        high = ops.max(flat)
-        # Constant outputs get the unit range around the value, as in NumPy.
-        constant = ops.cast(high <= low, "float32") * 0.5
-        low, high = low - constant, high + constant
-        index = ops.clip(
-            ops.floor((flat - low) * (bins / (high - low))), 0, bins - 1
+    groups = {}
+    for index, (a, code) in enumerate(zip(outputs, saturation_codes)):
+        key = (tuple(a.shape), code)
+        groups.setdefault(key, []).append(index)
+    order, blocks = [], []
+    for (_, code), members in groups.items():
+        order.extend(members)
+        stacked = ops.stack(
+            [ops.cast(outputs[i], "float32") for i in members]
         )
-        # A segment sum keeps the counts' shape static (XLA-friendly).
-        counts = ops.segment_sum(
-            ops.ones_like(flat), ops.cast(index, "int32"), num_segments=bins
+        blocks.append(_group_statistics(stacked, bins, code))
+    rows = ops.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
+    if order == sorted(order):
+        return rows
+    inverse = [0] * len(order)
+    for position, index in enumerate(order):
+        inverse[index] = position
+    return ops.take(rows, inverse, axis=0)
+
+
+def _group_statistics(a, bins, code):
+    """`_statistics` rows of `a`, the stacked outputs `(layers, ...)`."""
+    ops = keras.ops
+    layers = a.shape[0]
+    flat = ops.reshape(a, (layers, -1))
+    mean, variance = ops.moments(flat, axes=[1])
+    zeros = ops.mean(ops.cast(ops.equal(flat, 0.0), "float32"), axis=1)
+    # A unit (feature/channel, the last axis) is dead when it is exactly
+    # zero for every example and position of the probe batch.
+    axes = tuple(range(1, len(a.shape) - 1))
+    alive = ops.not_equal(a, 0.0)
+    alive = ops.any(alive, axis=axes) if axes else alive
+    dead = 1.0 - ops.mean(ops.cast(alive, "float32"), axis=1)
+    if code == 1:
+        saturated = ops.mean(ops.cast(ops.abs(flat) > 0.99, "float32"), axis=1)
+    elif code == 2:
+        saturated = ops.mean(
+            ops.cast((flat < 0.01) | (flat > 0.99), "float32"), axis=1
         )
-        scalars = ops.stack(
-            [mean, ops.sqrt(variance), zeros, dead, saturated, low, high]
-        )
-        rows.append(ops.concatenate([scalars, counts]))
-    return ops.stack(rows)
+    else:
+        saturated = ops.full((layers,), float("nan"))
+    low = ops.min(flat, axis=1)
+    high = ops.max(flat, axis=1)
+    # Constant outputs get the unit range around the value, as in NumPy.
+    constant = ops.cast(high <= low, "float32") * 0.5
+    low, high = low - constant, high + constant
+    index = ops.clip(
+        ops.floor((flat - low[:, None]) * (bins / (high - low))[:, None]),
+        0,
+        bins - 1,
+    )
+    # One segment sum over all layers of the group (segment = layer * bins
+    # + bin) keeps the counts' shape static (XLA-friendly).
+    segments = ops.cast(index, "int32") + bins * ops.arange(
+        layers, dtype="int32"
+    )[:, None]
+    counts = ops.segment_sum(
+        ops.reshape(ops.ones_like(flat), (-1,)),
+        ops.reshape(segments, (-1,)),
+        num_segments=layers * bins,
+    )
+    scalars = ops.stack(
+        [mean, ops.sqrt(variance), zeros, dead, saturated, low, high], axis=1
+    )
+    return ops.concatenate([scalars, ops.reshape(counts, (layers, bins))], axis=1)
 
 
 @register
