@@ -9,6 +9,7 @@ from keras_training_kit.augmentation.cutout import RandomCutout
 from keras_training_kit.augmentation.noise import RandomGaussianNoise
 from keras_training_kit.augmentation.pixel_shift import RandomPixelShift
 from keras_training_kit.augmentation.presets import get_preset
+from keras_training_kit.validation import check_int
 
 # Option name -> (default, upper bound or None). 0 / False switch an
 # operation off. Order is the order operations run in: geometry, colour,
@@ -196,15 +197,7 @@ class AugmentationPipeline:
         self.vertical_flip = vertical_flip
         for name, upper in _FACTORS.items():
             setattr(self, name, _check_factor(name, given[name], upper))
-        if num_classes is not None and (
-            isinstance(num_classes, bool)
-            or not isinstance(num_classes, int)
-            or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an int >= 2 or None. "
-                f"Received: num_classes={num_classes!r}"
-            )
+        check_int("num_classes", num_classes, minimum=2, allow_none=True)
         self.num_classes = num_classes
         if (
             not isinstance(value_range, (tuple, list))
@@ -489,15 +482,7 @@ class AugmentationPipeline:
         """
         import tensorflow as tf
 
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int)
-            or batch_size < 1
-        ):
-            raise ValueError(
-                "`batch_size` must be an int >= 1. "
-                f"Received: batch_size={batch_size!r}"
-            )
+        check_int("batch_size", batch_size)
         if isinstance(shuffle, bool):
             buffer_size = 10_000 if shuffle else 0
         elif isinstance(shuffle, int) and shuffle >= 0:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_training_kit.plotting.augmentation_grid import plot_augmentation_grid
+from keras_training_kit.validation import check_int
 
 
 def _caption(label):
@@ -59,10 +60,7 @@ def preview(
         ("num_examples", num_examples),
         ("num_versions", num_versions),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"`{name}` must be an int >= 1. Received: {name}={value!r}"
-            )
+        check_int(name, value)
     batch = next(iter(dataset.batch(num_examples).take(1)), None)
     if batch is None:
         raise ValueError("`dataset` is empty. Received: an empty dataset")

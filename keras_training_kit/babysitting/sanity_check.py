@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_training_kit.optimizers import build_optimizer
+from keras_training_kit.validation import check_int
 
 
 @dataclasses.dataclass
@@ -130,24 +131,13 @@ def sanity_check(
     >>> [c["check"] for c in report.checks]
     ['initial loss', 'regularization', 'overfit tiny subset']
     """
-    if (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, int)
-        or num_classes < 2
-    ):
-        raise ValueError(
-            "`num_classes` must be an int >= 2. "
-            f"Received: num_classes={num_classes!r}"
-        )
+    check_int("num_classes", num_classes, minimum=2)
     for option, value in (
         ("num_examples", num_examples),
         ("subset_size", subset_size),
         ("max_epochs", max_epochs),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"`{option}` must be an int >= 1. Received: {option}={value!r}"
-            )
+        check_int(option, value)
     for option, value in (
         ("learning_rate", learning_rate),
         ("loss_tolerance", loss_tolerance),

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from keras_training_kit.api_export import register
+from keras_training_kit.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -368,18 +369,7 @@ class ActivationStatistics(keras.callbacks.Callback):
             ("probe_size", probe_size),
             ("bins", bins),
         ):
-            if value is None and option == "every_n_steps":
-                continue
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < 1
-            ):
-                raise ValueError(
-                    f"`{option}` must be an int >= 1"
-                    + (" or None" if option == "every_n_steps" else "")
-                    + f". Received: {option}={value!r}"
-                )
+            check_int(option, value, allow_none=option == "every_n_steps")
         for option, value in (
             ("max_overhead", max_overhead),
             ("dead_threshold", dead_threshold),

@@ -6,6 +6,7 @@ import math
 import keras
 
 from keras_training_kit.api_export import register
+from keras_training_kit.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,7 @@ class OverfittingMonitor(keras.callbacks.Callback):
                 "`monitor` must be a metric name such as 'accuracy'. "
                 f"Received: monitor={monitor!r}"
             )
-        if (
-            isinstance(patience, bool)
-            or not isinstance(patience, int)
-            or patience < 1
-        ):
-            raise ValueError(
-                "`patience` must be an int >= 1. "
-                f"Received: patience={patience!r}"
-            )
+        check_int("patience", patience)
         self.threshold = float(threshold)
         self.monitor = monitor
         self.patience = patience

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from keras_training_kit.validation import check_int
+
 # Splits up to this many examples are cached in memory after the first epoch.
 _CACHE_LIMIT = 100_000
 
@@ -31,12 +33,7 @@ def batched_splits(data, batch_size: int, *, seed: int = 0, augmentation=None):
     >>> from keras_training_kit.data import load_dataset
     >>> train, validation, test = batched_splits(load_dataset("digits"), 32)
     """
-    if isinstance(batch_size, bool) or not (
-        isinstance(batch_size, int) and batch_size > 0
-    ):
-        raise ValueError(
-            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
-        )
+    check_int("batch_size", batch_size)
     train = data.train
     size = data.cardinality.get("train")
     if size is not None and size <= _CACHE_LIMIT:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_training_kit.layers.whitening import Whitening
+from keras_training_kit.validation import check_int
 
 # Images per step when patches are extracted: bounds the memory of one step
 # to batch * H * W * (kh * kw * C) floats.
@@ -77,15 +78,7 @@ def patch_whitening_kernel(
             "`kernel_size` must be a positive int or a pair of positive ints. "
             f"Received: kernel_size={given!r}"
         )
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            "`batch_size` must be a positive int. Received: "
-            f"batch_size={batch_size!r}"
-        )
+    check_int("batch_size", batch_size)
     kh, kw = kernel_size
     if isinstance(images, tf.data.Dataset):
         dataset = images

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from keras_training_kit.api_export import register
+from keras_training_kit.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -346,16 +347,8 @@ class Whitening(keras.layers.Layer):
         """
         import tensorflow as tf
 
-        for option, value in (("batch_size", batch_size), ("steps", steps)):
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < 1
-            ):
-                raise ValueError(
-                    f"`{option}` must be None or a positive int. "
-                    f"Received: {option}={value!r}"
-                )
+        check_int("batch_size", batch_size, allow_none=True)
+        check_int("steps", steps, allow_none=True)
         batches = self._batches(data, batch_size, tf)
         if steps is not None:
             batches = itertools.islice(batches, steps)

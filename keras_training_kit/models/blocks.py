@@ -7,6 +7,8 @@ MLP, CNN and deep-MLP builders cannot drift apart.
 
 import keras
 
+from keras_training_kit.validation import check_int
+
 NORMALIZATIONS = (None, "batch", "layer")
 NORMALIZATION_POSITIONS = ("before_activation", "after_activation")
 OUTPUTS = ("logits", "softmax")
@@ -46,10 +48,7 @@ def check_rate(option, value):
 
 
 def check_positive_int(option, value):
-    if isinstance(value, bool) or not (isinstance(value, int) and value > 0):
-        raise ValueError(
-            f"`{option}` must be a positive int. Received: {option}={value!r}"
-        )
+    check_int(option, value, minimum=1)
 
 
 def check_non_negative(option, value):
@@ -110,13 +109,7 @@ def check_input_shape(input_shape):
 
 
 def check_num_classes(num_classes):
-    if isinstance(num_classes, bool) or not (
-        isinstance(num_classes, int) and num_classes >= 2
-    ):
-        raise ValueError(
-            "`num_classes` must be an int >= 2. Received: "
-            f"num_classes={num_classes!r}"
-        )
+    check_int("num_classes", num_classes, minimum=2)
 
 
 def activation_name(activation):
