@@ -24,6 +24,11 @@ _SCALARS = (
     "saturated_fraction",
 )
 _SATURATING = ("tanh", "sigmoid")
+# A sample costs about twice what its own hooks take: the training steps
+# right after a probe run slower while caches and thread pools warm up
+# again (measured on 2 CPU cores with `benchmarks/activation_statistics.py`:
+# ~14 ms of probe, ~10 ms more spread over the next steps).
+_AFTER_EFFECT = 2.0
 _UNREACHABLE = (
     "ActivationStatistics needs the intermediate outputs of a Sequential or "
     "functional model, which a subclassed model does not expose. Pass "
@@ -116,6 +121,11 @@ def _flat_extractor(model):
             outputs = call(layer, (outputs,), {})
     else:
         try:
+            if model.compiled:
+                # `clone_model` compiles the clone of a compiled model
+                # (optimizer variables and all): rebuild an uncompiled
+                # functional view of the same graph first.
+                model = keras.Model(model.input, model.output, name=model.name)
             outputs = keras.models.clone_model(
                 model,
                 input_tensors=inputs,
@@ -142,7 +152,7 @@ def _flat_extractor(model):
     return keras.Model(inputs, tensors), [(n, layer) for n, layer, _ in named]
 
 
-def _statistics(outputs, bins, saturation_codes):
+def _statistics(outputs, bins, saturation_codes, static_shapes=False):
     """Reduces the layers' outputs to a `(layers, 7 + bins)` float32 tensor.
 
     Row `i`: mean, std, zero fraction, dead fraction, saturated fraction
@@ -150,7 +160,9 @@ def _statistics(outputs, bins, saturation_codes):
     counts. Layers whose outputs share a shape and a saturation rule are
     stacked and reduced together: the traced graph (and so the one-off
     tracing time, which dominated the callback's cost on short fits) grows
-    with the number of distinct shapes, not of layers.
+    with the number of distinct shapes, not of layers. `static_shapes=True`
+    (for XLA) counts the histogram with a segment sum instead of `bincount`,
+    whose output size XLA cannot know at compile time.
     """
     ops = keras.ops
     groups = {}
@@ -163,7 +175,7 @@ def _statistics(outputs, bins, saturation_codes):
         stacked = ops.stack(
             [ops.cast(outputs[i], "float32") for i in members]
         )
-        blocks.append(_group_statistics(stacked, bins, code))
+        blocks.append(_group_statistics(stacked, bins, code, static_shapes))
     rows = ops.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
     if order == sorted(order):
         return rows
@@ -173,19 +185,23 @@ def _statistics(outputs, bins, saturation_codes):
     return ops.take(rows, inverse, axis=0)
 
 
-def _group_statistics(a, bins, code):
+def _group_statistics(a, bins, code, static_shapes=False):
     """`_statistics` rows of `a`, the stacked outputs `(layers, ...)`."""
     ops = keras.ops
     layers = a.shape[0]
     flat = ops.reshape(a, (layers, -1))
     mean, variance = ops.moments(flat, axes=[1])
-    zeros = ops.mean(ops.cast(ops.equal(flat, 0.0), "float32"), axis=1)
+    is_zero = ops.equal(flat, 0.0)
+    zeros = ops.mean(ops.cast(is_zero, "float32"), axis=1)
     # A unit (feature/channel, the last axis) is dead when it is exactly
     # zero for every example and position of the probe batch.
-    axes = tuple(range(1, len(a.shape) - 1))
-    alive = ops.not_equal(a, 0.0)
-    alive = ops.any(alive, axis=axes) if axes else alive
-    dead = 1.0 - ops.mean(ops.cast(alive, "float32"), axis=1)
+    if len(a.shape) > 2:
+        always_zero = ops.all(
+            ops.reshape(is_zero, (layers, -1, a.shape[-1])), axis=1
+        )
+        dead = ops.mean(ops.cast(always_zero, "float32"), axis=1)
+    else:
+        dead = zeros
     if code == 1:
         saturated = ops.mean(ops.cast(ops.abs(flat) > 0.99, "float32"), axis=1)
     elif code == 2:
@@ -199,25 +215,30 @@ def _group_statistics(a, bins, code):
     # Constant outputs get the unit range around the value, as in NumPy.
     constant = ops.cast(high <= low, "float32") * 0.5
     low, high = low - constant, high + constant
-    index = ops.clip(
-        ops.floor((flat - low[:, None]) * (bins / (high - low))[:, None]),
-        0,
+    # flat >= low, so truncation is the floor; the maximum lands in the
+    # last bin. Bin b of layer l is counted at l * bins + b, one count over
+    # all layers of the group.
+    index = ops.minimum(
+        ops.cast(
+            (flat - low[:, None]) * (bins / (high - low))[:, None], "int32"
+        ),
         bins - 1,
-    )
-    # One segment sum over all layers of the group (segment = layer * bins
-    # + bin) keeps the counts' shape static (XLA-friendly).
-    segments = ops.cast(index, "int32") + bins * ops.arange(
-        layers, dtype="int32"
-    )[:, None]
-    counts = ops.segment_sum(
-        ops.reshape(ops.ones_like(flat), (-1,)),
-        ops.reshape(segments, (-1,)),
-        num_segments=layers * bins,
-    )
+    ) + bins * ops.arange(layers, dtype="int32")[:, None]
+    index = ops.reshape(index, (-1,))
+    if static_shapes:
+        counts = ops.segment_sum(
+            ops.ones_like(index, dtype="float32"),
+            index,
+            num_segments=layers * bins,
+        )
+    else:
+        # 2.5x faster than the segment sum on CPU.
+        counts = ops.bincount(index, minlength=layers * bins)
     scalars = ops.stack(
         [mean, ops.sqrt(variance), zeros, dead, saturated, low, high], axis=1
     )
-    return ops.concatenate([scalars, ops.reshape(counts, (layers, bins))], axis=1)
+    counts = ops.reshape(ops.cast(counts, "float32"), (layers, bins))
+    return ops.concatenate([scalars, counts], axis=1)
 
 
 @register
@@ -264,10 +285,15 @@ class ActivationStatistics(keras.callbacks.Callback):
         layers: `None` (every layer with a kernel or an activation), a regex
             matched in full against layer names, or a list of layer names.
             Defaults to `None`.
-        every_n_steps: int >= 1 or `None`. With `None` the interval is chosen
-            after the first steps so that the probe costs at most
-            `max_overhead` of the training time (probe time measured warm,
-            step time between two device syncs). Defaults to `None`.
+        every_n_steps: int >= 1 or `None`. A fixed interval samples at the
+            multiples of `n`. With `None` the interval is chosen after the
+            first steps, and re-tuned with the measured cost of each sample,
+            so that sampling costs about `max_overhead` of the training time
+            (step time measured between two device syncs; a sample counted
+            twice for its after-effect on the next steps); it counts from
+            the last sample of any kind, so epoch-end samples are part of
+            the budget, and with short epochs only they remain. Defaults to
+            `None`.
         probe_data: the probe inputs: an array, a list/dict of arrays for
             several inputs, a tuple `(x, y[, sample_weight])` or a
             `tf.data.Dataset` (batched or not, e.g. the validation split), of
@@ -423,6 +449,7 @@ class ActivationStatistics(keras.callbacks.Callback):
         self.warnings = []
         self.sample_interval = every_n_steps
         self._probe = None
+        self._summary_metadata = None
 
     # ------------------------------------------------------------------
     # Set-up
@@ -540,7 +567,9 @@ class ActivationStatistics(keras.callbacks.Callback):
 
         def probe(inputs):
             outputs = extractor(inputs, training=False)
-            stats = _statistics([outputs[i] for i in wanted], bins, codes)
+            stats = _statistics(
+                [outputs[i] for i in wanted], bins, codes, self.jit_compile
+            )
             ratios = [
                 keras.ops.sqrt(
                     keras.ops.sum(
@@ -581,6 +610,8 @@ class ActivationStatistics(keras.callbacks.Callback):
         self._last_batch = -1
         self._snapshot_step = None
         self._last_sample = None
+        self._next_sample = None
+        self._costs = []
         self._timing = None
         self.sample_interval = self.every_n_steps
         self._csv_file = None
@@ -629,14 +660,26 @@ class ActivationStatistics(keras.callbacks.Callback):
         if self.sample_interval is None:
             self._choose_interval(done)
             return
-        n = self.sample_interval
-        if done > 0 and done % n == 0 and done != self._last_sample:
+        if done == self._next_sample and done != self._last_sample:
             self._sample(done)
         steps = (self.params or {}).get("steps")
         epoch_end = steps is not None and done + 1 == self._epoch_base + steps
-        if (done + 1) % n == 0 or epoch_end:
+        if done + 1 == self._next_sample or epoch_end:
             self._snapshot()
             self._snapshot_step = done
+
+    def _schedule(self):
+        """Sets the step of the next interval sample after the last one."""
+        n, last = self.sample_interval, self._last_sample
+        if n is None:
+            return
+        if self.every_n_steps is not None:
+            # A fixed interval samples at its multiples, epoch ends aside.
+            self._next_sample = (last // n + 1) * n
+        else:
+            # An automatic one counts from the last sample of any kind, so
+            # epoch-end samples count towards the overhead budget.
+            self._next_sample = last + n
 
     def _choose_interval(self, done):
         # Steps 0-1 include tracing the train function; time steps 2..10
@@ -650,12 +693,14 @@ class ActivationStatistics(keras.callbacks.Callback):
             self._iterations()
             step = (time.perf_counter() - self._timing["start"]) / window
             self._timing["step"] = step
-            # The host-side logging is counted with a 1.5x margin until a
-            # whole sample has been timed (see `_sample`).
-            cost = 1.5 * self._timing["probe"]
+            # Until a whole sample has been timed (see `_sample`), its cost
+            # is guessed as 1.5 probes, doubled for the after-effect.
+            cost = _AFTER_EFFECT * 1.5 * self._timing["probe"]
             self.sample_interval = max(
                 1, math.ceil(cost / (self.max_overhead * max(step, 1e-9)))
             )
+            self._schedule()
+            self._next_sample = max(self._next_sample, done + 1)
             logger.info(
                 "ActivationStatistics: probe %.2f ms, step %.2f ms: sampling "
                 "every %d steps.",
@@ -663,6 +708,9 @@ class ActivationStatistics(keras.callbacks.Callback):
                 1e3 * step,
                 self.sample_interval,
             )
+            if self._next_sample == done + 1:
+                self._snapshot()
+                self._snapshot_step = done
 
     def on_epoch_end(self, epoch, logs=None):
         steps = (self.params or {}).get("steps")
@@ -694,12 +742,20 @@ class ActivationStatistics(keras.callbacks.Callback):
         if self._timing and "step" in self._timing and len(self.steps) > 1:
             # Re-tune an automatic interval with the measured cost of a
             # whole (warm) sample: probe, transfer, TensorBoard and CSV.
+            # The cost is smoothed (a median of the last samples) so that
+            # one slow sample (the host was busy) does not swing it, and
+            # doubled for the after-effect.
+            self._costs.append(cost)
+            recent = sorted(self._costs[-5:])
             self.sample_interval = max(
                 1,
                 math.ceil(
-                    cost / (self.max_overhead * max(self._timing["step"], 1e-9))
+                    _AFTER_EFFECT
+                    * recent[len(recent) // 2]
+                    / (self.max_overhead * max(self._timing["step"], 1e-9))
                 ),
             )
+        self._schedule()
 
     def _record(self, step):
         stats, ratios = self._probe(self._probe_x)
@@ -742,35 +798,48 @@ class ActivationStatistics(keras.callbacks.Callback):
             self._write_summaries(step)
 
     def _write_summaries(self, step):
+        # One serialized `Summary` holding every scalar and histogram of the
+        # sample, written by one op: as many eager `tf.summary.scalar` calls
+        # (one per layer and metric) cost ~1 ms each, 10x the probe itself.
         import tensorflow as tf
+        from tensorboard.compat.proto import summary_pb2
         from tensorboard.plugins.histogram import metadata as histogram_metadata
+        from tensorboard.plugins.scalar import metadata as scalar_metadata
+        from tensorboard.util import tensor_util
 
-        with self._writer.as_default(step=step):
-            for name in self._names:
-                record = self.history[name]
-                for metric, values in record.items():
-                    if metric.startswith("histogram"):
-                        continue
-                    if math.isfinite(values[-1]):
-                        tf.summary.scalar(
-                            f"activations/{name}/{metric}", values[-1]
-                        )
-                counts = record["histogram"][-1].astype(np.float64)
-                edges = np.linspace(
-                    record["histogram_min"][-1],
-                    record["histogram_max"][-1],
-                    len(counts) + 1,
-                )
-                # TensorBoard's histogram format: rows of (left, right, count).
-                buckets = np.stack([edges[:-1], edges[1:], counts], axis=1)
-                tag = f"activations/{name}/histogram"
-                tf.summary.write(
-                    tag,
-                    tf.constant(buckets, tf.float64),
-                    metadata=histogram_metadata.create_summary_metadata(
-                        tag, ""
-                    ),
-                )
+        if self._summary_metadata is None:
+            self._summary_metadata = (
+                scalar_metadata.create_summary_metadata("", ""),
+                histogram_metadata.create_summary_metadata("", ""),
+            )
+        scalar_meta, histogram_meta = self._summary_metadata
+        summary = summary_pb2.Summary()
+        for name in self._names:
+            record = self.history[name]
+            for metric, values in record.items():
+                if metric.startswith("histogram") or not math.isfinite(
+                    values[-1]
+                ):
+                    continue
+                value = summary.value.add(tag=f"activations/{name}/{metric}")
+                value.metadata.CopyFrom(scalar_meta)
+                value.tensor.dtype = 1  # DT_FLOAT, as tf.summary.scalar
+                value.tensor.float_val.append(values[-1])
+            counts = record["histogram"][-1].astype(np.float64)
+            edges = np.linspace(
+                record["histogram_min"][-1],
+                record["histogram_max"][-1],
+                len(counts) + 1,
+            )
+            # TensorBoard's histogram format: rows of (left, right, count).
+            buckets = np.stack([edges[:-1], edges[1:], counts], axis=1)
+            value = summary.value.add(tag=f"activations/{name}/histogram")
+            value.metadata.CopyFrom(histogram_meta)
+            value.tensor.CopyFrom(tensor_util.make_tensor_proto(buckets))
+        with self._writer.as_default():
+            tf.summary.experimental.write_raw_pb(
+                summary.SerializeToString(), step=step
+            )
 
     def _warn(self, name, condition, message):
         if (name, condition) in self._warned:

@@ -56,9 +56,14 @@ def _fit(model, callbacks, epochs=1, batch_size=8, **kwargs):
     )
 
 
-def test_statistics_equal_numpy():
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_statistics_equal_numpy(jit_compile):
+    # Both histogram paths: `bincount`, and XLA's static-shape segment sum.
     model = _probe_model()
-    stats = _sample_once(ActivationStatistics(probe_data=_X, bins=10), model)
+    stats = _sample_once(
+        ActivationStatistics(probe_data=_X, bins=10, jit_compile=jit_compile),
+        model,
+    )
     assert stats.steps == [0]
     assert set(stats.history) == {
         "relu",
