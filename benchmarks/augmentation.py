@@ -21,7 +21,7 @@ side in this run (variants alternate over `--rounds`; the median is kept):
 A library that is not installed is skipped with a message
 (`pip install keras-training-kit[benchmark]`).
 
-    python benchmarks/augmentation.py [--images 8192] [--rounds 3]
+    python benchmarks/augmentation.py [--images 8192] [--rounds 5]
 """
 
 import argparse
@@ -197,8 +197,8 @@ def _available(module):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=8192)
-    parser.add_argument("--idg-images", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--idg-images", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     images, labels = _data(args.images)
     have_albumentations = _available("albumentations")

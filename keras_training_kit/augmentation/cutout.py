@@ -7,6 +7,36 @@ from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
 
 
+def hole_axes(centers, size, height, width):
+    """The rows and columns a square hole covers, per image.
+
+    Pixel centres sit at `i + 0.5`; a pixel is inside the hole when its
+    centre is within half a side of the hole's centre on both axes, i.e.
+    when its row and its column are both inside: the mask is the outer
+    product of the two returned masks.
+
+    Args:
+        centers: `(batch, 2)` floats in `[0, 1)`, the holes' centres as
+            fractions of height and width.
+        size: float, the hole's side as a fraction of the image side.
+        height: int, image height.
+        width: int, image width.
+
+    Returns:
+        `(rows, cols)`: booleans `(batch, height)` and `(batch, width)`.
+    """
+    rows = ops.arange(height, dtype="float32") + 0.5
+    cols = ops.arange(width, dtype="float32") + 0.5
+    centers = ops.cast(centers, "float32")
+    in_rows = ops.abs(rows[None, :] - centers[:, :1] * height) < (
+        size * height / 2.0
+    )
+    in_cols = ops.abs(cols[None, :] - centers[:, 1:] * width) < (
+        size * width / 2.0
+    )
+    return in_rows, in_cols
+
+
 @register
 class RandomCutout(RandomImageLayer):
     """Fills one random square of each image with a constant (Cutout).
@@ -83,15 +113,9 @@ class RandomCutout(RandomImageLayer):
         if not training or transformation is None:
             return images
         height, width = images.shape[-3], images.shape[-2]
-        centers = transformation["centers"]
-        half_h = self.size * height / 2.0
-        half_w = self.size * width / 2.0
-        # Pixel centres at i + 0.5; a pixel is inside the hole when its
-        # centre is within half a side of the hole's centre on both axes.
-        rows = ops.arange(height, dtype="float32") + 0.5
-        cols = ops.arange(width, dtype="float32") + 0.5
-        in_rows = ops.abs(rows[None, :] - centers[:, :1] * height) < half_h
-        in_cols = ops.abs(cols[None, :] - centers[:, 1:] * width) < half_w
+        in_rows, in_cols = hole_axes(
+            transformation["centers"], self.size, height, width
+        )
         # A multiply by a broadcast mask: ~4x faster than a broadcasting
         # `where` on a CPU.
         hole = (

@@ -30,6 +30,10 @@ _FACTORS = {
     "cutmix": None,
 }
 _PAIR_OPTIONS = ("translation", "zoom")
+# Images per call of the augmentation map in `apply`.
+_MAP_IMAGES = 512
+_XLA_SAFE = (RandomPixelShift, RandomCutout, RandomGaussianNoise)
+_BETWEEN_SHIFT_AND_CUTOUT = tuple(_FACTORS)[1 : tuple(_FACTORS).index("cutout")]
 _MIXING = ("mixup", "cutmix")
 _COLOR = ("hue", "saturation")
 OPTIONS = (
@@ -267,13 +271,23 @@ class AugmentationPipeline:
         value_range = self.value_range
         common = {"dtype": "float32"}
         built = []
+        # Cutout rides along in the shift's gather (see RandomPixelShift)
+        # when no operation runs between them.
+        fuse_cutout = bool(
+            self.translation
+            and self.cutout
+            and not any(
+                getattr(self, name) for name in _BETWEEN_SHIFT_AND_CUTOUT
+            )
+        )
         if self.translation:
-            # Flips ride along in the shift's gathers (see RandomPixelShift).
+            # Flips ride along in the shift's gather too.
             built.append(
                 RandomPixelShift(
                     self.translation,
                     horizontal_flip=self.horizontal_flip,
                     vertical_flip=self.vertical_flip,
+                    cutout=self.cutout if fuse_cutout else 0.0,
                     fill_value=value_range[0],
                     **common,
                 )
@@ -351,7 +365,7 @@ class AugmentationPipeline:
             )
         if self.noise:
             built.append(RandomGaussianNoise(self.noise, value_range, **common))
-        if self.cutout:
+        if self.cutout and not fuse_cutout:
             built.append(
                 RandomCutout(self.cutout, fill_value=value_range[0], **common)
             )
@@ -501,15 +515,29 @@ class AugmentationPipeline:
             dataset = dataset.shuffle(
                 buffer_size, seed=seed, reshuffle_each_iteration=True
             )
+        if self.is_identity:
+            dataset = dataset.batch(
+                batch_size,
+                drop_remainder=drop_remainder,
+                num_parallel_calls=autotune,
+                deterministic=True,
+            )
+            self._check_images(dataset.element_spec[0])
+            return dataset.prefetch(autotune)
+        # Augment groups of batches (about _MAP_IMAGES images) and split them
+        # back into batches afterwards: the per-call costs of the map are
+        # paid once per group (~1.1x more images/s on 2 CPU cores at batch
+        # size 128). The order of the examples is that of `batch` alone;
+        # MixUp/CutMix draw partners from the whole group.
+        group = max(1, _MAP_IMAGES // batch_size)
+        examples = dataset.cardinality()
         dataset = dataset.batch(
-            batch_size,
-            drop_remainder=drop_remainder,
+            batch_size * group,
+            drop_remainder=drop_remainder and group == 1,
             num_parallel_calls=autotune,
             deterministic=True,
         )
         self._check_images(dataset.element_spec[0])
-        if self.is_identity:
-            return dataset.prefetch(autotune)
         # One stateless seed per batch from a seeded stream that gives new
         # values each epoch: batches are independent of thread timing, so
         # the parallel map below stays deterministic.
@@ -517,13 +545,35 @@ class AugmentationPipeline:
             seed=seed, rerandomize_each_iteration=True
         ).batch(2)
 
-        def augment(batch, batch_seed):
-            images, labels = batch
+        def augment(images, labels, batch_seed):
             return self._augment(images, labels, _BatchSeed(batch_seed))
 
+        if all(isinstance(layer, _XLA_SAFE) for layer in self._layers):
+            # XLA fuses the index arithmetic into the gather of the fast
+            # path (the "cifar10" preset): ~1.1-1.2x more images/s on 2 CPU
+            # cores. Keras' rotation/zoom/shear (ImageProjectiveTransformV3)
+            # and mixing layers are not compiled.
+            augment = tf.function(augment, jit_compile=True)
+
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-            augment, num_parallel_calls=autotune, deterministic=True
+            lambda batch, batch_seed: augment(*batch, batch_seed),
+            num_parallel_calls=autotune,
+            deterministic=True,
         )
+        if group > 1:
+            dataset = dataset.rebatch(batch_size, drop_remainder=drop_remainder)
+            # `rebatch` forgets the number of batches, which `fit` uses.
+            if examples >= 0:
+                batches = (
+                    examples // batch_size
+                    if drop_remainder
+                    else -(-examples // batch_size)
+                )
+                dataset = dataset.apply(
+                    tf.data.experimental.assert_cardinality(batches)
+                )
+            elif examples == tf.data.INFINITE_CARDINALITY:
+                dataset = dataset.repeat()
         return dataset.prefetch(autotune)
 
     def as_layer(self, seed: int | None = None, **kwargs):

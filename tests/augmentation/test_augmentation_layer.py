@@ -58,7 +58,9 @@ def test_fast_path_operations_compile_with_xla():
     pipeline = AugmentationPipeline.from_preset("cifar10", noise=0.05)
     inputs = keras.Input((8, 8, 1))
     x = pipeline.as_layer(seed=0)(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    model = keras.Model(
+        inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x))
+    )
     model.compile(
         "sgd",
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -120,6 +120,34 @@ def test_fixed_seed_gives_identical_batches_and_epochs_differ():
     assert not np.array_equal(epoch_1[0][0], epoch_2[0][0])
 
 
+def test_cutout_rides_in_the_shift_only_when_nothing_runs_between():
+    from keras_training_kit.augmentation import RandomCutout
+    from keras_training_kit.augmentation import RandomPixelShift
+
+    fused = AugmentationPipeline.from_preset("cifar10")
+    (layer,) = fused._layers
+    assert isinstance(layer, RandomPixelShift) and layer.cutout == 0.25
+    apart = AugmentationPipeline.from_preset("cifar10", noise=0.05)
+    kinds = [type(layer).__name__ for layer in apart._layers]
+    assert kinds == ["RandomPixelShift", "RandomGaussianNoise", "RandomCutout"]
+    assert apart._layers[0].cutout == 0.0
+    assert isinstance(apart._layers[-1], RandomCutout)
+    # Both cut holes into constant images (the fused one also fills the
+    # uncovered border; tests/augmentation/test_pixel_shift.py checks it
+    # equals shift-then-cutout pixel for pixel).
+    images = np.full((16, 16, 16, 3), 0.5, "float32")
+    for pipeline, most in (
+        (fused, 16 * 16),
+        (apart, 16 * 16),
+        (AugmentationPipeline(cutout=0.25), 16),
+    ):
+        ((augmented, _),) = _batches(
+            pipeline.apply(_dataset(images), 16, shuffle=False, seed=3)
+        )
+        zeros = (augmented == 0.0).all(axis=-1).sum(axis=(1, 2))
+        assert zeros.min() > 0 and zeros.max() <= most
+
+
 def test_evaluation_path_is_the_identity_except_batching():
     images = _images(n=10)
     pipeline = AugmentationPipeline.from_preset(
@@ -231,3 +259,27 @@ def test_bad_use_raises():
     )
     with pytest.raises(ValueError, match="height, width, channels"):
         AugmentationPipeline(noise=0.1).apply(signals, 4)
+
+
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_batches_keep_their_size_order_and_cardinality(drop_remainder):
+    # The map runs on groups of batches that are split again afterwards.
+    n = 300
+    images = np.zeros((n, 4, 4, 1), "float32")
+    labels = np.arange(n, dtype="int32")
+    pipeline = AugmentationPipeline(horizontal_flip=True)
+    dataset = pipeline.apply(
+        _dataset(images, labels),
+        32,
+        shuffle=False,
+        seed=0,
+        drop_remainder=drop_remainder,
+    )
+    sizes = [len(y) for _, y in _batches(dataset)]
+    expected = [32] * 9 + ([] if drop_remainder else [12])
+    assert sizes == expected
+    assert int(dataset.cardinality()) == len(expected)
+    order = np.concatenate([y for _, y in _batches(dataset)])
+    np.testing.assert_array_equal(order, labels[: len(order)])
+    endless = pipeline.apply(_dataset(images, labels).repeat(), 32, seed=0)
+    assert int(endless.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY

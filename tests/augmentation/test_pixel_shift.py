@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_training_kit.augmentation import RandomCutout
 from keras_training_kit.augmentation import RandomPixelShift
 
 
@@ -49,6 +50,33 @@ def test_matches_numpy_pad_and_crop(mode, channels):
     np.testing.assert_array_equal(np.asarray(result), expected)
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+@pytest.mark.parametrize("factor", [0.25, 0.0])
+def test_fused_cutout_equals_shift_then_cutout(mode, factor):
+    rng = np.random.default_rng(2)
+    images = rng.random((8, 12, 10, 3)).astype("float32")
+    layer = RandomPixelShift(
+        factor,
+        horizontal_flip=True,
+        cutout=0.4,
+        fill_mode=mode,
+        fill_value=0.75,
+        seed=5,
+    )
+    transformation = layer.get_random_transformation(images)
+    result = np.asarray(layer.transform_images(images, transformation))
+    t = {k: np.asarray(v) for k, v in transformation.items()}
+    shifted = _reference(
+        images, t["dy"], t["dx"], t["flip_y"], t["flip_x"], mode, 0.75
+    )
+    expected = RandomCutout(0.4, fill_value=0.75).transform_images(
+        shifted, {"centers": t["centers"]}
+    )
+    np.testing.assert_allclose(result, np.asarray(expected), atol=1e-6)
+    holes = (result == 0.75).all(axis=-1).sum(axis=(1, 2))
+    assert holes.min() > 0 and len(set(holes.tolist())) > 1
+
+
 def test_training_false_and_zero_factor_are_identity():
     images = np.random.default_rng(1).random((2, 8, 8, 3)).astype("float32")
     np.testing.assert_array_equal(
@@ -78,6 +106,7 @@ def test_serialization_round_trip():
             {"factor": 0.1, "horizontal_flip": "yes"},
             "`horizontal_flip` must be",
         ),
+        ({"factor": 0.1, "cutout": 1.5}, "`cutout` must be .*cutout=1.5"),
     ],
 )
 def test_bad_arguments_raise(kwargs, match):
