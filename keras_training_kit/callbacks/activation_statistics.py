@@ -10,6 +10,7 @@ import time
 import keras
 import numpy as np
 
+from keras_training_kit import run_files
 from keras_training_kit.api_export import register
 from keras_training_kit.validation import check_int
 
@@ -620,6 +621,13 @@ class ActivationStatistics(keras.callbacks.Callback):
             directory = os.path.dirname(os.fspath(self.csv_path))
             if directory:
                 os.makedirs(directory, exist_ok=True)
+            if self.append:
+                # Rows from the resumed step on will be written again, and a
+                # kill may have torn the last line.
+                start = self._epoch_base
+                run_files.truncate_csv_log(
+                    self.csv_path, lambda row: int(row["step"]) < start
+                )
             exists = (
                 os.path.exists(self.csv_path)
                 and os.path.getsize(self.csv_path) > 0
@@ -912,13 +920,12 @@ class ActivationStatistics(keras.callbacks.Callback):
         """
         table = {}
         all_steps = set()
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                step = int(row["step"])
-                all_steps.add(step)
-                table.setdefault(row["layer"], {}).setdefault(
-                    row["metric"], {}
-                )[step] = float(row["value"])
+        for row in run_files.read_csv_rows(path):
+            step = int(row["step"])
+            all_steps.add(step)
+            table.setdefault(row["layer"], {}).setdefault(
+                row["metric"], {}
+            )[step] = float(row["value"])
         steps = sorted(all_steps)
         history = {}
         for layer, metrics in table.items():

@@ -6,8 +6,9 @@ histogram per layer, one row per configuration) into `--output-dir`.
 """
 
 import csv
-import json
 import os
+
+from keras_training_kit import run_files
 
 HELP = "Activations across a deep tanh/ReLU net for several initializations."
 
@@ -36,14 +37,15 @@ def add_arguments(parser):
 
 
 def _write_csv(study, path):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["configuration", "layer", "mean", "std"])
-        for row in study["rows"]:
-            for layer in row["layers"]:
-                writer.writerow(
-                    [row["name"], layer["layer"], layer["mean"], layer["std"]]
-                )
+    with run_files.atomic_path(path) as temporary:
+        with open(temporary, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["configuration", "layer", "mean", "std"])
+            for row in study["rows"]:
+                for layer in row["layers"]:
+                    writer.writerow(
+                        [row["name"], layer["layer"], layer["mean"], layer["std"]]
+                    )
 
 
 def _print_table(study):
@@ -72,8 +74,7 @@ def run(args):
     )
     os.makedirs(args.output_dir, exist_ok=True)
     json_path = os.path.join(args.output_dir, "init_study.json")
-    with open(json_path, "w") as f:
-        json.dump(study, f)
+    run_files.write_json(json_path, study, indent=None)
     csv_path = os.path.join(args.output_dir, "init_study.csv")
     _write_csv(study, csv_path)
     rows = {

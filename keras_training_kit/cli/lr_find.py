@@ -7,6 +7,8 @@ Writes `lr_find.csv` (step, learning_rate, loss, smoothed_loss) and
 import csv
 import os
 
+from keras_training_kit import run_files
+
 HELP = "Learning-rate range test: sweep the learning rate, plot the loss, suggest a value."
 
 
@@ -66,13 +68,14 @@ def run(args):
     result = finder.find(train)
     os.makedirs(args.output_dir, exist_ok=True)
     csv_path = os.path.join(args.output_dir, "lr_find.csv")
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
-        for step, row in enumerate(
-            zip(result.learning_rates, result.losses, result.smoothed_losses)
-        ):
-            writer.writerow([step, *row])
+    with run_files.atomic_path(csv_path) as temporary:
+        with open(temporary, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
+            for step, row in enumerate(
+                zip(result.learning_rates, result.losses, result.smoothed_losses)
+            ):
+                writer.writerow([step, *row])
     plot_path = plot_lr_finder(
         result.learning_rates,
         result.losses,

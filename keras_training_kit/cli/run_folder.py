@@ -3,6 +3,8 @@
 import json
 import os
 
+from keras_training_kit import run_files
+
 
 def check_and_save_config(folder: str, config: dict, *, hint: str) -> bool:
     """Saves `config` as `folder/config.json`, refusing a different saved one.
@@ -35,6 +37,7 @@ def check_and_save_config(folder: str, config: dict, *, hint: str) -> bool:
                 f"The folder {folder!r} holds an experiment with other "
                 f"settings (saved, given): {changed}. {hint}"
             )
-    with open(path, "w") as f:
-        json.dump(config, f, indent=2)
+    else:
+        # Written once: a resumed run keeps the config it started with.
+        run_files.write_json(path, config)
     return existed

@@ -1,16 +1,20 @@
 """`ktk train`: load a data set, build a model, train, evaluate, write a run folder.
 
 A run folder holds `config.json`, `model.keras`, `history.csv`,
-`metrics.json` and `curves.png`. While training, `backup/` holds Keras'
-`BackupAndRestore` state: started again on the same folder after an
-interruption, the run resumes from the last finished epoch.
+`curves.png` and `metrics.json`, written in that order; `metrics.json` is
+written last and marks the run finished. While training, `backup/` holds one
+checkpoint per finished epoch (see `keras_training_kit.cli.resume`): started
+again with the same command after an interruption, at any instant, the run
+resumes after the last finished epoch and ends as an uninterrupted run would.
+Started again on a finished run, it prints the saved result.
 """
 
-import csv
 import datetime
 import json
 import os
 import time
+
+from keras_training_kit import run_files
 
 from keras_training_kit.cli.run_folder import check_and_save_config
 
@@ -111,54 +115,23 @@ def _experiment_config(args):
 
 
 def _prepare_run_dir(args):
-    """Creates or reopens the run folder; returns (run_dir, resumed_epoch)."""
+    """Creates or reopens the run folder; returns `(run_dir, existed)`."""
     run_dir = args.output_dir or os.path.join(
         "runs",
         f"{args.dataset}-{args.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}",
     )
-    metadata_path = os.path.join(run_dir, "backup", "training_metadata.json")
     existed = check_and_save_config(
         run_dir,
         _experiment_config(args),
         hint="Use a new `--output-dir`, or the same settings to resume.",
     )
-    resumed_epoch = 0
-    if existed and os.path.exists(metadata_path):
-        with open(metadata_path) as f:
-            resumed_epoch = int(json.load(f)["epoch"])
-    elif existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
-        raise ValueError(
-            f"The run folder {run_dir!r} holds a finished run. Use a new "
-            "`--output-dir`."
-        )
-    return run_dir, resumed_epoch
+    return run_dir, existed
 
 
-def _truncate_history(path, epochs_kept):
-    """Drops rows of epochs that the restored backup has not seen.
-
-    `CSVLogger` writes a row before `BackupAndRestore` saves the epoch; a
-    kill in between leaves a row for an epoch that will run again.
-    """
-    if not os.path.exists(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    header, body = rows[0], rows[1:]
-    kept = [row for row in body if row and int(row[0]) < epochs_kept]
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(kept)
-
-
-def _read_history(path):
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+def _history(path):
+    """The complete rows of `history.csv` as `{column: [floats]}`."""
     history = {}
-    for row in rows:
+    for row in run_files.read_csv_rows(path):
         for key, value in row.items():
             history.setdefault(key, []).append(float(value))
     return history
@@ -218,19 +191,20 @@ def _build_model(data, args):
     )
 
 
-def _callbacks(args, run_dir, data):
+def _callbacks(args, run_dir, data, resumed):
     import keras
 
-    history_path = os.path.join(run_dir, "history.csv")
-    # CSVLogger runs before BackupAndRestore at each epoch end, see
-    # `_truncate_history`.
+    from keras_training_kit.cli import resume
+
+    # CSVLogger writes an epoch's row before its checkpoint is committed: a
+    # kill in between leaves a row that `run` drops on resume.
     return [
-        keras.callbacks.CSVLogger(history_path, append=True),
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-    ] + _babysitting_callbacks(args, run_dir, data)
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        resume.EpochCheckpoint(os.path.join(run_dir, "backup")),
+    ] + _babysitting_callbacks(args, run_dir, data, resumed)
 
 
-def _babysitting_callbacks(args, run_dir, data):
+def _babysitting_callbacks(args, run_dir, data, resumed):
     from keras_training_kit import callbacks
 
     chosen = []
@@ -243,8 +217,7 @@ def _babysitting_callbacks(args, run_dir, data):
                 probe_data=probe,
                 log_dir=os.path.join(run_dir, "tensorboard"),
                 csv_path=os.path.join(run_dir, "activation_statistics.csv"),
-                # The backup folder exists only when resuming a run.
-                append=os.path.exists(os.path.join(run_dir, "backup")),
+                append=resumed,
             )
         )
     return chosen
@@ -261,15 +234,38 @@ def _report_babysitting(chosen, run_dir):
                 print(f"Wrote {path}")
 
 
+def _report_finished(run_dir):
+    """Prints the result of a finished run folder; removes leftovers."""
+    import shutil
+
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    # A kill right after `metrics.json` may have left the checkpoints.
+    shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    print(
+        f"The run folder {run_dir} holds a finished run: test accuracy "
+        f"{metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f} "
+        f"({metrics['epochs']} epochs). Use a new `--output-dir` to train again."
+    )
+    return 0
+
+
 def run(args):
+    from keras_training_kit.cli import resume
+
     _check_args(args)
-    run_dir, resumed_epoch = _prepare_run_dir(args)
+    run_dir, existed = _prepare_run_dir(args)
+    if existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
+        return _report_finished(run_dir)
+    resumed_epoch, checkpoint = resume.latest_checkpoint(os.path.join(run_dir, "backup"))
     history_path = os.path.join(run_dir, "history.csv")
+    # Rows of epochs after the checkpoint will be written again; a kill may
+    # also have torn the last line.
+    run_files.truncate_csv_log(
+        history_path, lambda row: int(row["epoch"]) < resumed_epoch
+    )
     if resumed_epoch:
         print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
-        _truncate_history(history_path, resumed_epoch)
-    elif os.path.exists(history_path):
-        os.remove(history_path)
 
     import keras
 
@@ -277,14 +273,17 @@ def run(args):
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        return _train(args, run_dir, history_path)
+        return _train(args, run_dir, resumed_epoch, checkpoint)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(args, run_dir, history_path):
+def _train(args, run_dir, resumed_epoch, checkpoint):
+    import shutil
+
     import keras
 
+    from keras_training_kit.cli import resume
     from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_training_curves
 
@@ -297,19 +296,31 @@ def _train(args, run_dir, history_path):
     )
     train, validation, test = _datasets(data, args)
     model = _build_model(data, args)
+    train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
+    if checkpoint:
+        resume.restore(model, checkpoint)
     start = time.perf_counter()
-    chosen_callbacks = _callbacks(args, run_dir, data)
+    chosen_callbacks = _callbacks(args, run_dir, data, resumed=bool(checkpoint))
     model.fit(
         train,
         validation_data=validation if data.cardinality.get("validation") != 0 else None,
         epochs=args.epochs,
+        steps_per_epoch=steps_per_epoch,
+        initial_epoch=resumed_epoch,
         callbacks=chosen_callbacks,
         verbose=args.verbose,
     )
     train_seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
-    model.save(os.path.join(run_dir, "model.keras"))
-    history = _read_history(history_path)
+    with run_files.atomic_path(os.path.join(run_dir, "model.keras")) as temporary:
+        model.save(temporary)
+    history = _history(os.path.join(run_dir, "history.csv"))
+    plot_training_curves(
+        history,
+        os.path.join(run_dir, "curves.png"),
+        title=f"{args.model} on {data.name}",
+    )
+    _report_babysitting(chosen_callbacks, run_dir)
     metrics = {
         "dataset": data.name,
         "test_accuracy": float(test_accuracy),
@@ -317,14 +328,9 @@ def _train(args, run_dir, history_path):
         "epochs": len(history.get("epoch", [])),
         "train_seconds_this_session": round(train_seconds, 2),
     }
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
-    plot_training_curves(
-        history,
-        os.path.join(run_dir, "curves.png"),
-        title=f"{args.model} on {data.name}",
-    )
-    _report_babysitting(chosen_callbacks, run_dir)
+    # Written last: its presence marks the run finished.
+    run_files.write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     print(
         f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
         f"({metrics['epochs']} epochs). Run folder: {run_dir}"

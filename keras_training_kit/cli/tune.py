@@ -7,9 +7,9 @@ the same folder (a larger `--trials` continues the search) to resume: the
 finished trials are kept.
 """
 
-import json
 import os
 
+from keras_training_kit import run_files
 from keras_training_kit.cli.run_folder import check_and_save_config
 
 HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
@@ -93,8 +93,7 @@ def _check_config(args):
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
     if args.overwrite:
         os.makedirs(args.output_dir, exist_ok=True)
-        with open(os.path.join(args.output_dir, "config.json"), "w") as f:
-            json.dump(config, f, indent=2)
+        run_files.write_json(os.path.join(args.output_dir, "config.json"), config)
         return
     check_and_save_config(
         args.output_dir,
@@ -131,7 +130,13 @@ def run(args):
     )
     from keras_training_kit.data import batched_splits
 
-    train, validation, _ = batched_splits(data, args.batch_size, seed=args.seed)
+    _, validation, _ = batched_splits(data, args.batch_size, seed=args.seed)
+
+    def train():
+        # A new pipeline per trial: every trial (and a trial retried after a
+        # crash) sees the same batches, whatever ran before it.
+        return batched_splits(data, args.batch_size, seed=args.seed)[0]
+
     builder_kwargs = (
         {"hidden_units": tuple(args.hidden_units)} if args.model == "mlp"
         else {"filters": tuple(args.filters)}
@@ -146,6 +151,7 @@ def run(args):
         normalization=[None if v == "none" else v for v in args.normalization],
         optimizer=args.optimizer,
         builder_kwargs=builder_kwargs,
+        seed=args.seed,
     )
     with warnings.catch_warnings():
         # The edge-of-range warnings are printed below, once.
@@ -174,8 +180,10 @@ def run(args):
         os.path.join(args.output_dir, "search.png"),
         title=f"{args.search} search: {args.model} on {data.name}",
     )
-    with open(os.path.join(args.output_dir, "best_hyperparameters.json"), "w") as f:
-        json.dump(result.best_hyperparameters, f, indent=2)
+    run_files.write_json(
+        os.path.join(args.output_dir, "best_hyperparameters.json"),
+        result.best_hyperparameters,
+    )
     print(format_results(result.rows))
     for message in result.edge_warnings:
         print(f"warning: {message}")

@@ -2,6 +2,8 @@
 
 import os
 
+from keras_training_kit import run_files
+
 
 def pyplot():
     """Returns `matplotlib.pyplot` on the non-interactive Agg backend."""
@@ -14,10 +16,13 @@ def pyplot():
 
 
 def save(figure, path):
-    """Saves `figure` as a PNG at `path` (creating folders) and closes it."""
+    """Saves `figure` as a PNG at `path` atomically (creating folders); closes it."""
     directory = os.path.dirname(os.fspath(path))
     if directory:
         os.makedirs(directory, exist_ok=True)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    pyplot().close(figure)
+    try:
+        with run_files.atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=100, bbox_inches="tight")
+    finally:
+        pyplot().close(figure)
     return os.fspath(path)

@@ -17,4 +17,3 @@ from keras_training_kit.tuning.search import SearchResult
 from keras_training_kit.tuning.search import check_edges
 from keras_training_kit.tuning.search import make_tuner
 from keras_training_kit.tuning.search import search
-from keras_training_kit.tuning.search import repair_interrupted_project

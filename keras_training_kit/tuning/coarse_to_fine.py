@@ -5,6 +5,7 @@ import logging
 import math
 import os
 
+from keras_training_kit import run_files
 from keras_training_kit.models import blocks
 
 logger = logging.getLogger(__name__)
@@ -170,9 +171,11 @@ def coarse_to_fine_search(
                 )
             current = hypermodel.with_ranges(**ranges)
         stage_ranges.append(current.log_ranges())
-        os.makedirs(directory, exist_ok=True)
-        with open(ranges_path, "w") as f:
-            json.dump(stage_ranges, f, indent=2)
+        if len(stage_ranges) > len(saved):
+            # A stage's ranges are saved before its first trial: a resumed
+            # search never recomputes the ranges of a started stage.
+            os.makedirs(directory, exist_ok=True)
+            run_files.write_json(ranges_path, stage_ranges)
         logger.info(
             "Stage %d/%d: %d trials of %d epochs, ranges %s",
             stage + 1, stages, trials_per_stage[stage], epochs_per_stage[stage],

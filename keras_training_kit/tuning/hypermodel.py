@@ -5,6 +5,7 @@ import math
 import keras_tuner
 
 from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_int
 
 BUILDERS = ("mlp", "cnn")
 # Names of the two log-scale hyperparameters; reports and plots use them too.
@@ -126,6 +127,12 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             Defaults to `None`.
         jit_compile: bool or `"auto"`, passed to `compile_classifier`.
             Defaults to `"auto"`.
+        seed: int >= 0 or `None`. When set, `build` first calls
+            `keras.utils.set_random_seed(seed)`, so every trial starts from
+            the same random state whatever ran before it in the process:
+            trials differ only by their hyperparameters (common random
+            numbers), and a trial retried after a crash gives the score it
+            would have had. Defaults to `None` (trials draw on in sequence).
         name: str or `None`, the hypermodel's name. Defaults to `None`.
         **kwargs: passed to `keras_tuner.HyperModel`.
 
@@ -156,6 +163,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         divergence_factor: float = 3.0,
         grid_per_decade: int | None = None,
         jit_compile="auto",
+        seed: int | None = None,
         name: str | None = None,
         **kwargs,
     ):
@@ -176,6 +184,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             divergence_factor=divergence_factor,
             grid_per_decade=grid_per_decade,
             jit_compile=jit_compile,
+            seed=seed,
             name=name,
             **kwargs,
         )
@@ -222,6 +231,9 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             blocks.check_positive_int("grid_per_decade", grid_per_decade)
         self.grid_per_decade = grid_per_decade
         self.jit_compile = jit_compile
+        if seed is not None:
+            check_int("seed", seed, minimum=0)
+        self.seed = seed
 
     def log_ranges(self) -> dict:
         """Returns `{name: (min, max)}` of the searched log hyperparameters."""
@@ -257,7 +269,12 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         return hp.Choice(option, list(values))
 
     def build(self, hp):
+        import keras
+
         from keras_training_kit import models
+
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
 
         learning_rate = self._log_value(hp, "learning_rate", self.learning_rate)
         l2 = self._log_value(hp, "l2", self.l2)
@@ -289,8 +306,15 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             jit_compile=self.jit_compile,
         )
 
-    def fit(self, hp, model, *args, callbacks=None, **kwargs):
+    def fit(self, hp, model, x=None, *args, callbacks=None, **kwargs):
         """Trains with `DivergenceGuard`; the history carries its verdict.
+
+        `x` is `model.fit`'s, or a function without arguments returning it
+        (for example a `tf.data` pipeline built afresh). A function is
+        called once per trial, so each trial iterates a new pipeline: with a
+        shuffled `tf.data.Dataset` every trial then sees the same data order
+        whatever ran before it in the process, as a trial retried after a
+        crash does (KerasTuner passes the search's data to every trial).
 
         Returns:
             The `keras.callbacks.History`, with `"diverged"` (1.0 when the
@@ -300,8 +324,10 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         from keras_training_kit.callbacks import DivergenceGuard
 
         guard = DivergenceGuard(factor=self.divergence_factor)
+        if callable(x):
+            x = x()
         history = model.fit(
-            *args, callbacks=list(callbacks or []) + [guard], **kwargs
+            x, *args, callbacks=list(callbacks or []) + [guard], **kwargs
         )
         epochs = len(history.epoch)
         history.history["diverged"] = [float(guard.diverged)] * epochs

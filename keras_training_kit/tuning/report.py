@@ -4,6 +4,8 @@ import csv
 import math
 import os
 
+from keras_training_kit import run_files
+
 _FIRST_COLUMNS = ("stage", "trial", "learning_rate", "l2")
 _LAST_COLUMNS = ("best_val_accuracy", "epochs_run", "status")
 
@@ -81,11 +83,14 @@ def write_results_csv(rows: list, path: str) -> str:
     if directory:
         os.makedirs(directory, exist_ok=True)
     columns = _columns(rows)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, restval="")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    with run_files.atomic_path(path) as temporary:
+        with open(temporary, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns, restval="")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(
+                    {k: "" if v is None else v for k, v in row.items()}
+                )
     return os.fspath(path)
 
 

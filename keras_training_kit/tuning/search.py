@@ -1,7 +1,6 @@
 """`search()`: one entry point for random, grid, Bayesian, Hyperband and coarse-to-fine."""
 
 import dataclasses
-import json
 import math
 import os
 import warnings
@@ -9,6 +8,7 @@ import warnings
 import keras_tuner
 
 from keras_training_kit.models import blocks
+from keras_training_kit.tuning import keras_tuner_compat
 
 
 STRATEGIES = ("random", "grid", "bayesian", "hyperband", "coarse-to-fine")
@@ -97,82 +97,6 @@ def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
     return messages
 
 
-def repair_interrupted_project(project_dir: str) -> list:
-    """Keeps the finished trials of a search killed between two trials.
-
-    KerasTuner writes a finished trial's `trial.json` and then `oracle.json`
-    while the trial is still listed in `ongoing_trials`; it is dropped from
-    that list only when the next trial starts. A process killed in between
-    would, on reload, retry (and overwrite) a finished trial. This drops
-    trials whose `trial.json` says they are finished from `ongoing_trials`.
-
-    Args:
-        project_dir: str, a KerasTuner project folder.
-
-    Returns:
-        The ids of the trials dropped from `ongoing_trials`.
-    """
-    path = os.path.join(project_dir, "oracle.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        state = json.load(f)
-    dropped = []
-    for tuner_id, trial_id in list(state.get("ongoing_trials", {}).items()):
-        trial_path = os.path.join(project_dir, f"trial_{trial_id}", "trial.json")
-        if not os.path.exists(trial_path):
-            continue
-        try:
-            with open(trial_path) as f:
-                status = json.load(f).get("status")
-        except ValueError:  # killed while writing it: not finished
-            continue
-        if status in ("COMPLETED", "FAILED"):
-            del state["ongoing_trials"][tuner_id]
-            dropped.append(trial_id)
-    if dropped:
-        with open(path + ".tmp", "w") as f:
-            json.dump(state, f)
-        os.replace(path + ".tmp", path)
-    return dropped
-
-
-def _write_json_atomically(path, state):
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(state, f)
-    os.replace(temporary, path)
-
-
-def _save_atomically(tuner):
-    """Makes KerasTuner write its state files by write-then-rename.
-
-    KerasTuner rewrites `oracle.json`, `tuner0.json` and each `trial.json`
-    in place: a process killed mid-write leaves a truncated file and the
-    project cannot be reloaded. Renaming a complete temporary file is atomic
-    on local file systems (remote paths such as `gs://` keep KerasTuner's
-    own writes).
-    """
-    oracle = tuner.oracle
-    if "://" in os.fspath(tuner.project_dir) or is_distributed_worker():
-        return
-
-    def save_oracle():
-        _write_json_atomically(oracle._get_oracle_fname(), oracle.get_state())
-
-    def save_trial(trial):
-        path = os.path.join(oracle._get_trial_dir(trial.trial_id), "trial.json")
-        _write_json_atomically(path, trial.get_state())
-
-    def save_tuner():
-        save_oracle()
-        _write_json_atomically(tuner._get_tuner_fname(), tuner.get_state())
-
-    oracle.save = save_oracle
-    oracle._save_trial = save_trial
-    tuner.save = save_tuner
-
-
 def make_tuner(
     strategy: str,
     hypermodel,
@@ -193,7 +117,10 @@ def make_tuner(
     `max_trials` is not used), `"grid"` `GridSearch` over a log-spaced grid
     (`hypermodel.with_grid(grid_per_decade)` unless the hypermodel already
     declares one). With `overwrite=False` an existing project folder is
-    reloaded, so an interrupted search resumes with its finished trials.
+    reloaded, so an interrupted search resumes with its finished trials: the
+    folder is repaired and kept crash-consistent by
+    `keras_training_kit.tuning.keras_tuner_compat` (a kill at any instant
+    loses no finished trial and retries the running one).
 
     Args:
         strategy: str, one of `"random"`, `"grid"`, `"bayesian"`,
@@ -230,8 +157,9 @@ def make_tuner(
     blocks.check_positive_int("epochs", epochs)
     if isinstance(seed, bool) or not (isinstance(seed, int) and seed >= 0):
         raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
-    if not overwrite and not is_distributed_worker():
-        repair_interrupted_project(os.path.join(directory, project_name))
+    project_dir = os.path.join(directory, project_name)
+    if not overwrite and not is_distributed_worker() and os.path.isdir(project_dir):
+        keras_tuner_compat.repair_project(project_dir)
     direction = "max" if "accuracy" in objective or "auc" in objective else "min"
     common = dict(
         objective=keras_tuner.Objective(objective, direction),
@@ -255,7 +183,7 @@ def make_tuner(
         )
     else:
         tuner = keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
-    _save_atomically(tuner)
+    keras_tuner_compat.prepare_tuner(tuner, is_worker=is_distributed_worker())
     return tuner
 
 
@@ -316,7 +244,8 @@ def search(
         hypermodel: a `TrainingHyperModel` (or any `keras_tuner.HyperModel`;
             the edge check then only sees its `log_ranges()` if it has one).
         train: the training data for `model.fit` (a batched
-            `tf.data.Dataset`).
+            `tf.data.Dataset`), or a function without arguments returning
+            it, called once per trial (see `TrainingHyperModel.fit`).
         validation: the validation data. Defaults to `None`.
         strategy: str, one of `STRATEGIES`. Defaults to `"random"`.
         max_trials: int, trials (per stage for coarse-to-fine). Defaults to

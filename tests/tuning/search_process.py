@@ -1,4 +1,4 @@
-"""A tiny search run as its own process by the resume and distributed tests.
+"""A tiny search run as its own process by the distributed test.
 
 Usage: python search_process.py DIRECTORY MAX_TRIALS COUNT_FILE [RESULT_FILE]
 

@@ -1,0 +1,119 @@
+"""`ktk train`'s resume: one atomic checkpoint per finished epoch.
+
+Keras' `BackupAndRestore` writes the weights, then `training_metadata.json`,
+each in place, and deletes its folder file by file at the end of training:
+a kill between two of those writes resumes from the wrong epoch or trains
+nothing. Here a finished epoch `k` is committed by one rename that puts
+`backup/epoch-000k.weights.h5` (weights, optimizer state and step counter)
+into place, so the epoch number and the weights it belongs to appear
+together or not at all; older checkpoints are deleted afterwards.
+
+The batches must not depend on how often the dataset was iterated (Keras
+creates iterators per epoch as it sees fit): `epoch_stream` turns the
+training split into one repeated stream that `fit` reads with a single
+iterator, and a resumed run skips the finished epochs' batches of it.
+
+Keras does not save the state of `keras.random.SeedGenerator`s (Dropout,
+noise layers) with the weights, so a resumed epoch would draw other dropout
+masks than the uninterrupted run. `EpochCheckpoint` therefore starts every
+epoch's seed generators from a state derived from the epoch number.
+"""
+
+import os
+import re
+
+import keras
+import numpy as np
+
+from keras_training_kit import run_files
+
+_PATTERN = re.compile(r"^epoch-(\d+)\.weights\.h5$")
+
+
+def checkpoint_path(backup_dir: str, epoch: int) -> str:
+    """The path of the checkpoint taken after `epoch` finished epochs."""
+    return os.path.join(backup_dir, f"epoch-{epoch:06d}.weights.h5")
+
+
+def latest_checkpoint(backup_dir: str):
+    """Returns `(epochs, path)` of the newest checkpoint, or `(0, None)`."""
+    if not os.path.isdir(backup_dir):
+        return 0, None
+    epochs = [
+        int(match.group(1))
+        for match in map(_PATTERN.match, os.listdir(backup_dir))
+        if match
+    ]
+    if not epochs:
+        return 0, None
+    return max(epochs), checkpoint_path(backup_dir, max(epochs))
+
+
+def epoch_stream(train, finished_epochs: int = 0):
+    """Returns `(stream, steps_per_epoch)` for `fit(stream, steps_per_epoch=...)`.
+
+    The stream is `train` repeated (each pass reshuffled and re-augmented as
+    `train` does on a new iteration) with the batches of the first
+    `finished_epochs` passes skipped, so a resumed epoch `k` trains on the
+    batches of an uninterrupted run's epoch `k`. Skipping reads (and
+    augments) the finished epochs' data again, without training on it.
+    """
+    import tensorflow as tf
+
+    steps = int(train.cardinality())
+    if steps == tf.data.INFINITE_CARDINALITY:
+        raise ValueError("The training dataset must be finite.")
+    if steps < 0:  # unknown: count the batches of one pass
+        steps = int(train.reduce(0, lambda count, _: count + 1))
+    stream = train.repeat()
+    if finished_epochs:
+        stream = stream.skip(finished_epochs * steps)
+    return stream, steps
+
+
+def restore(model, path: str) -> None:
+    """Loads a checkpoint into a compiled model, optimizer state included."""
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves an atomic checkpoint at the end of every epoch.
+
+    At the start of epoch `k` every seed generator of the model is set to its
+    state before training plus `k * 2**20` steps, so epoch `k` draws the same
+    random numbers whether the run was resumed or not.
+
+    Args:
+        backup_dir: str, the folder of the checkpoints.
+    """
+
+    def __init__(self, backup_dir: str):
+        super().__init__()
+        self.backup_dir = backup_dir
+        self._seed_states = []
+
+    def on_train_begin(self, logs=None):
+        # A resumed run builds the model afresh with the same seed, so these
+        # are the uninterrupted run's states before its first epoch too.
+        self._seed_states = [
+            (variable, keras.ops.convert_to_numpy(variable))
+            for variable in self.model.variables
+            if variable.name == "seed_generator_state"
+        ]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for variable, initial in self._seed_states:
+            offset = np.array([0, epoch << 20], dtype=initial.dtype)
+            variable.assign(initial + offset)
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        path = checkpoint_path(self.backup_dir, epoch + 1)
+        with run_files.atomic_path(path) as temporary:
+            self.model.save_weights(temporary)
+        for name in sorted(os.listdir(self.backup_dir)):
+            match = _PATTERN.match(name)
+            if match and int(match.group(1)) < epoch + 1:
+                os.remove(os.path.join(self.backup_dir, name))

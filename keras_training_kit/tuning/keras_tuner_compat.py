@@ -1,0 +1,202 @@
+"""KerasTuner workarounds: crash-consistent project folders.
+
+The only module of the package that touches KerasTuner internals. Written
+and tested against KerasTuner 1.4 (`TESTED_VERSIONS`); on another version it
+warns once and applies what still fits.
+
+What KerasTuner 1.4 does on disk, and what goes wrong after a SIGKILL:
+
+1. It reloads a project only when the tuner's file (`tuner0.json`) exists,
+   and writes that file for the first time at the end of the first trial. A
+   kill before it makes a resumed search start afresh in the same folder
+   and train the finished first trial again. `prepare_tuner` writes the
+   state files before the first trial.
+2. It rewrites `oracle.json`, `tuner0.json` and each `trial.json` in place:
+   a kill mid-write leaves a truncated file and the project cannot be
+   reloaded. `prepare_tuner` makes them write-then-rename.
+3. A new trial's `trial.json` (`RUNNING`) is written before `oracle.json`
+   records the trial; a kill in between leaves a trial that counts towards
+   `max_trials` but never runs. `repair_project` removes such trials.
+4. A finished trial's `trial.json` (`COMPLETED`) is written before
+   `oracle.json` drops it from `ongoing_trials`; a kill in between makes the
+   reload retry (and overwrite) the finished trial. `repair_project` ends
+   it as `Oracle.end_trial` would have.
+5. A trial killed while running is retried, but keeps the metrics of its
+   killed run, which then compete for its score. `repair_project` clears
+   them.
+6. `GridSearchOracle` does not save its queue of combinations
+   (`_populate_next`, `_ordered_ids`): a reloaded grid search stops at
+   once. `prepare_tuner` rebuilds the queue from the finished trials.
+"""
+
+import functools
+import json
+import os
+import shutil
+import warnings
+
+import keras_tuner
+
+from keras_training_kit import run_files
+
+TESTED_VERSIONS = ("1.4",)
+_FINISHED = ("COMPLETED", "FAILED", "INVALID")
+_warned = []
+
+
+def check_version(version: str | None = None) -> bool:
+    """Whether KerasTuner's version is one these workarounds were tested on.
+
+    Warns once per process when it is not.
+    """
+    version = version or keras_tuner.__version__
+    tested = any(
+        version == v or version.startswith(v + ".") for v in TESTED_VERSIONS
+    )
+    if not tested and not _warned:
+        _warned.append(version)
+        warnings.warn(
+            f"keras_training_kit's KerasTuner workarounds were tested with "
+            f"KerasTuner {', '.join(TESTED_VERSIONS)}.x; found {version}. "
+            "Searches still run; resuming after a crash may redo or lose "
+            "the trial that was running.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return tested
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def repair_project(project_dir: str) -> dict:
+    """Brings a project folder killed mid-update back to a consistent state.
+
+    `oracle.json` is the record of which trials were started: a trial folder
+    it does not list was never started and is removed. A trial it lists as
+    ongoing whose `trial.json` says it finished is ended (dropped from
+    `ongoing_trials`, added to `end_order`). A trial still running is
+    cleared of the metrics of its killed run, so its retry is scored on its
+    own. Temporary files of writes whose rename never came are removed.
+    Safe to run again after a kill during the repair itself.
+
+    Args:
+        project_dir: str, a KerasTuner project folder (`directory/project`).
+
+    Returns:
+        A dict with the lists of trial ids `"removed"`, `"ended"` and
+        `"cleared"`.
+    """
+    done = {"removed": [], "ended": [], "cleared": []}
+    oracle_path = os.path.join(project_dir, "oracle.json")
+    state = _read_json(oracle_path)
+    if state is None:
+        return done
+    run_files.remove_temporary_files(project_dir)
+    started = set(state.get("start_order", []))
+    for name in sorted(os.listdir(project_dir)):
+        trial_id = name[len("trial_"):]
+        path = os.path.join(project_dir, name)
+        if name.startswith("trial_") and os.path.isdir(path):
+            if trial_id not in started:
+                shutil.rmtree(path)
+                done["removed"].append(trial_id)
+    changed = False
+    for tuner_id, trial_id in list(state.get("ongoing_trials", {}).items()):
+        trial_path = os.path.join(project_dir, f"trial_{trial_id}", "trial.json")
+        trial = _read_json(trial_path)
+        if trial is None:
+            continue
+        if trial.get("status") in _FINISHED:
+            del state["ongoing_trials"][tuner_id]
+            if trial_id not in state.get("end_order", []):
+                state.setdefault("end_order", []).append(trial_id)
+                run_times = state.setdefault("run_times", {})
+                run_times[trial_id] = run_times.get(trial_id, 0) + 1
+            done["ended"].append(trial_id)
+            changed = True
+        elif trial.get("metrics", {}).get("metrics"):
+            trial["metrics"]["metrics"] = {}
+            trial["score"] = trial["best_step"] = None
+            run_files.write_json(trial_path, trial, indent=None)
+            done["cleared"].append(trial_id)
+    if changed:
+        run_files.write_json(oracle_path, state, indent=None)
+    return done
+
+
+def _is_local(path) -> bool:
+    return "://" not in os.fspath(path)
+
+
+def prepare_tuner(tuner, *, is_worker: bool = False) -> None:
+    """Makes a freshly built tuner's project folder crash-consistent.
+
+    Call it right after constructing the tuner (after `repair_project` on
+    its folder). It makes KerasTuner's state files write-then-rename, saves
+    them before the first trial so a resumed search always reloads, and
+    restores a reloaded grid search's queue of combinations.
+
+    Args:
+        tuner: a `keras_tuner.Tuner`.
+        is_worker: bool, whether this process is a distributed worker (whose
+            oracle lives in the chief; nothing is changed then).
+    """
+    check_version()
+    if is_worker or not _is_local(tuner.project_dir):
+        return
+    oracle = tuner.oracle
+    needed = ((oracle, "_get_oracle_fname"), (oracle, "_get_trial_dir"),
+              (oracle, "_save_trial"), (tuner, "_get_tuner_fname"))
+    if not all(callable(getattr(owner, name, None)) for owner, name in needed):
+        return  # another KerasTuner (check_version warned): its own writes
+
+    def save_oracle():
+        run_files.write_json(
+            oracle._get_oracle_fname(), oracle.get_state(), indent=None
+        )
+
+    def save_trial(trial):
+        path = os.path.join(oracle._get_trial_dir(trial.trial_id), "trial.json")
+        run_files.write_json(path, trial.get_state(), indent=None)
+
+    def save_tuner():
+        save_oracle()
+        run_files.write_json(tuner._get_tuner_fname(), tuner.get_state(), indent=None)
+
+    oracle.save = save_oracle
+    oracle._save_trial = save_trial
+    tuner.save = save_tuner
+    if isinstance(oracle, keras_tuner.oracles.GridSearchOracle):
+        _restore_grid_queue(oracle)
+    if not os.path.exists(tuner._get_tuner_fname()):
+        tuner.save()
+
+
+def _restore_grid_queue(oracle) -> None:
+    """Rebuilds `GridSearchOracle`'s unsaved queue from the reloaded trials.
+
+    `_ordered_ids` holds the trials sorted by their combination and
+    `_populate_next` the trials whose next combination may be untried;
+    replaying every ended trial finds the same next combination as the
+    uninterrupted search (tried ones are skipped by `populate_space`).
+    """
+    if not all(hasattr(oracle, name) for name in ("_ordered_ids", "_populate_next", "_compare")):
+        return
+    if not oracle.start_order or oracle._ordered_ids._memory:
+        return
+
+    def compare(a, b):
+        return oracle._compare(
+            oracle.trials[a].hyperparameters.values,
+            oracle.trials[b].hyperparameters.values,
+        )
+
+    for trial_id in sorted(oracle.start_order, key=functools.cmp_to_key(compare)):
+        oracle._ordered_ids.insert(trial_id)  # appended at the end
+    oracle._populate_next = list(oracle.end_order)

@@ -1,0 +1,185 @@
+"""`ktk train` resume: atomic epoch checkpoints, killed at chosen points.
+
+Each kill-point test runs a three-epoch `ktk train` under
+`tests/crash_points.py`, SIGKILLs it right after its N-th state change in the
+run folder, runs the same command again, and checks that the result is the
+uninterrupted run's. CI runs a sample with one point of every kind of write
+(and the points between the run's last writes); `KTK_CRASH_SWEEP=all` tries
+every point (`python3 -m pytest tests/cli/test_resume.py -n auto` with it).
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import crash_points  # noqa: E402
+
+from keras_training_kit import run_files  # noqa: E402
+from keras_training_kit.cli import resume  # noqa: E402
+
+_COMMAND = [
+    "train", "--dataset", "digits", "--model", "mlp", "--hidden-units", "32",
+    "--dropout", "0.2", "--epochs", "3", "--verbose", "0",
+]
+# One kill point of every kind of state change, and the windows that were
+# bugs: after an epoch's row but before its checkpoint, between a new
+# checkpoint and the deletion of the old one, after the model but before the
+# result, after `metrics.json` but before the checkpoints are removed.
+_SAMPLE = [
+    ("mkdir", "."),
+    ("append", "history.csv", 2),
+    ("h5", "backup/.epoch-000002.tmp.weights.h5"),
+    ("rename", "backup/epoch-000002.weights.h5"),
+    ("delete", "backup/epoch-000002.weights.h5"),
+    ("write", ".model.tmp.keras"),
+    ("rename", "metrics.json"),
+]
+_POINTS = (
+    list(range(1, 41)) if os.environ.get("KTK_CRASH_SWEEP") == "all" else _SAMPLE
+)
+
+
+def _run(folder, kill_at):
+    run_dir = os.path.join(folder, "run")
+    events = os.path.join(folder, "events")
+    result = crash_points.run(
+        run_dir, kill_at, events, _COMMAND + ["--output-dir", run_dir]
+    )
+    return run_dir, events, result
+
+
+def _outcome(run_dir):
+    import keras
+
+    import keras_training_kit  # noqa: F401  (registers the package's classes)
+
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
+    return {
+        "history": run_files.read_csv_rows(os.path.join(run_dir, "history.csv")),
+        "test_accuracy": metrics["test_accuracy"],
+        "test_loss": metrics["test_loss"],
+        "epochs": metrics["epochs"],
+        "weights": model.get_weights(),
+        "config": json.load(open(os.path.join(run_dir, "config.json"))),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    run_dir, events, result = _run(str(tmp_path_factory.mktemp("reference")), 0)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return crash_points.read_events(events), _outcome(run_dir)
+
+
+def _finished_epochs(events):
+    """Epochs whose checkpoint was committed before the kill (or all, if done)."""
+    epochs = 0
+    for kind, path in events:
+        if kind == "rename" and path.startswith("backup/epoch-"):
+            epochs = int(path[len("backup/epoch-"):].split(".")[0])
+    return epochs
+
+
+@pytest.mark.parametrize("point", _POINTS, ids=str)
+def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
+    point, reference, tmp_path
+):
+    reference_events, expected = reference
+    if isinstance(point, int):
+        kill_at = point
+        if kill_at > len(crash_points.state_changes(reference_events)):
+            pytest.skip("the run has fewer state changes")
+    else:
+        kill_at = crash_points.pick(reference_events, *point)
+    run_dir, events, killed = _run(str(tmp_path), kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    before = crash_points.read_events(events)
+    finished = _finished_epochs(before)
+    done = ("rename", "metrics.json") in before
+    os.remove(events)
+
+    run_dir, events, resumed = _run(str(tmp_path), 0)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    fits = [line for kind, line in crash_points.read_events(events) if kind == "fit"]
+    # The finished run is reported, not retrained; otherwise one fit resumes
+    # after the last committed epoch.
+    assert fits == ([] if done else [str(finished)])
+    if finished and not done:
+        assert f"after epoch {finished}" in resumed.stdout
+    outcome = _outcome(run_dir)
+    history = outcome["history"]
+    assert [row["epoch"] for row in history] == ["0", "1", "2"]
+    assert history == expected["history"]
+    assert outcome["epochs"] == expected["epochs"] == 3
+    # An untrained or differently trained model cannot pass these.
+    assert outcome["test_accuracy"] == expected["test_accuracy"]
+    assert outcome["test_loss"] == expected["test_loss"]
+    for got, want in zip(outcome["weights"], expected["weights"]):
+        np.testing.assert_array_equal(got, want)
+    assert not os.path.exists(os.path.join(run_dir, "backup"))
+    assert crash_points.leftovers(run_dir) == []
+    assert outcome["config"] == expected["config"]
+
+
+def test_epoch_stream_skips_whole_epochs():
+    import tensorflow as tf
+
+    def make_train():  # as a new process builds it
+        tf.random.set_seed(0)
+        return tf.data.Dataset.range(10).shuffle(10, seed=1).batch(4)
+
+    train = make_train()
+    stream, steps = resume.epoch_stream(train)
+    assert steps == 3
+    batches = [b.numpy().tolist() for b in stream.take(3 * steps)]
+    assert sorted(sum(batches[:steps], [])) == list(range(10))
+    # Passes are reshuffled, and a stream resumed after two epochs gives the
+    # third epoch's batches.
+    assert batches[:steps] != batches[steps:2 * steps]
+    again, _ = resume.epoch_stream(make_train(), finished_epochs=2)
+    assert [b.numpy().tolist() for b in again.take(steps)] == batches[2 * steps:]
+    unknown = train.filter(lambda x: tf.reduce_all(x >= 0))
+    assert resume.epoch_stream(unknown)[1] == 3
+    with pytest.raises(ValueError, match="must be finite"):
+        resume.epoch_stream(train.repeat())
+
+
+def test_latest_checkpoint_and_epoch_seeds(tmp_path):
+    import keras
+
+    backup = str(tmp_path / "backup")
+    assert resume.latest_checkpoint(backup) == (0, None)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(2)])
+    model.compile("adam", "mse")
+    x, y = np.ones((8, 4)), np.zeros((8, 2))
+    checkpoint = resume.EpochCheckpoint(backup)
+    states = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            states.append(keras.ops.convert_to_numpy(
+                model.layers[0].seed_generator.state).tolist())
+
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0,
+              callbacks=[checkpoint, Record()])
+    # Only the newest checkpoint is kept, named after its finished epochs.
+    assert os.listdir(backup) == ["epoch-000002.weights.h5"]
+    assert resume.latest_checkpoint(backup) == (
+        2, os.path.join(backup, "epoch-000002.weights.h5")
+    )
+    # Epoch k starts from the seed state before training plus k * 2**20.
+    assert states[1][1] - states[0][1] == 2**20 and states[0][0] == states[1][0]
+    restored = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
+                                 keras.layers.Dense(2)])
+    restored.compile("adam", "mse")
+    resume.restore(restored, resume.latest_checkpoint(backup)[1])
+    for a, b in zip(model.optimizer.variables, restored.optimizer.variables):
+        np.testing.assert_array_equal(a, b)

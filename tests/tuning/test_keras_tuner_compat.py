@@ -1,0 +1,215 @@
+"""KerasTuner workarounds: repairs, version check, and kills at chosen points.
+
+The kill-point tests run a two-trial `ktk tune` under `tests/crash_points.py`,
+SIGKILL it right after its N-th state change in the project folder, run the
+same command again and check that the results equal the uninterrupted run's
+and that no finished trial trained again. CI runs a sample (every kind of
+write, the windows of KerasTuner's own write order, a kill between two
+coarse-to-fine stages, one point per other strategy); `KTK_CRASH_SWEEP=all`
+tries every point of every strategy.
+"""
+
+import csv
+import glob
+import json
+import os
+import sys
+import warnings
+
+import keras_tuner
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import crash_points  # noqa: E402
+
+from keras_training_kit.tuning import keras_tuner_compat  # noqa: E402
+
+_COMMON = ["tune", "--hidden-units", "8", "--trials", "2", "--epochs", "1",
+           "--lr-range", "1e-3,1e-1", "--seed", "0"]
+_STRATEGIES = {
+    "coarse-to-fine": ["--search", "coarse-to-fine"],
+    "random": ["--search", "random"],
+    "bayesian": ["--search", "bayesian"],
+    "grid": ["--search", "grid"],
+    "hyperband": ["--search", "hyperband", "--epochs", "2"],
+}
+_SAMPLE = [
+    # A new trial's trial.json (RUNNING) before oracle.json records it.
+    ("coarse-to-fine", ("rename", "stage_1/trial_0/trial.json", 1)),
+    # A trial's checkpoint written while it trains.
+    ("coarse-to-fine", ("h5", "stage_1/trial_0/checkpoint.weights.h5")),
+    # The first trial's trial.json (COMPLETED) before tuner0.json existed
+    # (the flaky test's window) and before oracle.json ended the trial.
+    ("coarse-to-fine", ("rename", "stage_1/trial_0/trial.json", 2)),
+    # Between two stages: stage 1 done, stage 2's ranges not yet saved.
+    ("coarse-to-fine", ("rename", "stage_1/tuner0.json", 3)),
+    ("coarse-to-fine", ("rename", "results.csv")),
+    ("random", ("rename", "search/oracle.json", 4)),
+    ("bayesian", ("rename", "search/trial_1/trial.json", 1)),
+    ("grid", ("rename", "search/trial_0/trial.json", 3)),
+    ("hyperband", ("rename", "search/oracle.json", 3)),
+]
+if os.environ.get("KTK_CRASH_SWEEP") == "all":
+    _POINTS = [(s, n) for s in _STRATEGIES for n in range(1, 121)]
+else:
+    _POINTS = _SAMPLE
+
+
+def _run(folder, strategy, kill_at):
+    run_dir = os.path.join(folder, "run")
+    events = os.path.join(folder, "events")
+    command = _COMMON + _STRATEGIES[strategy] + ["--output-dir", run_dir]
+    return run_dir, events, crash_points.run(run_dir, kill_at, events, command)
+
+
+def _results(run_dir):
+    with open(os.path.join(run_dir, "results.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _completed(run_dir):
+    """`{trial folder: score}` of the trials whose trial.json says COMPLETED."""
+    done = {}
+    for path in glob.glob(os.path.join(run_dir, "**", "trial.json"), recursive=True):
+        with open(path) as f:
+            trial = json.load(f)  # written by rename: never torn
+        if trial["status"] == "COMPLETED":
+            done[os.path.relpath(os.path.dirname(path), run_dir)] = trial["score"]
+    return done
+
+
+_references = {}
+
+
+@pytest.fixture
+def reference(tmp_path_factory):
+    def get(strategy):
+        if strategy not in _references:
+            folder = str(tmp_path_factory.mktemp(strategy))
+            run_dir, events, result = _run(folder, strategy, 0)
+            assert result.returncode == 0, result.stderr[-2000:]
+            events = crash_points.read_events(events)
+            fits = sum(kind == "fit" for kind, _ in events)
+            _references[strategy] = (events, fits, _results(run_dir), run_dir)
+        return _references[strategy]
+
+    return get
+
+
+@pytest.mark.parametrize("strategy, point", _POINTS, ids=str)
+def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
+    strategy, point, reference, tmp_path
+):
+    events, fits, expected, reference_dir = reference(strategy)
+    if isinstance(point, int):
+        kill_at = point
+        if kill_at > len(crash_points.state_changes(events)):
+            pytest.skip("the search has fewer state changes")
+    else:
+        kill_at = crash_points.pick(events, *point)
+    run_dir, events_path, killed = _run(str(tmp_path), strategy, kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    finished = _completed(run_dir)
+    os.remove(events_path)
+
+    run_dir, events_path, resumed = _run(str(tmp_path), strategy, 0)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    resumed_fits = sum(kind == "fit" for kind, _ in crash_points.read_events(events_path))
+    # Finished trials are kept (same score), not trained again; the rest run.
+    assert resumed_fits == fits - len(finished)
+    assert _results(run_dir) == expected
+    assert _completed(run_dir) == _completed(reference_dir)
+    for trial, score in finished.items():
+        assert _completed(run_dir)[trial] == score
+    assert crash_points.leftovers(run_dir) == []
+
+
+def _write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f)
+
+
+def _trial(trial_id, status, metrics=None):
+    return {
+        "trial_id": trial_id, "status": status, "score": 0.5 if metrics else None,
+        "best_step": 0 if metrics else None,
+        "metrics": {"metrics": metrics or {}},
+    }
+
+
+def test_repair_project_removes_ends_and_clears(tmp_path):
+    project = str(tmp_path)
+    _write(os.path.join(project, "oracle.json"), {
+        "start_order": ["0", "1", "2"], "end_order": [],
+        "ongoing_trials": {"tuner0": "1", "tuner1": "2"}, "run_times": {},
+    })
+    _write(os.path.join(project, "trial_0", "trial.json"), _trial("0", "COMPLETED", {"m": 1}))
+    # Finished but still listed as ongoing: ended as Oracle.end_trial would.
+    _write(os.path.join(project, "trial_1", "trial.json"), _trial("1", "COMPLETED", {"m": 1}))
+    # Killed while running: retried from scratch, its partial metrics cleared.
+    _write(os.path.join(project, "trial_2", "trial.json"), _trial("2", "RUNNING", {"m": 1}))
+    # Written before oracle.json listed it: never started, removed.
+    _write(os.path.join(project, "trial_3", "trial.json"), _trial("3", "RUNNING"))
+    with open(os.path.join(project, ".oracle.tmp.json"), "w") as f:
+        f.write('{"torn')
+    done = keras_tuner_compat.repair_project(project)
+    assert done == {"removed": ["3"], "ended": ["1"], "cleared": ["2"]}
+    with open(os.path.join(project, "oracle.json")) as f:
+        state = json.load(f)
+    assert state["ongoing_trials"] == {"tuner1": "2"}
+    assert state["end_order"] == ["1"] and state["run_times"] == {"1": 1}
+    with open(os.path.join(project, "trial_2", "trial.json")) as f:
+        retried = json.load(f)
+    assert retried["metrics"]["metrics"] == {} and retried["score"] is None
+    assert not os.path.exists(os.path.join(project, "trial_3"))
+    assert crash_points.leftovers(project) == []
+    # Repairing a repaired folder changes nothing; a folder without
+    # oracle.json is left alone.
+    assert keras_tuner_compat.repair_project(project) == {
+        "removed": [], "ended": [], "cleared": []}
+    assert keras_tuner_compat.repair_project(str(tmp_path / "missing")) == {
+        "removed": [], "ended": [], "cleared": []}
+
+
+def test_version_check_warns_once_for_an_untested_version(monkeypatch):
+    monkeypatch.setattr(keras_tuner_compat, "_warned", [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert keras_tuner_compat.check_version("1.4.8")
+    with pytest.warns(RuntimeWarning, match="tested with KerasTuner 1.4.x; found 2.0.0"):
+        assert not keras_tuner_compat.check_version("2.0.0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not keras_tuner_compat.check_version("2.0.0")
+
+
+def test_installed_keras_tuner_has_the_internals_the_workarounds_use():
+    # Fails when KerasTuner changes what `keras_tuner_compat` relies on.
+    assert keras_tuner_compat.check_version()
+    oracle = keras_tuner.oracles.RandomSearchOracle
+    for name in ("_get_oracle_fname", "_get_trial_dir", "_save_trial", "save"):
+        assert callable(getattr(oracle, name)), name
+    assert callable(keras_tuner.Tuner._get_tuner_fname)
+    grid = keras_tuner.oracles.GridSearchOracle(max_trials=1)
+    assert hasattr(grid, "_ordered_ids") and hasattr(grid, "_populate_next")
+    assert grid._ordered_ids._memory == [] and callable(grid._ordered_ids.insert)
+    assert callable(grid._compare)
+
+
+def test_prepare_tuner_saves_state_before_the_first_trial(tmp_path):
+    import keras
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        return model
+
+    tuner = keras_tuner.RandomSearch(build, max_trials=1, directory=str(tmp_path),
+                                     project_name="p")
+    keras_tuner_compat.prepare_tuner(tuner)
+    # A search killed during its first trial now reloads instead of starting
+    # afresh in the same folder.
+    assert os.path.exists(os.path.join(tmp_path, "p", "tuner0.json"))
+    assert os.path.exists(os.path.join(tmp_path, "p", "oracle.json"))
