@@ -20,6 +20,11 @@ _SUBMODULES = (
 )
 
 
+from keras_training_kit import registration  # noqa: E402
+
+registration.register_when_keras_is_imported()
+
+
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")

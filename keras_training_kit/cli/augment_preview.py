@@ -4,24 +4,19 @@ HELP = "Save a PNG grid of original vs augmented training samples."
 
 
 def add_arguments(parser):
-    parser.add_argument(
-        "--dataset",
-        default="digits",
-        help="digits or a tensorflow-datasets image set",
-    )
-    parser.add_argument(
-        "--data-dir", default=None, help="tensorflow-datasets data directory"
-    )
+    from keras_training_kit.cli import flags
+
+    flags.add_data_arguments(parser, validation_split=False)
     parser.add_argument(
         "--preset",
         default="digits",
         help="none, digits, mnist, cifar10 or cifar10_mixup",
     )
     parser.add_argument(
-        "--examples", type=int, default=8, help="rows: training examples shown"
+        "--examples", type=flags.positive_int, default=8, help="rows: training examples shown"
     )
     parser.add_argument(
-        "--versions", type=int, default=4, help="augmented columns per example"
+        "--versions", type=flags.positive_int, default=4, help="augmented columns per example"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -32,9 +27,17 @@ def add_arguments(parser):
 def run(args):
     from keras_training_kit.augmentation import AugmentationPipeline
     from keras_training_kit.augmentation import preview
-    from keras_training_kit.data import load_dataset
+    from keras_training_kit.augmentation.presets import PRESETS
+    from keras_training_kit.cli import flags
 
-    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    if args.preset not in ("none", *PRESETS):
+        raise ValueError(
+            f"`--preset` must be none or one of {sorted(PRESETS)}. "
+            f"Received: --preset {args.preset}"
+        )
+    flags.check_dataset(args)
+    flags.check_output_file(args.output)
+    data = flags.load_data(args)
     pipeline = AugmentationPipeline.from_preset(
         args.preset, num_classes=data.num_classes
     )

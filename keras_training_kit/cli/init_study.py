@@ -9,6 +9,7 @@ import csv
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.cli import flags
 
 HELP = "Activations across a deep tanh/ReLU net for several initializations."
 
@@ -25,11 +26,11 @@ def add_arguments(parser):
         help="comma-separated rows (default: all): tanh-randn-0.01, "
         "tanh-randn-1, tanh-xavier, relu-xavier, relu-he, relu-lsuv",
     )
-    parser.add_argument("--num-examples", type=int, default=1000)
-    parser.add_argument("--input-dim", type=int, default=500)
-    parser.add_argument("--depth", type=int, default=10)
-    parser.add_argument("--width", type=int, default=500)
-    parser.add_argument("--bins", type=int, default=50)
+    parser.add_argument("--num-examples", type=flags.positive_int, default=1000)
+    parser.add_argument("--input-dim", type=flags.positive_int, default=500)
+    parser.add_argument("--depth", type=flags.positive_int, default=10)
+    parser.add_argument("--width", type=flags.positive_int, default=500)
+    parser.add_argument("--bins", type=flags.positive_int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--output-dir", default=os.path.join("runs", "init-study")
@@ -63,6 +64,7 @@ def run(args):
     from keras_training_kit.babysitting import run_init_study
     from keras_training_kit.plotting import plot_activation_histograms
 
+    flags.check_output_dir(args.output_dir)
     study = run_init_study(
         args.configurations,
         num_examples=args.num_examples,

@@ -8,29 +8,27 @@ import csv
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.cli import flags
 
 HELP = "Learning-rate range test: sweep the learning rate, plot the loss, suggest a value."
 
 
 def add_arguments(parser):
-    from keras_training_kit.cli.tune import int_list
-
-    parser.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
-    parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
+    flags.add_data_arguments(parser, validation_split=False)
     parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    parser.add_argument("--hidden-units", type=int_list, default=[256, 128], help="MLP widths, comma-separated")
-    parser.add_argument("--filters", type=int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
-    parser.add_argument("--l2", type=float, default=0.0)
+    parser.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
+    parser.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    parser.add_argument("--l2", type=flags.non_negative_float, default=0.0)
     parser.add_argument(
         "--optimizer",
         choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
         default="adam",
     )
-    parser.add_argument("--min-lr", type=float, default=1e-7)
-    parser.add_argument("--max-lr", type=float, default=10.0)
-    parser.add_argument("--steps", type=int, default=100, help="steps of the sweep")
-    parser.add_argument("--smoothing", type=float, default=0.98)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--min-lr", type=flags.positive_float, default=1e-7)
+    parser.add_argument("--max-lr", type=flags.positive_float, default=10.0)
+    parser.add_argument("--steps", type=flags.positive_int, default=100, help="steps of the sweep")
+    parser.add_argument("--smoothing", type=flags.fraction, default=0.98)
+    parser.add_argument("--batch-size", type=flags.positive_int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="lr_find", help="folder for lr_find.csv and lr_find.png")
 
@@ -40,14 +38,18 @@ def run(args):
 
     from keras_training_kit import models
     from keras_training_kit.data import batched_splits
-    from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_lr_finder
     from keras_training_kit.tuning import LRFinder
 
-    if args.batch_size < 1:
-        raise ValueError(f"`--batch-size` must be >= 1. Received: {args.batch_size}")
+    if args.min_lr >= args.max_lr:
+        raise ValueError(
+            "`--min-lr` must be below `--max-lr`. Received: "
+            f"--min-lr {args.min_lr:g} --max-lr {args.max_lr:g}"
+        )
+    flags.check_dataset(args)
+    flags.check_output_dir(args.output_dir)
     keras.utils.set_random_seed(args.seed)
-    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    data = flags.load_data(args)
     if args.model == "mlp":
         model = models.build_mlp(
             data.input_shape, data.num_classes, args.hidden_units, l2=args.l2

@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     from keras_training_kit import __version__
 
     parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        dest="native_logs",
+        help="show TensorFlow's C++ log lines, hidden by default "
+        "(`ktk --verbose train ...`)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, module_name in COMMANDS:
         module = importlib.import_module(f"keras_training_kit.cli.{module_name}")
@@ -46,13 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list | None = None) -> int:
     """Runs `ktk` with `argv` (defaults to `sys.argv[1:]`); returns the exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if args.native_logs:
+        return _run(args)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from keras_training_kit.cli.native_logs import hidden_native_logs
+
+    with hidden_native_logs():
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return int(args._run(args) or 0)
     except (ValueError, TypeError, FileNotFoundError) as error:

@@ -4,26 +4,19 @@ HELP = "Check the initial loss, regularization and overfitting a tiny subset."
 
 
 def add_arguments(parser):
-    from keras_training_kit.cli import train
+    from keras_training_kit.cli import flags
 
-    parser.add_argument(
-        "--dataset",
-        default="digits",
-        help="digits, mnist1d or a tensorflow-datasets name",
-    )
-    parser.add_argument(
-        "--data-dir", default=None, help="tensorflow-datasets data directory"
-    )
+    flags.add_data_arguments(parser, validation_split=False)
     parser.add_argument("--model", choices=("cnn", "mlp"), default="mlp")
     parser.add_argument(
         "--hidden-units",
-        type=train._int_list,
+        type=flags.positive_int_list,
         default=[256, 128],
         help="MLP widths, comma-separated",
     )
     parser.add_argument(
         "--filters",
-        type=train._int_list,
+        type=flags.positive_int_list,
         default=[32, 64],
         help="CNN filters per stage, comma-separated",
     )
@@ -70,10 +63,11 @@ def run(args):
 
     from keras_training_kit.babysitting import sanity_check
     from keras_training_kit.cli import train
-    from keras_training_kit.data import load_dataset
+    from keras_training_kit.cli import flags
 
+    flags.check_dataset(args)
     keras.utils.set_random_seed(args.seed)
-    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    data = flags.load_data(args)
     # `ktk train`'s defaults for every flag not given here, so the model is
     # built exactly as `ktk train` builds it.
     defaults = argparse.ArgumentParser()

@@ -12,11 +12,14 @@ Started again on a finished run, it prints the saved result.
 import datetime
 import json
 import os
+import sys
 import time
 
 from keras_training_kit import run_files
 
-from keras_training_kit.cli.run_folder import check_and_save_config
+from keras_training_kit.cli import flags
+from keras_training_kit.cli.run_folder import check_config
+from keras_training_kit.cli.run_folder import save_config
 
 HELP = "Train an MLP or CNN on a data set and write a run folder."
 
@@ -44,15 +47,9 @@ _EXPERIMENT_KEYS = (
 )
 
 
-def _int_list(text):
-    return [int(v) for v in text.split(",") if v.strip()]
-
-
 def add_arguments(parser):
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
-    data.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
-    data.add_argument("--validation-split", type=float, default=0.1)
+    flags.add_data_arguments(data)
     data.add_argument(
         "--augment",
         default="none",
@@ -61,8 +58,8 @@ def add_arguments(parser):
     )
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    model.add_argument("--hidden-units", type=_int_list, default=[256, 128], help="MLP widths, comma-separated")
-    model.add_argument("--filters", type=_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    model.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
+    model.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
     model.add_argument("--activation", default="relu", help="any Keras activation name, or maxout")
     model.add_argument("--initializer", default="auto", help="auto or a Keras initializer name")
     model.add_argument("--normalization", choices=("none", "batch", "layer"), default="none")
@@ -71,24 +68,29 @@ def add_arguments(parser):
         choices=("before_activation", "after_activation"),
         default="before_activation",
     )
-    model.add_argument("--dropout", type=float, default=0.0)
-    model.add_argument("--spatial-dropout", type=float, default=0.0)
-    model.add_argument("--l2", type=float, default=0.0)
-    model.add_argument("--l1", type=float, default=0.0)
+    model.add_argument("--dropout", type=flags.fraction, default=0.0)
+    model.add_argument("--spatial-dropout", type=flags.fraction, default=0.0)
+    model.add_argument("--l2", type=flags.non_negative_float, default=0.0)
+    model.add_argument("--l1", type=flags.non_negative_float, default=0.0)
     fit = parser.add_argument_group("training")
     fit.add_argument(
         "--optimizer",
         choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
         default="adam",
     )
-    fit.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    fit.add_argument("--epochs", type=int, default=30)
-    fit.add_argument("--batch-size", type=int, default=32)
+    fit.add_argument("--lr", type=flags.positive_float, default=1e-3, help="learning rate")
+    fit.add_argument("--epochs", type=flags.positive_int, default=30)
+    fit.add_argument("--batch-size", type=flags.positive_int, default=32)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
     fit.add_argument("--mixed-precision", action="store_true", help="use the mixed_float16 policy")
     out = parser.add_argument_group("output")
     out.add_argument("--output-dir", default=None, help="run folder (default: a new folder under runs/)")
+    out.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete what --output-dir holds (a finished or other run) and train afresh",
+    )
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras fit verbosity")
     babysit = parser.add_argument_group("babysitting")
     babysit.add_argument(
@@ -104,36 +106,45 @@ def add_arguments(parser):
 
 
 def _check_args(args):
-    for name in ("epochs", "batch_size"):
-        value = getattr(args, name)
-        if value < 1:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be >= 1. Received: {value}")
+    """The checks argparse cannot make; run before any work."""
+    flags.check_output_dir(_run_dir(args))
+    flags.check_dataset(args)
+    if args.augment != "none":
+        from keras_training_kit.augmentation.presets import PRESETS
+
+        if args.augment not in PRESETS:
+            raise ValueError(
+                f"`--augment` must be none or one of {sorted(PRESETS)}. "
+                f"Received: --augment {args.augment}"
+            )
 
 
 def _experiment_config(args):
     return {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
 
 
-def _prepare_run_dir(args):
-    """Creates or reopens the run folder; returns `(run_dir, existed)`."""
-    run_dir = args.output_dir or os.path.join(
-        "runs",
-        f"{args.dataset}-{args.model}-{datetime.datetime.now():%Y%m%d-%H%M%S}",
-    )
-    existed = check_and_save_config(
-        run_dir,
-        _experiment_config(args),
-        hint="Use a new `--output-dir`, or the same settings to resume.",
-    )
-    return run_dir, existed
+def _run_dir(args):
+    if args.output_dir is None:
+        # Chosen once per command, so every check and write uses one folder.
+        args.output_dir = os.path.join(
+            "runs",
+            f"train-{args.dataset}-{args.model}-"
+            f"{datetime.datetime.now():%Y%m%d-%H%M%S}",
+        )
+    return args.output_dir
 
 
 def _history(path):
-    """The complete rows of `history.csv` as `{column: [floats]}`."""
+    """The complete rows of `history.csv` as `{column: [floats]}`.
+
+    `CSVLogger` writes `NA` in the `val_*` columns of a run without a
+    validation split: those columns are left out.
+    """
     history = {}
     for row in run_files.read_csv_rows(path):
         for key, value in row.items():
-            history.setdefault(key, []).append(float(value))
+            if value != "NA":
+                history.setdefault(key, []).append(float(value))
     return history
 
 
@@ -242,31 +253,34 @@ def _report_finished(run_dir):
         metrics = json.load(f)
     # A kill right after `metrics.json` may have left the checkpoints.
     shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    status = metrics.get("status", "completed")
     print(
-        f"The run folder {run_dir} holds a finished run: test accuracy "
-        f"{metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f} "
-        f"({metrics['epochs']} epochs). Use a new `--output-dir` to train again."
+        f"The run folder {run_dir} holds a finished run ({status}): test "
+        f"accuracy {metrics['test_accuracy']:.4f}, test loss "
+        f"{metrics['test_loss']:.4f} ({metrics['epochs']} epochs). Use a new "
+        "`--output-dir` or `--overwrite` to train again."
     )
-    return 0
+    return 1 if status == "diverged" else 0
 
 
 def run(args):
+    _check_args(args)
     from keras_training_kit.cli import resume
 
-    _check_args(args)
-    run_dir, existed = _prepare_run_dir(args)
+    run_dir = _run_dir(args)
+    if args.overwrite and os.path.isdir(run_dir):
+        import shutil
+
+        shutil.rmtree(run_dir)
+    existed = check_config(
+        run_dir,
+        _experiment_config(args),
+        hint="Use a new `--output-dir`, the same settings to resume, or "
+        "`--overwrite`.",
+    )
     if existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
         return _report_finished(run_dir)
     resumed_epoch, checkpoint = resume.latest_checkpoint(os.path.join(run_dir, "backup"))
-    history_path = os.path.join(run_dir, "history.csv")
-    # Rows of epochs after the checkpoint will be written again; a kill may
-    # also have torn the last line.
-    run_files.truncate_csv_log(
-        history_path, lambda row: int(row["epoch"]) < resumed_epoch
-    )
-    if resumed_epoch:
-        print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
-
     import keras
 
     previous_policy = keras.config.dtype_policy()
@@ -284,21 +298,25 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     import keras
 
     from keras_training_kit.cli import resume
-    from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_training_curves
 
     keras.utils.set_random_seed(args.seed)
-    data = load_dataset(
-        args.dataset,
-        validation_split=args.validation_split,
-        seed=args.seed,
-        data_dir=args.data_dir,
-    )
+    data = flags.load_data(args, validation_split=args.validation_split)
     train, validation, test = _datasets(data, args)
     model = _build_model(data, args)
     train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
     if checkpoint:
         resume.restore(model, checkpoint)
+    # Everything could be built: the run starts, and only now writes.
+    save_config(run_dir, _experiment_config(args))
+    history_path = os.path.join(run_dir, "history.csv")
+    # Rows of epochs after the checkpoint will be written again; a kill may
+    # also have torn the last line.
+    run_files.truncate_csv_log(
+        history_path, lambda row: int(row["epoch"]) < resumed_epoch
+    )
+    if resumed_epoch:
+        print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
     start = time.perf_counter()
     chosen_callbacks = _callbacks(args, run_dir, data, resumed=bool(checkpoint))
     model.fit(
@@ -307,13 +325,18 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         epochs=args.epochs,
         steps_per_epoch=steps_per_epoch,
         initial_epoch=resumed_epoch,
+        shuffle=False,  # the stream is shuffled by the data pipeline
         callbacks=chosen_callbacks,
         verbose=args.verbose,
     )
     train_seconds = time.perf_counter() - start
+    guard = _divergence_guard(chosen_callbacks)
+    diverged = guard is not None and guard.diverged
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
-    with run_files.atomic_path(os.path.join(run_dir, "model.keras")) as temporary:
-        model.save(temporary)
+    if not diverged:
+        # A diverged model (NaN or exploded weights) is not worth loading.
+        with run_files.atomic_path(os.path.join(run_dir, "model.keras")) as temporary:
+            model.save(temporary)
     history = _history(os.path.join(run_dir, "history.csv"))
     plot_training_curves(
         history,
@@ -322,6 +345,7 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     )
     _report_babysitting(chosen_callbacks, run_dir)
     metrics = {
+        "status": "diverged" if diverged else "completed",
         "dataset": data.name,
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
@@ -331,8 +355,24 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     # Written last: its presence marks the run finished.
     run_files.write_json(os.path.join(run_dir, "metrics.json"), metrics)
     shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    if diverged:
+        print(
+            f"ktk train: error: training diverged ({guard.reason}); no model "
+            f"saved. Lower `--lr` (received {args.lr:g}). Run folder: {run_dir}",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
         f"({metrics['epochs']} epochs). Run folder: {run_dir}"
     )
     return 0
+
+
+def _divergence_guard(chosen):
+    from keras_training_kit import callbacks
+
+    for callback in chosen:
+        if isinstance(callback, callbacks.DivergenceGuard):
+            return callback
+    return None

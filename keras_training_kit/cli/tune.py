@@ -10,7 +10,9 @@ finished trials are kept.
 import os
 
 from keras_training_kit import run_files
-from keras_training_kit.cli.run_folder import check_and_save_config
+from keras_training_kit.cli import flags
+from keras_training_kit.cli.run_folder import check_config
+from keras_training_kit.cli.run_folder import save_config
 
 HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
 # `keras_training_kit.tuning.STRATEGIES`, spelled out so `ktk --help` does not
@@ -39,48 +41,27 @@ _EXPERIMENT_KEYS = (
 )
 
 
-def _float_pair(text):
-    values = [float(v) for v in text.split(",")]
-    if len(values) != 2:
-        raise ValueError(f"expected MIN,MAX. Received: {text!r}")
-    return values
-
-
-def int_list(text):
-    return [int(v) for v in text.split(",") if v.strip()]
-
-
-def _str_list(text):
-    return [v.strip() for v in text.split(",") if v.strip()]
-
-
-def _float_list(text):
-    return [float(v) for v in _str_list(text)]
-
-
 def add_arguments(parser):
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="digits", help="digits, mnist1d or a tensorflow-datasets name")
-    data.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
-    data.add_argument("--validation-split", type=float, default=0.1)
+    flags.add_data_arguments(data)
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    model.add_argument("--hidden-units", type=int_list, default=[256, 128], help="MLP widths, comma-separated")
-    model.add_argument("--filters", type=int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    model.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
+    model.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
     space = parser.add_argument_group("search space")
-    space.add_argument("--lr-range", type=_float_pair, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
-    space.add_argument("--l2-range", type=_float_pair, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
-    space.add_argument("--dropout", type=_float_list, default=[0.0], help="dropout rates to choose from, comma-separated")
-    space.add_argument("--normalization", type=_str_list, default=["none"], help="none,batch,layer choices")
-    space.add_argument("--optimizer", type=_str_list, default=["adam"], help="optimizer choices, comma-separated")
+    space.add_argument("--lr-range", type=flags.log_range, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
+    space.add_argument("--l2-range", type=flags.log_range, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
+    space.add_argument("--dropout", type=flags.fraction_list, default=[0.0], help="dropout rates to choose from, comma-separated")
+    space.add_argument("--normalization", type=flags.name_list, default=["none"], help="none,batch,layer choices")
+    space.add_argument("--optimizer", type=flags.name_list, default=["adam"], help="optimizer choices, comma-separated")
     strategy = parser.add_argument_group("search")
     strategy.add_argument("--search", choices=STRATEGIES, default="coarse-to-fine")
-    strategy.add_argument("--trials", type=int, default=10, help="trials (per stage for coarse-to-fine)")
-    strategy.add_argument("--epochs", type=int, default=3, help="epochs per trial (first stage; Hyperband's max)")
-    strategy.add_argument("--stages", type=int, default=2, help="coarse-to-fine stages")
-    strategy.add_argument("--top-k", type=int, default=3, help="coarse-to-fine: narrow around the k best")
-    strategy.add_argument("--grid-per-decade", type=int, default=1, help="grid points per decade")
-    strategy.add_argument("--batch-size", type=int, default=32)
+    strategy.add_argument("--trials", type=flags.positive_int, default=10, help="trials (per stage for coarse-to-fine)")
+    strategy.add_argument("--epochs", type=flags.positive_int, default=3, help="epochs per trial (first stage; Hyperband's max)")
+    strategy.add_argument("--stages", type=flags.positive_int, default=2, help="coarse-to-fine stages")
+    strategy.add_argument("--top-k", type=flags.positive_int, default=3, help="coarse-to-fine: narrow around the k best")
+    strategy.add_argument("--grid-per-decade", type=flags.positive_int, default=1, help="grid points per decade")
+    strategy.add_argument("--batch-size", type=flags.positive_int, default=32)
     strategy.add_argument("--seed", type=int, default=0)
     out = parser.add_argument_group("output")
     out.add_argument("--output-dir", default="tuning", help="project folder; reused to resume")
@@ -88,33 +69,21 @@ def add_arguments(parser):
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras fit verbosity")
 
 
-def _check_config(args):
-    """Refuses to resume a folder holding a search with other settings."""
-    config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
-    if args.overwrite:
-        os.makedirs(args.output_dir, exist_ok=True)
-        run_files.write_json(os.path.join(args.output_dir, "config.json"), config)
-        return
-    check_and_save_config(
-        args.output_dir,
-        config,
-        hint="Use the same settings (only `--trials` may change) or `--overwrite`.",
-    )
-
-
 def run(args):
-    for name in ("trials", "epochs", "batch_size", "stages", "top_k"):
-        if getattr(args, name) < 1:
-            raise ValueError(
-                f"`--{name.replace('_', '-')}` must be >= 1. "
-                f"Received: {getattr(args, name)}"
-            )
-    _check_config(args)
+    flags.check_dataset(args)
+    flags.check_output_dir(args.output_dir)
+    config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
+    if not args.overwrite:
+        check_config(
+            args.output_dir,
+            config,
+            hint="Use the same settings (only `--trials` may change) or "
+            "`--overwrite`.",
+        )
     import warnings
 
     import keras
 
-    from keras_training_kit.data import load_dataset
     from keras_training_kit.plotting import plot_search_scatter
     from keras_training_kit.tuning import TrainingHyperModel
     from keras_training_kit.tuning import format_results
@@ -122,12 +91,7 @@ def run(args):
     from keras_training_kit.tuning import write_results_csv
 
     keras.utils.set_random_seed(args.seed)
-    data = load_dataset(
-        args.dataset,
-        validation_split=args.validation_split,
-        seed=args.seed,
-        data_dir=args.data_dir,
-    )
+    data = flags.load_data(args, validation_split=args.validation_split)
     from keras_training_kit.data import batched_splits
 
     _, validation, _ = batched_splits(data, args.batch_size, seed=args.seed)
@@ -153,6 +117,9 @@ def run(args):
         builder_kwargs=builder_kwargs,
         seed=args.seed,
     )
+    if args.overwrite and os.path.exists(os.path.join(args.output_dir, "config.json")):
+        os.remove(os.path.join(args.output_dir, "config.json"))
+    save_config(args.output_dir, config)
     with warnings.catch_warnings():
         # The edge-of-range warnings are printed below, once.
         warnings.simplefilter("ignore")

@@ -2,5 +2,6 @@
 
 from keras_training_kit.data.datasets import OFFLINE_DATASETS
 from keras_training_kit.data.datasets import DatasetSplits
+from keras_training_kit.data.datasets import check_dataset_name
 from keras_training_kit.data.datasets import load_dataset
 from keras_training_kit.data.batching import batched_splits

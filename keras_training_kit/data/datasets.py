@@ -198,15 +198,27 @@ def _load_mnist1d(validation_split, seed):
     )
 
 
-def _load_tfds(name, validation_split, data_dir, download):
+def check_dataset_name(name: str) -> None:
+    """Raises `ValueError` unless `name` is an offline or tfds data set.
+
+    Loads nothing: only tensorflow-datasets' list of names is read.
+    """
+    if name in OFFLINE_DATASETS:
+        return
     import tensorflow_datasets as tfds
 
-    if name not in tfds.list_builders():
+    if not isinstance(name, str) or name not in tfds.list_builders():
         raise ValueError(
             f"Unknown data set {name!r}. Valid names are the offline sets "
             f"{OFFLINE_DATASETS} and any tensorflow-datasets name, such as "
             f"{TFDS_EXAMPLES}. Received: name={name!r}"
         )
+
+
+def _load_tfds(name, validation_split, data_dir, download):
+    import tensorflow_datasets as tfds
+
+    check_dataset_name(name)
     percent = int(round(100 * (1 - validation_split)))
     splits = [f"train[:{percent}%]", f"train[{percent}%:]", "test"]
     try:

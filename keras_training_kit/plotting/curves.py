@@ -24,6 +24,8 @@ def plot_training_curves(history: dict, path: str, title: str | None = None) -> 
     '/tmp/curves.png'
     """
     plt = figure_lib.pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     panels = [m for m in ("loss", "accuracy") if m in history]
     panels = panels or [k for k in history if k != "epoch" and not k.startswith("val_")][:2]
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5 * max(len(panels), 1), 3.5))
@@ -32,10 +34,14 @@ def plot_training_curves(history: dict, path: str, title: str | None = None) -> 
         values = list(history[metric])
         epochs = list(history.get("epoch", range(len(values))))
         epochs = [e + 1 for e in epochs]
-        ax.plot(epochs, values, label="train")
+        # Markers keep a one-epoch run visible; epochs are whole numbers.
+        ax.plot(epochs, values, marker="o", label="train")
         if f"val_{metric}" in history:
-            ax.plot(epochs, list(history[f"val_{metric}"]), label="validation")
+            ax.plot(
+                epochs, list(history[f"val_{metric}"]), marker="o", label="validation"
+            )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()

@@ -326,6 +326,9 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         guard = DivergenceGuard(factor=self.divergence_factor)
         if callable(x):
             x = x()
+        if not isinstance(x, (list, tuple)) and hasattr(x, "element_spec"):
+            # A `tf.data.Dataset` shuffles itself; Keras warns on the default.
+            kwargs.setdefault("shuffle", False)
         history = model.fit(
             x, *args, callbacks=list(callbacks or []) + [guard], **kwargs
         )

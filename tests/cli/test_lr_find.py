@@ -21,4 +21,4 @@ def test_lr_find_writes_csv_and_plot(tmp_path, capsys):
 def test_lr_find_rejects_a_bad_range(tmp_path, capsys):
     assert main(["lr-find", "--min-lr", "1", "--max-lr", "0.1",
                  "--output-dir", str(tmp_path)]) == 2
-    assert "min_learning_rate" in capsys.readouterr().err
+    assert "`--min-lr` must be below `--max-lr`" in capsys.readouterr().err

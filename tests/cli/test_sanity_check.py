@@ -72,9 +72,11 @@ def test_train_stops_a_diverging_run_by_default(tmp_path, capsys):
         "--lr",
         "1e4",
     ]
-    assert main([*args, "--output-dir", str(tmp_path / "a")]) == 0
-    out = capsys.readouterr().out
-    assert "Training stopped early" in out and "(1 epochs)" in out
+    # Diverged: stopped after the first epoch, and the exit status says so.
+    assert main([*args, "--output-dir", str(tmp_path / "a")]) == 1
+    captured = capsys.readouterr()
+    assert "Training stopped early" in captured.out
+    assert "training diverged" in captured.err
     assert (
         main(
             [

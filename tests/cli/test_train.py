@@ -35,7 +35,7 @@ def test_train_one_epoch_writes_run_folder(tmp_path, capsys):
     before = os.path.getmtime(os.path.join(run_dir, "model.keras"))
     assert main(["train", *_FAST, "--epochs", "1", "--output-dir", run_dir]) == 0
     out = capsys.readouterr().out
-    assert "holds a finished run: test accuracy" in out
+    assert "holds a finished run (completed): test accuracy" in out
     assert f"{metrics['test_accuracy']:.4f}" in out
     assert os.path.getmtime(os.path.join(run_dir, "model.keras")) == before
 
@@ -49,9 +49,12 @@ def test_resume_with_other_settings_is_refused(tmp_path, capsys):
 
 
 def test_bad_flag_value_is_reported(tmp_path, capsys):
-    code = main(["train", *_FAST, "--dropout", "1.5", "--output-dir", str(tmp_path / "r")])
-    assert code == 2
-    assert "dropout" in capsys.readouterr().err
+    # argparse stops at the flag, before any work (exit status 2).
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *_FAST, "--dropout", "1.5", "--output-dir", str(tmp_path / "r")])
+    assert exit_info.value.code == 2
+    assert "argument --dropout: must be a float in [0, 1)" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "r")
 
 
 def test_help_lists_subcommands_without_importing_tensorflow():

@@ -67,4 +67,4 @@ def test_unknown_preset_is_reported(tmp_path, capsys):
         ]
     )
     assert code == 2
-    assert "Received: name='imagenet'" in capsys.readouterr().err
+    assert "Received: --augment imagenet" in capsys.readouterr().err

@@ -2,6 +2,8 @@ import csv
 import json
 import os
 
+import pytest
+
 from keras_training_kit.cli.main import main
 
 TINY = ["--dataset", "digits", "--model", "mlp", "--hidden-units", "8",
@@ -38,8 +40,10 @@ def test_tune_refuses_other_settings_in_the_same_folder(tmp_path, capsys):
 
 
 def test_tune_rejects_bad_counts(tmp_path, capsys):
-    assert main(["tune", *TINY, "--trials", "0", "--output-dir", str(tmp_path)]) == 2
-    assert "--trials" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", *TINY, "--trials", "0", "--output-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "argument --trials: must be an int >= 1" in capsys.readouterr().err
 
 
 def test_strategies_match_the_library():

@@ -17,8 +17,6 @@ from keras_training_kit.tuning import search
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.path.join(HERE, "search_process.py")
-sys.path.insert(0, HERE)
-from search_process import tiny_search  # noqa: E402
 
 
 @pytest.fixture(scope="module")

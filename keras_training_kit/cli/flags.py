@@ -1,0 +1,211 @@
+"""The command line's shared flags and their checks, made before any work.
+
+Every type here is an argparse `type=`: a bad value stops `ktk` while it
+parses the command line, before anything is loaded, built or written, with
+argparse's one-line error naming the flag, e.g. `ktk train: error: argument
+--lr: must be a finite float > 0. Received: '-1'`. Checks that need more than
+the text (the output folder, the data set name) are the functions below;
+commands call them first in `run`.
+"""
+
+import argparse
+import math
+import os
+
+
+def _float(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number. Received: {text!r}"
+        ) from None
+
+
+def positive_float(text):
+    """A finite float > 0 (learning rates)."""
+    value = _float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite float > 0. Received: {text!r}"
+        )
+    return value
+
+
+def non_negative_float(text):
+    """A finite float >= 0 (penalty factors)."""
+    value = _float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite float >= 0. Received: {text!r}"
+        )
+    return value
+
+
+def fraction(text):
+    """A float in [0, 1) (rates, splits)."""
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a float in [0, 1). Received: {text!r}"
+        )
+    return value
+
+
+def positive_int(text):
+    """An int >= 1 (counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or str(value) != text.strip().lstrip("+"):
+        raise argparse.ArgumentTypeError(
+            f"must be an int >= 1. Received: {text!r}"
+        )
+    return value
+
+
+def _items(text):
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise argparse.ArgumentTypeError(
+            f"must be a comma-separated list without empty items. "
+            f"Received: {text!r}"
+        )
+    return items
+
+
+def positive_int_list(text):
+    """Comma-separated ints >= 1 (layer widths)."""
+    try:
+        return [positive_int(item) for item in _items(text)]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated ints >= 1, such as 256,128. "
+            f"Received: {text!r}"
+        ) from None
+
+
+def fraction_list(text):
+    """Comma-separated floats in [0, 1)."""
+    try:
+        return [fraction(item) for item in _items(text)]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated floats in [0, 1), such as 0,0.2. "
+            f"Received: {text!r}"
+        ) from None
+
+
+def name_list(text):
+    """Comma-separated names."""
+    return _items(text)
+
+
+def log_range(text):
+    """`MIN,MAX` with finite 0 < MIN <= MAX (a log-scale search range)."""
+    items = text.split(",")
+    try:
+        low, high = (positive_float(item) for item in items)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(
+            f"must be MIN,MAX with finite 0 < MIN <= MAX, such as 1e-4,1e-1. "
+            f"Received: {text!r}"
+        ) from None
+    if low > high:
+        raise argparse.ArgumentTypeError(
+            f"must be MIN,MAX with MIN <= MAX. Received: {text!r}"
+        )
+    return [low, high]
+
+
+def add_data_arguments(group, *, validation_split: bool = True):
+    """Adds `--dataset`, `--data-dir`, `--download` (and `--validation-split`)."""
+    group.add_argument(
+        "--dataset",
+        default="digits",
+        help="digits, mnist1d (both offline) or a tensorflow-datasets name",
+    )
+    group.add_argument(
+        "--data-dir",
+        default=None,
+        help="tensorflow-datasets data directory (default: tfds' own, "
+        "~/tensorflow_datasets or $TFDS_DATA_DIR)",
+    )
+    group.add_argument(
+        "--download",
+        action="store_true",
+        help="download a tensorflow-datasets set that is not in --data-dir "
+        "(off: fail at once when it is missing)",
+    )
+    if validation_split:
+        group.add_argument(
+            "--validation-split",
+            type=fraction,
+            default=0.1,
+            help="fraction of the training split held out for validation",
+        )
+
+
+def check_dataset(args) -> None:
+    """Checks `--dataset` (and loads nothing); raises `ValueError`."""
+    from keras_training_kit.data import check_dataset_name
+
+    try:
+        check_dataset_name(args.dataset)
+    except ValueError as error:
+        raise ValueError(f"`--dataset`: {error}") from None
+
+
+def load_data(args, **kwargs):
+    """`load_dataset` from the data flags, with an error naming the flags."""
+    from keras_training_kit.data import load_dataset
+
+    try:
+        return load_dataset(
+            args.dataset,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            download=args.download,
+            **kwargs,
+        )
+    except FileNotFoundError:
+        folder = args.data_dir or os.environ.get(
+            "TFDS_DATA_DIR", os.path.join("~", "tensorflow_datasets")
+        )
+        raise FileNotFoundError(
+            f"The tensorflow-datasets set {args.dataset!r} is not prepared in "
+            f"{os.path.expanduser(folder)!r} (`--data-dir`). Prepare it there, "
+            f"pass `--data-dir` with the folder that holds it, add "
+            f"`--download` to download it, or use --dataset digits or mnist1d "
+            f"(offline)."
+        ) from None
+
+
+def check_output_dir(path: str, flag: str = "--output-dir", *, given=None) -> None:
+    """Checks that `path` is, or can be created as, a writable folder."""
+    given = path if given is None else given
+    path = os.path.abspath(os.path.expanduser(path))
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(
+            f"`{flag}` must be a folder path, but {existing!r} is a file. "
+            f"Received: {flag}={given}"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"`{flag}` must be writable, but {existing!r} is not. "
+            f"Received: {flag}={given}"
+        )
+
+
+def check_output_file(path: str, flag: str = "--output") -> None:
+    """Checks that the file `path` can be written (its folder is checked)."""
+    if os.path.isdir(path):
+        raise ValueError(
+            f"`{flag}` must be a file path, but {path!r} is a folder. "
+            f"Received: {flag}={path}"
+        )
+    check_output_dir(os.path.dirname(os.path.abspath(path)), flag, given=path)

@@ -1,0 +1,127 @@
+"""`ktk` as a user runs it: bad flags fail at once, loudly, writing nothing."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+KTK = os.path.join(os.path.dirname(sys.executable), "ktk")
+
+
+def _ktk(*args, cwd=None, timeout=240):
+    env = dict(os.environ)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # what a user has: nothing set
+    return subprocess.run(
+        [KTK, *args], capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--lr", "-1"], "argument --lr: must be a finite float > 0. Received: '-1'"),
+        (["train", "--lr", "inf"], "argument --lr: must be a finite float > 0. Received: 'inf'"),
+        (["train", "--dropout", "1.5"], "argument --dropout: must be a float in [0, 1). Received: '1.5'"),
+        (["train", "--epochs", "0"], "argument --epochs: must be an int >= 1. Received: '0'"),
+        (["train", "--hidden-units", "3,,4"], "argument --hidden-units: must be comma-separated ints"),
+        (["tune", "--lr-range", "1e-1"], "argument --lr-range: must be MIN,MAX with finite 0 < MIN <= MAX"),
+        (["tune", "--lr-range", "1e-1,1e-3"], "argument --lr-range: must be MIN,MAX with MIN <= MAX"),
+        (["lr-find", "--min-lr", "1", "--max-lr", "0.1"], "`--min-lr` must be below `--max-lr`"),
+        (["train", "--output-dir", "/etc/hostname/run"], "`--output-dir` must be a folder path, but '/etc/hostname' is a file"),
+        (["init-study", "--output-dir", "/etc/hostname/run"], "`--output-dir` must be a folder path"),
+        (["augment-preview", "--output", "/etc/hostname/x.png"], "Received: --output=/etc/hostname/x.png"),
+    ],
+)
+def test_bad_flags_fail_at_once_naming_the_flag(args, message, tmp_path):
+    start = time.monotonic()
+    result = _ktk(*args, cwd=str(tmp_path))
+    seconds = time.monotonic() - start
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert message in lines[-1]
+    assert "Traceback" not in result.stderr and "_float_pair" not in result.stderr
+    assert os.listdir(tmp_path) == []  # nothing written, no runs/ folder
+    # Checked before TensorFlow is even imported (a few seconds).
+    assert seconds < 60
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "mnistt"], "`--dataset`: Unknown data set 'mnistt'"),
+        (["--augment", "foo"], "`--augment` must be none or one of"),
+    ],
+)
+def test_bad_names_fail_before_any_write(args, message, tmp_path):
+    run_dir = str(tmp_path / "run")
+    result = _ktk("train", *args, "--output-dir", run_dir)
+    assert result.returncode == 2
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert not os.path.exists(run_dir)
+
+
+def test_unprepared_tfds_set_fails_fast_naming_folder_and_flags(tmp_path):
+    run_dir, data_dir = str(tmp_path / "run"), str(tmp_path / "data")
+    start = time.monotonic()
+    result = _ktk("train", "--dataset", "mnist", "--data-dir", data_dir,
+                  "--output-dir", run_dir)
+    # No download retries (about 3.5 minutes here) without `--download`.
+    assert time.monotonic() - start < 90
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"'mnist' is not prepared in '{data_dir}' (`--data-dir`)" in last
+    assert "`--download`" in last
+    assert not os.path.exists(run_dir)
+
+
+def test_output_is_quiet_and_a_corrected_rerun_is_accepted(tmp_path):
+    run_dir = str(tmp_path / "run")
+    common = ["train", "--model", "mlp", "--hidden-units", "16", "--epochs", "1",
+              "--verbose", "0", "--output-dir", run_dir]
+    assert _ktk(*common, "--dropout", "2").returncode == 2
+    result = _ktk(*common, "--dropout", "0.1")
+    assert result.returncode == 0, result.stderr
+    # No TensorFlow C++ lines, no Keras shuffle warning.
+    assert result.stderr == ""
+    assert result.stdout.strip().startswith("test accuracy")
+    verbose = _ktk("--verbose", *common[:-2], "--output-dir", str(tmp_path / "v"))
+    assert verbose.returncode == 0
+    assert "I0000" in verbose.stderr or "absl" in verbose.stderr
+
+
+def test_diverged_train_exits_non_zero_and_says_so(tmp_path):
+    run_dir = str(tmp_path / "run")
+    result = _ktk("train", "--model", "mlp", "--optimizer", "sgd", "--lr", "100",
+                  "--epochs", "3", "--verbose", "0", "--output-dir", run_dir)
+    assert result.returncode == 1
+    assert "training diverged" in result.stderr and "--lr" in result.stderr
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        assert json.load(f)["status"] == "diverged"
+    assert not os.path.exists(os.path.join(run_dir, "model.keras"))
+    # Re-running reports it again, with the same exit code.
+    assert _ktk("train", "--model", "mlp", "--optimizer", "sgd", "--lr", "100",
+                "--epochs", "3", "--verbose", "0", "--output-dir", run_dir
+                ).returncode == 1
+
+
+def test_validation_split_zero_and_overwrite(tmp_path):
+    run_dir = str(tmp_path / "run")
+    common = ["train", "--model", "mlp", "--hidden-units", "16", "--epochs", "2",
+              "--verbose", "0", "--validation-split", "0", "--output-dir", run_dir]
+    result = _ktk(*common)
+    assert result.returncode == 0, result.stderr
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        assert json.load(f)["epochs"] == 2
+    with open(os.path.join(run_dir, "history.csv")) as f:
+        assert f.readline().startswith("epoch,accuracy,loss")
+    # Other settings in a used folder: refused, unless --overwrite.
+    other = [*common[:-4], "--output-dir", run_dir, "--lr", "0.01"]
+    refused = _ktk(*other)
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr
+    assert _ktk(*other, "--overwrite").returncode == 0
+    with open(os.path.join(run_dir, "config.json")) as f:
+        assert json.load(f)["lr"] == 0.01
