@@ -74,6 +74,9 @@ def _run(args) -> int:
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"ktk {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # the work failed, e.g. a SearchError
+        print(f"ktk {args.command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,3 +17,4 @@ from keras_training_kit.tuning.search import SearchResult
 from keras_training_kit.tuning.search import check_edges
 from keras_training_kit.tuning.search import make_tuner
 from keras_training_kit.tuning.search import search
+from keras_training_kit.tuning.trials import SearchError

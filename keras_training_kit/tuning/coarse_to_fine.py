@@ -58,14 +58,16 @@ def narrow_ranges(
 
 
 def top_trial_values(tuner, names, top_k: int = 3) -> dict:
-    """Returns `{name: [values]}` of the `top_k` best non-diverged trials."""
-    trials = [
-        t
-        for t in tuner.oracle.get_best_trials(len(tuner.oracle.trials))
-        if not (
-            t.metrics.exists("diverged") and t.metrics.get_last_value("diverged")
-        )
-    ][:top_k]
+    """Returns `{name: [values]}` of the `top_k` best usable trials.
+
+    Failed and diverged trials never narrow a range; raises
+    `keras_training_kit.tuning.SearchError` when no trial is usable.
+    """
+    from keras_training_kit.tuning.trials import check_usable
+    from keras_training_kit.tuning.trials import usable_trials
+
+    check_usable([tuner])
+    trials = usable_trials(tuner)[:top_k]
     return {
         name: [t.hyperparameters.values.get(name) for t in trials] for name in names
     }

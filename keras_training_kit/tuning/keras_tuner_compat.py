@@ -24,6 +24,9 @@ What KerasTuner 1.4 does on disk, and what goes wrong after a SIGKILL:
 5. A trial killed while running is retried, but keeps the metrics of its
    killed run, which then compete for its score. `repair_project` clears
    them.
+7. A failed trial stays failed in a reloaded project. `repair_project`
+   queues it for a retry (KerasTuner's own `retry_queue`), so running the
+   same search again retries what failed (say, for a missing package).
 6. `GridSearchOracle` does not save its queue of combinations
    (`_populate_next`, `_ordered_ids`): a reloaded grid search stops at
    once. `prepare_tuner` rebuilds the queue from the finished trials.
@@ -82,17 +85,17 @@ def repair_project(project_dir: str) -> dict:
     ongoing whose `trial.json` says it finished is ended (dropped from
     `ongoing_trials`, added to `end_order`). A trial still running is
     cleared of the metrics of its killed run, so its retry is scored on its
-    own. Temporary files of writes whose rename never came are removed.
+    own. A failed trial is queued to run again. Temporary files of writes whose rename never came are removed.
     Safe to run again after a kill during the repair itself.
 
     Args:
         project_dir: str, a KerasTuner project folder (`directory/project`).
 
     Returns:
-        A dict with the lists of trial ids `"removed"`, `"ended"` and
-        `"cleared"`.
+        A dict with the lists of trial ids `"removed"`, `"ended"`,
+        `"cleared"` and `"retried"` (failed trials queued to run again).
     """
-    done = {"removed": [], "ended": [], "cleared": []}
+    done = {"removed": [], "ended": [], "cleared": [], "retried": []}
     oracle_path = os.path.join(project_dir, "oracle.json")
     state = _read_json(oracle_path)
     if state is None:
@@ -125,8 +128,29 @@ def repair_project(project_dir: str) -> dict:
             trial["score"] = trial["best_step"] = None
             run_files.write_json(trial_path, trial, indent=None)
             done["cleared"].append(trial_id)
-    if changed:
+    failed = {}
+    for trial_id in state.get("end_order", []):
+        trial_path = os.path.join(project_dir, f"trial_{trial_id}", "trial.json")
+        trial = _read_json(trial_path)
+        if trial is not None and trial.get("status") == "FAILED":
+            failed[trial_path] = trial
+            state.setdefault("retry_queue", [])
+            if trial_id not in state["retry_queue"]:
+                state["retry_queue"].append(trial_id)
+            state.setdefault("run_times", {})[trial_id] = 0
+            done["retried"].append(trial_id)
+    state["end_order"] = [
+        trial_id for trial_id in state.get("end_order", [])
+        if trial_id not in done["retried"]
+    ]
+    if changed or failed:
         run_files.write_json(oracle_path, state, indent=None)
+    # After oracle.json queued them: a kill in between leaves a queued trial
+    # whose old file KerasTuner overwrites when it runs the retry.
+    for trial_path, trial in failed.items():
+        trial.update(status="RUNNING", message=None, score=None, best_step=None)
+        trial.setdefault("metrics", {})["metrics"] = {}
+        run_files.write_json(trial_path, trial, indent=None)
     return done
 
 

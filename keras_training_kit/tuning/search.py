@@ -9,6 +9,7 @@ import keras_tuner
 
 from keras_training_kit.models import blocks
 from keras_training_kit.tuning import keras_tuner_compat
+from keras_training_kit.tuning import trials
 
 
 STRATEGIES = ("random", "grid", "bayesian", "hyperband", "coarse-to-fine")
@@ -188,17 +189,24 @@ def make_tuner(
 
 
 def best_values(tuners: list, objective: str = "val_accuracy") -> dict:
-    """Returns the hyperparameter values of the best trial over `tuners`."""
-    best, best_score = {}, None
+    """Returns the searched values of the best usable trial over `tuners`.
+
+    Failed and diverged trials are never best (see `trials.usable_trials`);
+    KerasTuner's own `tuner/...` values (Hyperband's bracket bookkeeping)
+    are left out. Returns `{}` when no trial is usable.
+    """
+    best, best_key = {}, None
     for tuner in tuners:
-        direction = tuner.oracle.objective.direction
-        for trial in tuner.oracle.trials.values():
-            if trial.score is None or math.isnan(trial.score):
-                continue
-            score = trial.score if direction == "max" else -trial.score
-            if best_score is None or score > best_score:
-                best_score = score
-                best = dict(trial.hyperparameters.values)
+        usable = trials.usable_trials(tuner)
+        if not usable:
+            continue
+        sign = 1 if tuner.oracle.objective.direction == "max" else -1
+        if best_key is None or sign * usable[0].score > best_key:
+            best_key = sign * usable[0].score
+            best = {
+                k: v for k, v in usable[0].hyperparameters.values.items()
+                if not k.startswith("tuner/")
+            }
     return best
 
 
@@ -342,6 +350,7 @@ def finish(tuners, ranges, objective):
         return SearchResult(tuners, {}, [], [], ranges)
     from keras_training_kit.tuning.report import results_table
 
+    trials.check_usable(tuners)
     best = best_values(tuners, objective)
     # The first stage's ranges are the user's: only they can be widened.
     messages = check_edges(best, ranges[0]) if best else []

@@ -51,3 +51,20 @@ def test_strategies_match_the_library():
     from keras_training_kit.tuning import STRATEGIES
 
     assert tune.STRATEGIES == STRATEGIES
+
+
+def test_tune_where_every_trial_diverges_exits_non_zero(tmp_path):
+    import subprocess
+    import sys
+
+    ktk = os.path.join(os.path.dirname(sys.executable), "ktk")
+    result = subprocess.run(
+        [ktk, "tune", *TINY, "--search", "random", "--trials", "2", "--optimizer", "sgd",
+         "--lr-range", "1e2,1e3", "--output-dir", str(tmp_path / "t")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ktk tune: error: Every trial of the search diverged")
+    # No report claims a best trial.
+    assert not os.path.exists(tmp_path / "t" / "best_hyperparameters.json")

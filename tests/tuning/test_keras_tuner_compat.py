@@ -155,7 +155,7 @@ def test_repair_project_removes_ends_and_clears(tmp_path):
     with open(os.path.join(project, ".oracle.tmp.json"), "w") as f:
         f.write('{"torn')
     done = keras_tuner_compat.repair_project(project)
-    assert done == {"removed": ["3"], "ended": ["1"], "cleared": ["2"]}
+    assert done == {"removed": ["3"], "ended": ["1"], "cleared": ["2"], "retried": []}
     with open(os.path.join(project, "oracle.json")) as f:
         state = json.load(f)
     assert state["ongoing_trials"] == {"tuner1": "2"}
@@ -168,9 +168,27 @@ def test_repair_project_removes_ends_and_clears(tmp_path):
     # Repairing a repaired folder changes nothing; a folder without
     # oracle.json is left alone.
     assert keras_tuner_compat.repair_project(project) == {
-        "removed": [], "ended": [], "cleared": []}
+        "removed": [], "ended": [], "cleared": [], "retried": []}
     assert keras_tuner_compat.repair_project(str(tmp_path / "missing")) == {
-        "removed": [], "ended": [], "cleared": []}
+        "removed": [], "ended": [], "cleared": [], "retried": []}
+
+
+def test_repair_project_queues_failed_trials_for_a_retry(tmp_path):
+    project = str(tmp_path)
+    _write(os.path.join(project, "oracle.json"), {
+        "start_order": ["0", "1"], "end_order": ["0", "1"], "ongoing_trials": {},
+        "run_times": {"0": 1, "1": 1}, "retry_queue": [],
+    })
+    _write(os.path.join(project, "trial_0", "trial.json"), _trial("0", "COMPLETED", {"m": 1}))
+    failed = dict(_trial("1", "FAILED"), message="ModuleNotFoundError: tensorboard")
+    _write(os.path.join(project, "trial_1", "trial.json"), failed)
+    done = keras_tuner_compat.repair_project(project)
+    assert done["retried"] == ["1"]
+    state = json.load(open(os.path.join(project, "oracle.json")))
+    assert state["end_order"] == ["0"] and state["retry_queue"] == ["1"]
+    trial = json.load(open(os.path.join(project, "trial_1", "trial.json")))
+    assert trial["status"] == "RUNNING" and trial["message"] is None
+    assert keras_tuner_compat.repair_project(project)["retried"] == []
 
 
 def test_version_check_warns_once_for_an_untested_version(monkeypatch):

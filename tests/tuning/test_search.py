@@ -82,15 +82,41 @@ def test_make_tuner_kinds(digits, tmp_path):
         make_tuner("random", _hypermodel(data), max_trials=0)
 
 
-def test_diverged_trials_are_recorded(digits, tmp_path):
+def test_a_search_where_every_trial_diverged_raises(digits, tmp_path):
+    from keras_training_kit.tuning import SearchError
+    from keras_training_kit.tuning import results_table
+
     data, train, validation = digits
     hypermodel = _hypermodel(data, learning_rate=(1e2, 1e3), optimizer="sgd")
-    result = search(
-        hypermodel, train, validation, max_trials=2, epochs=3,
-        directory=str(tmp_path),
-    )
-    assert [r["status"] for r in result.rows] == ["diverged", "diverged"]
-    assert all(r["epochs_run"] == 1 for r in result.rows)
+    with pytest.raises(SearchError, match="Every trial of the search diverged"):
+        search(hypermodel, train, validation, max_trials=2, epochs=3,
+               directory=str(tmp_path))
+    tuner = make_tuner("random", hypermodel, max_trials=2, epochs=3,
+                       directory=str(tmp_path))
+    rows = results_table([tuner])
+    assert [r["status"] for r in rows] == ["diverged", "diverged"]
+    assert all(r["epochs_run"] == 1 for r in rows)
+
+
+class _BrokenHyperModel(TrainingHyperModel):
+    def fit(self, hp, model, *args, **kwargs):
+        raise ModuleNotFoundError("No module named 'tensorboard'")
+
+
+def test_failed_trials_raise_and_a_rerun_retries_them(digits, tmp_path):
+    from keras_training_kit.tuning import SearchError
+
+    data, train, validation = digits
+    options = dict(max_trials=2, epochs=1, directory=str(tmp_path))
+    broken = _BrokenHyperModel("mlp", data.input_shape, data.num_classes,
+                               builder_kwargs={"hidden_units": (8,)})
+    with pytest.raises(SearchError, match="2 of 2 failed. Trial 0's error: "
+                       "ModuleNotFoundError: No module named 'tensorboard'"):
+        search(broken, train, validation, **options)
+    # Fixed (the package installed): the same search retries both trials.
+    result = search(_hypermodel(data), train, validation, **options)
+    assert [r["status"] for r in result.rows] == ["completed", "completed"]
+    assert result.best_hyperparameters.keys() == {"learning_rate", "l2"}
 
 
 def _env(**extra):

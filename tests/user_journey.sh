@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A new user's first commands, run where only the README's first command
+# (`pip install .`, no extras) was run: `.ci/run` calls it with that
+# environment's `bin` folder. Checks exit codes, files and what is printed.
+set -euo pipefail
+bin="$1"
+work="$(mktemp -d)"
+cd "$work"
+fail() { echo "user journey: $*" >&2; exit 1; }
+
+"$bin/ktk" train --epochs 1 --activation maxout --output-dir runs/first > out.txt 2> err.txt \
+    || fail "ktk train exited $?: $(tail -3 err.txt)"
+grep -q "^test accuracy" out.txt || fail "ktk train printed: $(tail -3 out.txt)"
+[ ! -s err.txt ] || fail "ktk train wrote to stderr: $(head -3 err.txt)"
+for f in config.json model.keras history.csv metrics.json curves.png; do
+    [ -s "runs/first/$f" ] || fail "ktk train wrote no $f"
+done
+
+"$bin/ktk" train --epochs 1 --model mlp --activation-stats --verbose 0 \
+    --output-dir runs/stats > out.txt 2> err.txt \
+    || fail "ktk train --activation-stats exited $?: $(tail -3 err.txt)"
+[ -s runs/stats/activation_statistics.csv ] || fail "no activation_statistics.csv"
+ls runs/stats/tensorboard/*/events.out.tfevents.* > /dev/null 2>&1 \
+    || ls runs/stats/tensorboard/events.out.tfevents.* > /dev/null 2>&1 \
+    || fail "no TensorBoard events"
+
+"$bin/ktk" tune --search random --trials 2 --epochs 1 --model mlp --hidden-units 16 \
+    --output-dir runs/tune > out.txt 2> err.txt \
+    || fail "ktk tune exited $?: $(tail -3 err.txt)"
+[ "$(tr -d '\r' < runs/tune/results.csv | grep -c ',completed$')" = 2 ] \
+    || fail "ktk tune: $(cat runs/tune/results.csv)"
+grep -q "learning_rate" runs/tune/best_hyperparameters.json || fail "no best values"
+
+"$bin/ktk" lr-find --model mlp --steps 30 --output-dir runs/lr > out.txt 2> err.txt \
+    || fail "ktk lr-find exited $?: $(tail -3 err.txt)"
+grep -q "suggested learning rate" out.txt || fail "ktk lr-find printed: $(cat out.txt)"
+[ -s runs/lr/lr_find.png ] || fail "no lr_find.png"
+
+# A saved model with the package's Maxout loads in a new process after only
+# `import keras_training_kit`.
+"$bin/python" -c "
+import keras_training_kit, keras
+model = keras.saving.load_model('runs/first/model.keras')
+assert any(type(layer).__name__ == 'Maxout' for layer in model.layers), model.layers
+print('loaded', len(model.layers), 'layers')
+" 2> err.txt > out.txt || fail "loading model.keras: $(tail -3 err.txt)"
+echo "user journey passed in $work: $(cat out.txt)"
