@@ -507,6 +507,19 @@ class AugmentationPipeline:
                 f"Received: shuffle={shuffle!r}"
             )
         autotune = tf.data.AUTOTUNE
+        labels_spec = dataset.element_spec[1]
+        if (
+            training
+            and self.mixes_labels
+            and self.num_classes is None
+            and labels_spec.shape.rank == 0
+        ):
+            # Checked here: inside the map it would fail in autograph.
+            raise ValueError(
+                "MixUp/CutMix need one-hot labels: the dataset has integer "
+                "labels, so give the pipeline `num_classes`. Received: "
+                f"num_classes=None, labels {labels_spec}"
+            )
         if not training:
             return dataset.batch(
                 batch_size, drop_remainder=drop_remainder

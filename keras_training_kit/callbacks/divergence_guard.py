@@ -2,6 +2,7 @@
 
 import logging
 import math
+import warnings
 
 import keras
 
@@ -91,6 +92,13 @@ class DivergenceGuard(keras.callbacks.Callback):
                 f"`check_every` must be one of {_CHECK_EVERY}. "
                 f"Received: check_every={check_every!r}"
             )
+        if check_every == "batch" and monitor.startswith("val_"):
+            # Validation metrics exist only in epoch logs: it would never fire.
+            raise ValueError(
+                f"`monitor={monitor!r}` is a validation metric, which batch "
+                "logs never hold: use `check_every='epoch'`. Received: "
+                f"monitor={monitor!r}, check_every={check_every!r}"
+            )
         self.factor = float(factor)
         self.monitor = monitor
         self.check_every = check_every
@@ -102,6 +110,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.stopped_step = None
         self.first_value = None
         self._step = 0
+        self._first_epoch = None
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -112,8 +121,19 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._check(logs, self._step, "step")
 
     def on_epoch_end(self, epoch, logs=None):
+        if epoch == self._first_epoch and logs and self.monitor not in logs:
+            # A typo (`val_acc`) would otherwise silently guard nothing.
+            warnings.warn(
+                f"DivergenceGuard: `monitor={self.monitor!r}` is not in the "
+                f"training logs ({sorted(logs)}): nothing is guarded.",
+                stacklevel=2,
+            )
         if self.check_every == "epoch":
             self._check(logs, epoch + 1, "epoch")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_epoch is None:
+            self._first_epoch = epoch
 
     def _check(self, logs, position, unit):
         if self.diverged or not logs or self.monitor not in logs:

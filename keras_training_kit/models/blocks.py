@@ -176,6 +176,19 @@ def normalization_layer(normalization, name):
     return keras.layers.LayerNormalization(name=name)
 
 
+def check_maxout_pieces(maxout_pieces, activation) -> int:
+    """Returns the pieces per Maxout unit; raises when they cannot apply."""
+    if maxout_pieces is None:
+        return 2
+    check_positive_int("maxout_pieces", maxout_pieces)
+    if activation != "maxout":
+        raise ValueError(
+            "`maxout_pieces` applies only with `activation='maxout'`. "
+            f"Received: maxout_pieces={maxout_pieces}, activation={activation!r}"
+        )
+    return maxout_pieces
+
+
 def hidden_block(
     x,
     make_linear,

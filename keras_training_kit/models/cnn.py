@@ -25,7 +25,7 @@ def build_cnn(
     l2: float = 0.0,
     l1: float = 0.0,
     output: str = "logits",
-    maxout_pieces: int = 2,
+    maxout_pieces: int | None = None,
     whitening_stem: bool = False,
     whitening_images=None,
     whitening_kernel_size: int = 2,
@@ -78,7 +78,8 @@ def build_cnn(
         l2: float >= 0, L2 weight decay on every kernel. Defaults to `0.0`.
         l1: float >= 0, L1 weight decay on every kernel. Defaults to `0.0`.
         output: `"logits"` or `"softmax"`. Defaults to `"logits"`.
-        maxout_pieces: int, pieces per unit with `activation="maxout"`.
+        maxout_pieces: int or `None`, pieces per unit; only with
+            `activation="maxout"` (`None` there means 2).
             Defaults to `2`.
         whitening_stem: bool, start with a frozen patch-whitening `Conv2D`
             (`"valid"` padding, `2 * k * k * channels` filters). Needs
@@ -117,7 +118,7 @@ def build_cnn(
     )
     blocks.check_positive_int("kernel_size", kernel_size)
     blocks.check_positive_int("convs_per_stage", convs_per_stage)
-    blocks.check_positive_int("maxout_pieces", maxout_pieces)
+    maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
     blocks.check_choice("pooling", pooling, POOLINGS)
     activation = blocks.check_activation(activation)
     blocks.check_choice("normalization", normalization, blocks.NORMALIZATIONS)

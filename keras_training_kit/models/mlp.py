@@ -18,7 +18,7 @@ def build_mlp(
     l2: float = 0.0,
     l1: float = 0.0,
     output: str = "logits",
-    maxout_pieces: int = 2,
+    maxout_pieces: int | None = None,
     name: str = "mlp",
 ) -> keras.Model:
     """Builds an uncompiled multilayer perceptron classifier.
@@ -47,7 +47,8 @@ def build_mlp(
         output: `"logits"` (no activation; use
             `SparseCategoricalCrossentropy(from_logits=True)`) or
             `"softmax"`. Defaults to `"logits"`.
-        maxout_pieces: int, pieces per unit with `activation="maxout"`.
+        maxout_pieces: int or `None`, pieces per unit; only with
+            `activation="maxout"` (`None` there means 2).
             Defaults to `2`.
         name: str, the model's name. Defaults to `"mlp"`.
 
@@ -77,7 +78,7 @@ def build_mlp(
     )
     blocks.check_rate("dropout", dropout)
     blocks.check_choice("output", output, blocks.OUTPUTS)
-    blocks.check_positive_int("maxout_pieces", maxout_pieces)
+    maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
     regularizer = blocks.make_regularizer(l1, l2)
     next_initializer = blocks.initializer_factory(kernel_initializer, activation)
 

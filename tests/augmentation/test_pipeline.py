@@ -250,7 +250,7 @@ def test_bad_use_raises():
     gray = _dataset(_images(channels=1))
     with pytest.raises(ValueError, match="`hue` needs RGB images"):
         AugmentationPipeline(hue=0.1).apply(gray, 4)
-    with pytest.raises(ValueError, match="`num_classes` is needed"):
+    with pytest.raises(ValueError, match="give the pipeline `num_classes`"):
         AugmentationPipeline(mixup=0.2).apply(gray, 4)
     with pytest.raises(ValueError, match="`batch_size`"):
         AugmentationPipeline().apply(gray, 0)
@@ -283,3 +283,19 @@ def test_batches_keep_their_size_order_and_cardinality(drop_remainder):
     np.testing.assert_array_equal(order, labels[: len(order)])
     endless = pipeline.apply(_dataset(images, labels).repeat(), 32, seed=0)
     assert int(endless.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY
+
+
+def test_mixing_integer_labels_without_num_classes_fails_before_the_map():
+    import numpy as np
+    import pytest
+    import tensorflow as tf
+
+    from keras_training_kit.augmentation import AugmentationPipeline
+
+    data = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((4, 8, 8, 1), "float32"), np.zeros(4, "int32")))
+    with pytest.raises(ValueError, match="give the pipeline `num_classes`"):
+        AugmentationPipeline(mixup=0.2).apply(data, 2)
+    one_hot = data.map(lambda x, y: (x, tf.one_hot(y, 3)))
+    batch = next(iter(AugmentationPipeline(mixup=0.2).apply(one_hot, 2, seed=0)))
+    assert batch[1].shape == (2, 3)

@@ -95,3 +95,26 @@ def test_reset_between_fits_and_config():
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DivergenceGuard(**kwargs)
+
+
+def test_monitors_that_can_never_fire_are_refused_or_warned():
+    import warnings
+
+    import keras
+    import numpy as np
+    import pytest
+
+    from keras_training_kit.callbacks import DivergenceGuard
+
+    with pytest.raises(ValueError, match="batch logs never hold.*check_every='epoch'"):
+        DivergenceGuard(monitor="val_loss")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    guard = DivergenceGuard(monitor="val_acc", check_every="epoch")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=3, verbose=0,
+                  callbacks=[guard])
+    messages = [str(w.message) for w in caught if "DivergenceGuard" in str(w.message)]
+    # Once, at the end of the first epoch.
+    assert len(messages) == 1 and "`monitor='val_acc'` is not in the training logs" in messages[0]

@@ -110,3 +110,17 @@ def test_invalid_options(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         build_mlp(**args)
+
+
+def test_maxout_pieces_without_maxout_is_refused():
+    import pytest
+
+    from keras_training_kit.models import build_cnn
+    from keras_training_kit.models import build_mlp
+
+    with pytest.raises(ValueError, match="only with `activation='maxout'`.*maxout_pieces=3"):
+        build_mlp((4,), 2, (8,), activation="relu", maxout_pieces=3)
+    with pytest.raises(ValueError, match="only with `activation='maxout'`"):
+        build_cnn((8, 8, 1), 2, (4,), maxout_pieces=3)
+    model = build_mlp((4,), 2, (8,), activation="maxout", maxout_pieces=3)
+    assert model.count_params() > 0
