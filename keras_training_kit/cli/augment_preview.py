@@ -1,5 +1,7 @@
 """`ktk augment-preview`: save a grid of original vs augmented samples."""
 
+import os
+
 HELP = "Save a PNG grid of original vs augmented training samples."
 
 
@@ -20,7 +22,9 @@ def add_arguments(parser):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--output", default="augment_preview.png", help="PNG path"
+        "--output",
+        default=None,
+        help="PNG path (default: augment_preview.png in a new folder under runs/)",
     )
 
 
@@ -34,6 +38,11 @@ def run(args):
         raise ValueError(
             f"`--preset` must be none or one of {sorted(PRESETS)}. "
             f"Received: --preset {args.preset}"
+        )
+    if args.output is None:
+        args.output = os.path.join(
+            flags.new_run_dir("augment-preview", args.dataset, args.preset),
+            "augment_preview.png",
         )
     flags.check_dataset(args)
     flags.check_output_file(args.output)

@@ -182,6 +182,23 @@ def load_data(args, **kwargs):
         ) from None
 
 
+def new_run_dir(command: str, *names: str) -> str:
+    """A new folder `runs/<command>-<names>-<timestamp>` (not yet created).
+
+    The default output of every command: nothing earlier is overwritten. A
+    folder of the same second gets a `-2`, `-3`, ... suffix.
+    """
+    import datetime
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = os.path.join("runs", "-".join([command, *names, stamp]))
+    path, number = base, 1
+    while os.path.exists(path):
+        number += 1
+        path = f"{base}-{number}"
+    return path
+
+
 def check_output_dir(path: str, flag: str = "--output-dir", *, given=None) -> None:
     """Checks that `path` is, or can be created as, a writable folder."""
     given = path if given is None else given

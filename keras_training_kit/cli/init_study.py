@@ -33,7 +33,9 @@ def add_arguments(parser):
     parser.add_argument("--bins", type=flags.positive_int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--output-dir", default=os.path.join("runs", "init-study")
+        "--output-dir",
+        default=None,
+        help="folder for the study's files (default: a new folder under runs/)",
     )
 
 
@@ -64,6 +66,8 @@ def run(args):
     from keras_training_kit.babysitting import run_init_study
     from keras_training_kit.plotting import plot_activation_histograms
 
+    if args.output_dir is None:
+        args.output_dir = flags.new_run_dir("init-study")
     flags.check_output_dir(args.output_dir)
     study = run_init_study(
         args.configurations,

@@ -30,7 +30,11 @@ def add_arguments(parser):
     parser.add_argument("--smoothing", type=flags.fraction, default=0.98)
     parser.add_argument("--batch-size", type=flags.positive_int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", default="lr_find", help="folder for lr_find.csv and lr_find.png")
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="folder for lr_find.csv and lr_find.png (default: a new folder under runs/)",
+    )
 
 
 def run(args):
@@ -46,6 +50,8 @@ def run(args):
             "`--min-lr` must be below `--max-lr`. Received: "
             f"--min-lr {args.min_lr:g} --max-lr {args.max_lr:g}"
         )
+    if args.output_dir is None:
+        args.output_dir = flags.new_run_dir("lr-find", args.dataset, args.model)
     flags.check_dataset(args)
     flags.check_output_dir(args.output_dir)
     keras.utils.set_random_seed(args.seed)

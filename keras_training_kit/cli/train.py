@@ -9,7 +9,6 @@ resumes after the last finished epoch and ends as an uninterrupted run would.
 Started again on a finished run, it prints the saved result.
 """
 
-import datetime
 import json
 import os
 import sys
@@ -126,11 +125,7 @@ def _experiment_config(args):
 def _run_dir(args):
     if args.output_dir is None:
         # Chosen once per command, so every check and write uses one folder.
-        args.output_dir = os.path.join(
-            "runs",
-            f"train-{args.dataset}-{args.model}-"
-            f"{datetime.datetime.now():%Y%m%d-%H%M%S}",
-        )
+        args.output_dir = flags.new_run_dir("train", args.dataset, args.model)
     return args.output_dir
 
 

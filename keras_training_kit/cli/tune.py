@@ -64,12 +64,18 @@ def add_arguments(parser):
     strategy.add_argument("--batch-size", type=flags.positive_int, default=32)
     strategy.add_argument("--seed", type=int, default=0)
     out = parser.add_argument_group("output")
-    out.add_argument("--output-dir", default="tuning", help="project folder; reused to resume")
+    out.add_argument(
+        "--output-dir",
+        default=None,
+        help="search folder; the same one again resumes (default: a new folder under runs/)",
+    )
     out.add_argument("--overwrite", action="store_true", help="discard a previous search in --output-dir")
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras fit verbosity")
 
 
 def run(args):
+    if args.output_dir is None:
+        args.output_dir = flags.new_run_dir("tune", args.dataset, args.search)
     flags.check_dataset(args)
     flags.check_output_dir(args.output_dir)
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}

@@ -1,5 +1,7 @@
 """The learning-rate range test figure: loss vs learning rate on a log axis."""
 
+import math
+
 from keras_training_kit.plotting import figure as figure_lib
 
 
@@ -49,6 +51,22 @@ def plot_lr_finder(
     if suggested_learning_rate:
         ax.axvline(suggested_learning_rate, color="red", linestyle="--",
                    label=f"suggested {suggested_learning_rate:.2g}")
+    # The exploding end of the sweep would set the scale and flatten the
+    # useful part: show from the lowest loss to 1.5x the starting loss.
+    reference = smoothed_losses if smoothed_losses is not None else losses
+    finite = [v for v in list(losses) + list(reference) if math.isfinite(v)]
+    start = next((v for v in reference if math.isfinite(v)), None)
+    if finite and start is not None:
+        low, high = min(finite), min(max(finite), 1.5 * start)
+        if high > low:
+            pad = 0.05 * (high - low)
+            ax.set_ylim(low - pad, high + pad)
+    if suggested_learning_rate and smoothed_losses is not None:
+        index = min(
+            range(len(learning_rates)),
+            key=lambda i: abs(math.log(learning_rates[i] / suggested_learning_rate)),
+        )
+        ax.plot([learning_rates[index]], [smoothed_losses[index]], "o", color="red")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")

@@ -125,3 +125,20 @@ def test_validation_split_zero_and_overwrite(tmp_path):
     assert _ktk(*other, "--overwrite").returncode == 0
     with open(os.path.join(run_dir, "config.json")) as f:
         assert json.load(f)["lr"] == 0.01
+
+
+def test_default_outputs_are_new_folders_under_runs(tmp_path):
+    study = ["init-study", "--configurations", "tanh-xavier", "--num-examples", "50",
+             "--input-dim", "20", "--depth", "2", "--width", "20", "--bins", "10"]
+    for _ in range(2):
+        assert _ktk(*study, cwd=str(tmp_path)).returncode == 0
+    preview = _ktk("augment-preview", "--examples", "2", "--versions", "2",
+                   cwd=str(tmp_path))
+    assert preview.returncode == 0, preview.stderr
+    folders = sorted(os.listdir(tmp_path / "runs"))
+    assert len(folders) == 3 and os.listdir(tmp_path) == ["runs"]
+    assert [f.split("-20")[0] for f in folders] == [
+        "augment-preview-digits-digits", "init-study", "init-study"]
+    assert os.path.exists(tmp_path / "runs" / folders[0] / "augment_preview.png")
+    # The second study did not overwrite the first.
+    assert all(os.listdir(tmp_path / "runs" / f) for f in folders[1:])
