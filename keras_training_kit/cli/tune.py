@@ -56,7 +56,13 @@ def add_arguments(parser):
     space.add_argument("--optimizer", type=flags.name_list, default=["adam"], help="optimizer choices, comma-separated")
     strategy = parser.add_argument_group("search")
     strategy.add_argument("--search", choices=STRATEGIES, default="coarse-to-fine")
-    strategy.add_argument("--trials", type=flags.positive_int, default=10, help="trials (per stage for coarse-to-fine)")
+    strategy.add_argument(
+        "--trials",
+        type=flags.positive_int,
+        default=None,
+        help="trials (per stage for coarse-to-fine; default 10; grid: the whole grid; "
+        "hyperband: not used)",
+    )
     strategy.add_argument("--epochs", type=flags.positive_int, default=3, help="epochs per trial (first stage; Hyperband's max)")
     strategy.add_argument("--stages", type=flags.positive_int, default=2, help="coarse-to-fine stages")
     strategy.add_argument("--top-k", type=flags.positive_int, default=3, help="coarse-to-fine: narrow around the k best")
@@ -73,11 +79,53 @@ def add_arguments(parser):
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras fit verbosity")
 
 
+def _range_or_value(pair):
+    """`MIN,MAX` as the hypermodel takes it: a fixed value when MIN == MAX."""
+    return pair[0] if pair[0] == pair[1] else tuple(pair)
+
+
+def _grid_size(args) -> int:
+    from keras_training_kit.tuning import log_grid
+
+    size = 1
+    for low, high in (args.lr_range, args.l2_range):
+        size *= 1 if low == high else len(log_grid(low, high, args.grid_per_decade))
+    for choices in (args.dropout, args.normalization, args.optimizer):
+        size *= len(choices)
+    return size
+
+
+def _plan_trials(args) -> None:
+    """Sets `--trials`' default and says, before any work, what it means."""
+    if args.search == "grid":
+        size = _grid_size(args)
+        if args.trials is None:
+            args.trials = size
+        elif args.trials < size:
+            print(
+                f"grid: {size} points; --trials {args.trials} runs the first "
+                f"{args.trials} in the grid's order and leaves out "
+                f"{size - args.trials} (omit --trials to run them all)."
+            )
+        return
+    if args.search == "hyperband":
+        if args.trials is not None:
+            print(
+                "hyperband: --trials is not used; its brackets (factor 3, "
+                f"--epochs {args.epochs} as the most epochs a trial trains) "
+                "set how many trials run."
+            )
+        args.trials = args.trials or 10
+        return
+    args.trials = args.trials or 10
+
+
 def run(args):
     if args.output_dir is None:
         args.output_dir = flags.new_run_dir("tune", args.dataset, args.search)
     flags.check_dataset(args)
     flags.check_output_dir(args.output_dir)
+    _plan_trials(args)
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
     if not args.overwrite:
         check_config(
@@ -115,8 +163,8 @@ def run(args):
         args.model,
         data.input_shape,
         data.num_classes,
-        learning_rate=tuple(args.lr_range),
-        l2=tuple(args.l2_range),
+        learning_rate=_range_or_value(args.lr_range),
+        l2=_range_or_value(args.l2_range),
         dropout=args.dropout,
         normalization=[None if v == "none" else v for v in args.normalization],
         optimizer=args.optimizer,

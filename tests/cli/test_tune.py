@@ -68,3 +68,13 @@ def test_tune_where_every_trial_diverges_exits_non_zero(tmp_path):
     assert last.startswith("ktk tune: error: Every trial of the search diverged")
     # No report claims a best trial.
     assert not os.path.exists(tmp_path / "t" / "best_hyperparameters.json")
+
+
+def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(tmp_path, capsys):
+    grid = ["tune", *TINY, "--search", "grid", "--lr-range", "1e-3,1e-2",
+            "--l2-range", "1e-4,1e-3"]
+    assert main([*grid, "--trials", "1", "--output-dir", str(tmp_path / "a")]) == 0
+    assert "grid: 4 points; --trials 1 runs the first 1" in capsys.readouterr().out
+    assert main([*grid, "--output-dir", str(tmp_path / "b")]) == 0
+    with open(tmp_path / "b" / "results.csv") as f:
+        assert len(list(csv.DictReader(f))) == 4
