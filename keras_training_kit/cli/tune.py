@@ -200,6 +200,7 @@ def run(args):
         result.rows,
         os.path.join(args.output_dir, "search.png"),
         title=f"{args.search} search: {args.model} on {data.name}",
+        ranges=result.ranges,
     )
     run_files.write_json(
         os.path.join(args.output_dir, "best_hyperparameters.json"),

@@ -10,11 +10,13 @@ def plot_search_scatter(
     y: str = "l2",
     color: str = "best_val_accuracy",
     title: str | None = None,
+    ranges: list | None = None,
 ) -> str:
     """Draws each trial at (`x`, `y`) on log axes, coloured by `color`.
 
     One panel per `stage` (coarse-to-fine); diverged trials are drawn as
-    red crosses. The rows are plain dicts, as returned by
+    red crosses, the best trial (highest `color`, lowest for a loss) as a
+    large star, and each stage's searched ranges as a dashed box. The rows are plain dicts, as returned by
     `keras_training_kit.tuning.results_table` or read back from its CSV.
 
     Args:
@@ -27,6 +29,9 @@ def plot_search_scatter(
         color: str, the key giving the colour. Defaults to
             `"best_val_accuracy"`.
         title: str or `None`, the figure title. Defaults to `None`.
+        ranges: list of `{name: (min, max)}` per stage (as in
+            `SearchResult.ranges`) or `None`; the `x` and `y` ranges are
+            drawn. Defaults to `None`.
 
     Returns:
         The path written.
@@ -59,6 +64,11 @@ def plot_search_scatter(
     )
     scores = [r[color] for r in points if isinstance(r.get(color), (int, float))]
     vmin, vmax = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    scored = [r for r in points if r.get("status") != "diverged"
+              and isinstance(r.get(color), (int, float))]
+    lower_is_better = "loss" in color
+    best = (min if lower_is_better else max)(
+        scored, key=lambda r: r[color]) if scored else None
     mappable = None
     for ax, stage in zip(axes[0], stages):
         in_stage = [r for r in points if (r.get("stage") or 1) == stage]
@@ -74,6 +84,17 @@ def plot_search_scatter(
         if bad:
             ax.scatter([r[x] for r in bad], [r[y] for r in bad], marker="x",
                        color="red", label="diverged / no score")
+        if best is not None and (best.get("stage") or 1) == stage:
+            ax.scatter([best[x]], [best[y]], marker="*", s=320, color="gold",
+                       edgecolors="k", linewidths=0.8, zorder=3,
+                       label=f"best: {x}={best[x]:.3g}, {y}={best[y]:.3g}")
+        stage_ranges = (ranges or [])[stage - 1] if ranges and stage <= len(ranges) else {}
+        if x in stage_ranges and y in stage_ranges:
+            (x0, x1), (y0, y1) = stage_ranges[x], stage_ranges[y]
+            ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                                       linestyle="--", edgecolor="gray",
+                                       label="searched range"))
+        if bad or best is not None or stage_ranges:
             ax.legend(loc="best", fontsize="small")
         ax.set_xscale("log")
         ax.set_yscale("log")

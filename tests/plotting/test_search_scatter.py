@@ -31,3 +31,28 @@ def test_rows_from_a_csv_without_stage(tmp_path):
 def test_rejects_rows_without_points(tmp_path):
     with pytest.raises(ValueError, match="positive `learning_rate` and `l2`"):
         plot_search_scatter([dict(learning_rate=0.0, l2=1e-3)], str(tmp_path / "x.png"))
+
+
+def test_best_trial_and_searched_ranges_are_marked(tmp_path, monkeypatch):
+    from keras_training_kit.plotting import figure as figure_lib
+    from keras_training_kit.plotting import plot_search_scatter
+
+    figures = []
+    save = figure_lib.save
+    monkeypatch.setattr(figure_lib, "save", lambda fig, path: (figures.append(fig), save(fig, path))[1])
+    rows = [
+        {"stage": 1, "learning_rate": 1e-3, "l2": 1e-4, "best_val_accuracy": 0.5, "status": "completed"},
+        {"stage": 1, "learning_rate": 1e-2, "l2": 1e-3, "best_val_accuracy": 0.9, "status": "diverged"},
+        {"stage": 2, "learning_rate": 2e-3, "l2": 2e-4, "best_val_accuracy": 0.7, "status": "completed"},
+    ]
+    ranges = [{"learning_rate": (1e-4, 1e-1), "l2": (1e-5, 1e-2)},
+              {"learning_rate": (1e-3, 1e-2), "l2": (1e-4, 1e-3)}]
+    plot_search_scatter(rows, str(tmp_path / "s.png"), ranges=ranges)
+    first, second = figures[0].axes[:2]
+    labels = [t.get_text() for t in second.get_legend().get_texts()]
+    # The diverged trial's higher accuracy does not make it best.
+    assert labels[0] == "best: learning_rate=0.002, l2=0.0002"
+    assert "searched range" in labels
+    assert "diverged / no score" in [t.get_text() for t in first.get_legend().get_texts()]
+    box = [p for p in first.patches if p.get_linestyle() == "--"][0]
+    assert box.get_x() == 1e-4 and box.get_width() == 1e-1 - 1e-4
