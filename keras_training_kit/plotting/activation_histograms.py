@@ -56,7 +56,9 @@ def plot_activation_histograms(
     The lecture's figure of activations across depth: each row is one
     configuration (an initialization, an activation, a training epoch) and
     each panel the distribution of one layer's activations, titled with
-    its mean and standard deviation when the raw values are given.
+    its mean and standard deviation when the raw values are given. The
+    panels of a row share one x range, so a distribution that collapses
+    towards zero with depth is seen shrinking to a spike.
 
     Args:
         rows: dict mapping a row name to a list with one entry per layer;
@@ -103,20 +105,25 @@ def plot_activation_histograms(
     fig, axes = plt.subplots(
         len(rows),
         num_columns,
-        figsize=(1.7 * num_columns + 1.0, 1.5 * len(rows) + 0.5),
+        figsize=(2.2 * num_columns + 2.0, 2.0 * len(rows) + 0.8),
         squeeze=False,
     )
     for row, (name, entries) in enumerate(rows.items()):
+        histograms = [_as_histogram(entry, bins) for entry in entries]
+        low = min(float(edges[0]) for _, edges in histograms)
+        high = max(float(edges[-1]) for _, edges in histograms)
         for column in range(num_columns):
             ax = axes[row][column]
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=9)
             ax.set_yticks([])
             if column >= len(entries):
                 ax.set_axis_off()
                 continue
             entry = entries[column]
-            counts, edges = _as_histogram(entry, bins)
+            counts, edges = histograms[column]
             ax.stairs(counts, edges, fill=True, alpha=0.8)
+            if high > low:
+                ax.set_xlim(low, high)
             if isinstance(entry, dict):
                 mean, std = entry.get("mean"), entry.get("std")
             else:
@@ -130,11 +137,11 @@ def plot_activation_histograms(
                 )
             if mean is not None and std is not None:
                 lines.append(f"mean {mean:.2g}, std {std:.2g}")
-            ax.set_title("\n".join(lines), fontsize=6)
+            ax.set_title("\n".join(lines), fontsize=9)
         axes[row][0].set_ylabel(
-            name, fontsize=7, rotation=0, ha="right", va="center"
+            name, fontsize=10, rotation=0, ha="right", va="center"
         )
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     return figure_lib.save(fig, path)

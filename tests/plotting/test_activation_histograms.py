@@ -47,3 +47,24 @@ def test_errors(tmp_path):
         plot_activation_histograms(
             {"a": [{"counts": [1]}]}, str(tmp_path / "x.png")
         )
+
+
+def test_panels_of_a_row_share_one_x_range_and_fonts_are_readable(tmp_path, monkeypatch):
+    import numpy as np
+
+    from keras_training_kit.plotting import figure as figure_lib
+    from keras_training_kit.plotting import plot_activation_histograms
+
+    figures = []
+    save = figure_lib.save
+    monkeypatch.setattr(figure_lib, "save", lambda fig, path: (figures.append(fig), save(fig, path))[1])
+    rng = np.random.default_rng(0)
+    # A collapsing row: each layer 10x narrower than the one before.
+    rows = {"collapse": [rng.normal(size=500) * 10.0**-i for i in range(4)]}
+    plot_activation_histograms(rows, str(tmp_path / "h.png"))
+    axes = figures[0].axes
+    limits = {ax.get_xlim() for ax in axes}
+    assert len(limits) == 1
+    low, high = limits.pop()
+    assert low < -2 and high > 2  # the widest layer's range
+    assert min(ax.title.get_fontsize() for ax in axes) >= 8
