@@ -7,12 +7,15 @@ from keras_training_kit.validation import check_int
 
 
 def _caption(label):
-    """`"3"` for an integer label, `"3:0.70 5:0.30"` for a mixture."""
+    """`"label 3"`, or `"mix 3: 0.70\n+ 5: 0.30"` for a MixUp/CutMix label."""
     label = np.asarray(label)
     if label.ndim == 0:
-        return str(int(label))
-    top = np.argsort(label)[::-1][:2]
-    return " ".join(f"{k}:{label[k]:.2f}" for k in top if label[k] > 0.005)
+        return f"label {int(label)}"
+    top = [k for k in np.argsort(label)[::-1][:2] if label[k] > 0.005]
+    if len(top) == 1:
+        return f"label {top[0]}"
+    first, second = top
+    return f"mix {first}: {label[first]:.2f}\n+ {second}: {label[second]:.2f}"
 
 
 def preview(
@@ -75,6 +78,7 @@ def preview(
         np.stack(versions),
         path,
         captions=captions,
+        original_captions=[_caption(label) for label in np.asarray(labels)],
         value_range=pipeline.value_range,
         title=title or repr(pipeline),
     )

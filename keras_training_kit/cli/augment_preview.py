@@ -57,7 +57,7 @@ def run(args):
         num_examples=args.examples,
         num_versions=args.versions,
         seed=args.seed,
-        title=f"{args.preset} on {data.name}",
+        title=f"augmentation preset {args.preset!r} on the {data.name} data set",
     )
     print(
         f"Saved {path}: {args.examples} {data.name} examples, "

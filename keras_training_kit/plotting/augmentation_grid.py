@@ -11,6 +11,7 @@ def plot_augmentation_grid(
     path: str,
     *,
     captions: list | None = None,
+    original_captions: list | None = None,
     value_range: tuple = (0.0, 1.0),
     title: str | None = None,
 ) -> str:
@@ -23,6 +24,8 @@ def plot_augmentation_grid(
         path: str, where to write the PNG.
         captions: list of `versions` lists of `examples` strings (for
             example mixed labels) or `None`. Defaults to `None`.
+        original_captions: list of `examples` strings for the originals'
+            column (their labels) or `None`. Defaults to `None`.
         value_range: `(low, high)`, the images' range, mapped to black and
             white. Defaults to `(0.0, 1.0)`.
         title: str or `None`, the figure title. Defaults to `None`.
@@ -55,8 +58,10 @@ def plot_augmentation_grid(
     fig, axes = plt.subplots(
         examples,
         versions + 1,
-        figsize=(1.4 * (versions + 1), 1.4 * examples + 0.4),
+        figsize=(1.5 * (versions + 1), 1.8 * examples + 0.4),
         squeeze=False,
+        # Room under each image for a two-line caption (a mixed label).
+        gridspec_kw={"hspace": 0.6},
     )
     for row in range(examples):
         images = [originals[row]] + [augmented[v, row] for v in range(versions)]
@@ -75,7 +80,9 @@ def plot_augmentation_grid(
                     fontsize=8,
                 )
             if column and captions is not None:
-                ax.set_xlabel(captions[column - 1][row], fontsize=7)
+                ax.set_xlabel(captions[column - 1][row], fontsize=8)
+            if not column and original_captions is not None:
+                ax.set_xlabel(original_captions[row], fontsize=8)
     if title:
         fig.suptitle(title)
     return figure_lib.save(fig, path)

@@ -40,3 +40,13 @@ def test_bad_counts_raise(tmp_path):
             str(tmp_path / "p.png"),
             num_examples=0,
         )
+
+
+def test_captions_say_the_label_and_the_mixing_weights():
+    import numpy as np
+
+    from keras_training_kit.augmentation.preview import _caption
+
+    assert _caption(np.int32(3)) == "label 3"
+    assert _caption(np.array([0.0, 0.0, 1.0])) == "label 2"
+    assert _caption(np.array([0.3, 0.0, 0.7])) == "mix 2: 0.70\n+ 0: 0.30"
