@@ -7,6 +7,8 @@ draws the per-layer histogram grid.
     python examples/init_study.py            # or: ktk init-study
 """
 
+import time
+
 from keras_training_kit.babysitting import run_init_study
 from keras_training_kit.plotting import plot_activation_histograms
 
@@ -24,4 +26,4 @@ rows = {
     ]
     for row in study["rows"]
 }
-print(plot_activation_histograms(rows, "init_study.png"))
+print(plot_activation_histograms(rows, f"runs/example-init-study-{time.strftime('%Y%m%d-%H%M%S')}/init_study.png"))

@@ -12,6 +12,7 @@ tuner reloads `tune_lr_reg/cnn_digits` and runs only the missing trials;
 `overwrite=True` starts afresh.
 """
 
+import time
 import math
 
 import keras
@@ -42,7 +43,7 @@ def main():
         objective="val_accuracy",
         max_trials=12,
         seed=1,
-        directory="tune_lr_reg",
+        directory=f"runs/example-tune-lr-reg-{time.strftime('%Y%m%d-%H%M%S')}",
         project_name="cnn_digits",
     )
     tuner.search(

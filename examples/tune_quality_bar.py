@@ -35,7 +35,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5, help="stage-1 epochs")
     parser.add_argument("--final-epochs", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--output-dir", default="quality_bar")
+    parser.add_argument("--output-dir", default=f"runs/example-quality-bar-{time.strftime('%Y%m%d-%H%M%S')}")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
