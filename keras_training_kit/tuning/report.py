@@ -20,6 +20,13 @@ def _metric(trial, name, best=False):
     return None if value is None else float(value)
 
 
+def _fixed(tuner, name):
+    value = getattr(getattr(tuner, "hypermodel", None), name, None)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1]:
+        value = value[0]
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def results_table(tuners: list, objective: str = "val_accuracy") -> list:
     """Returns one row per trial of `tuners` (one tuner per stage).
 
@@ -51,7 +58,9 @@ def results_table(tuners: list, objective: str = "val_accuracy") -> list:
             diverged = _metric(trial, "diverged")
             epochs_run = _metric(trial, "epochs_run")
             row = {"stage": stage, "trial": trial.trial_id}
-            row.update({"learning_rate": None, "l2": None})
+            # A value the hypermodel fixes (a range with MIN == MAX) is not
+            # a hyperparameter of the trial, but it is the trial's value.
+            row.update({name: _fixed(tuner, name) for name in ("learning_rate", "l2")})
             row.update(values)
             row["best_val_accuracy"] = _metric(trial, objective, best=True)
             row["epochs_run"] = None if epochs_run is None else int(epochs_run)

@@ -78,3 +78,15 @@ def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(tmp_
     assert main([*grid, "--output-dir", str(tmp_path / "b")]) == 0
     with open(tmp_path / "b" / "results.csv") as f:
         assert len(list(csv.DictReader(f))) == 4
+
+
+def test_a_fixed_value_range_is_reported_and_plotted(tmp_path):
+    out = str(tmp_path / "fixed")
+    assert main(["tune", *TINY, "--search", "grid", "--lr-range", "1e-3,1e-2",
+                 "--l2-range", "1e-4,1e-4", "--output-dir", out]) == 0
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and {float(r["l2"]) for r in rows} == {1e-4}
+    assert os.path.getsize(os.path.join(out, "search.png")) > 1000
+    with open(os.path.join(out, "best_hyperparameters.json")) as f:
+        assert json.load(f).keys() == {"learning_rate"}
