@@ -75,26 +75,23 @@ def _items(text):
     return items
 
 
-def positive_int_list(text):
-    """Comma-separated ints >= 1 (layer widths)."""
+def _list_of(convert, text, allowed):
     try:
-        return [positive_int(item) for item in _items(text)]
+        return [convert(item) for item in _items(text)]
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"must be comma-separated ints >= 1, such as 256,128. "
-            f"Received: {text!r}"
+            f"must be comma-separated {allowed}. Received: {text!r}"
         ) from None
+
+
+def positive_int_list(text):
+    """Comma-separated ints >= 1 (layer widths)."""
+    return _list_of(positive_int, text, "ints >= 1, such as 256,128")
 
 
 def fraction_list(text):
     """Comma-separated floats in [0, 1)."""
-    try:
-        return [fraction(item) for item in _items(text)]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"must be comma-separated floats in [0, 1), such as 0,0.2. "
-            f"Received: {text!r}"
-        ) from None
+    return _list_of(fraction, text, "floats in [0, 1), such as 0,0.2")
 
 
 def name_list(text):
