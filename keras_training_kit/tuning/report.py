@@ -47,9 +47,7 @@ def results_table(tuners: list, objective: str = "val_accuracy") -> list:
     """
     rows = []
     for stage, tuner in enumerate(tuners, start=1):
-        trials = sorted(
-            tuner.oracle.trials.values(), key=lambda t: (len(t.trial_id), t.trial_id)
-        )
+        trials = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
         for trial in trials:
             values = {
                 k: v for k, v in trial.hyperparameters.values.items()
@@ -57,7 +55,10 @@ def results_table(tuners: list, objective: str = "val_accuracy") -> list:
             }
             diverged = _metric(trial, "diverged")
             epochs_run = _metric(trial, "epochs_run")
-            row = {"stage": stage, "trial": trial.trial_id}
+            # KerasTuner pads ids to the width of `max_trials`, which a
+            # resumed search with more trials changes (`7`, `08`): the
+            # number is the id.
+            row = {"stage": stage, "trial": int(trial.trial_id)}
             # A value the hypermodel fixes (a range with MIN == MAX) is not
             # a hyperparameter of the trial, but it is the trial's value.
             row.update({name: _fixed(tuner, name) for name in ("learning_rate", "l2")})

@@ -42,8 +42,8 @@ def rows():
 
 def test_results_table(rows):
     assert [(r["stage"], r["trial"], r["status"]) for r in rows] == [
-        (1, "0", "completed"), (1, "1", "diverged"),
-        (2, "0", "completed"), (2, "1", "running"),
+        (1, 0, "completed"), (1, 1, "diverged"),
+        (2, 0, "completed"), (2, 1, "running"),
     ]
     assert rows[0]["best_val_accuracy"] == pytest.approx(0.7)
     assert rows[2]["best_val_accuracy"] == pytest.approx(0.8)

@@ -169,7 +169,7 @@ def test_distributed_chief_and_two_workers(tmp_path):
                 process.kill()
     with open(rows_path) as f:
         rows = json.load(f)
-    assert sorted(r["trial"] for r in rows) == ["0", "1", "2"]
+    assert sorted(r["trial"] for r in rows) == [0, 1, 2]
     assert all(r["status"] == "completed" for r in rows)
     workers = open(count).read().split()
     # Every trial trained exactly once, all on the workers.
