@@ -42,6 +42,11 @@ def plot_training_curves(history: dict, path: str, title: str | None = None) -> 
             )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if epochs:
+            # Whole epochs, and room around a single one.
+            ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
+            if len(epochs) <= 12:
+                ax.set_xticks(epochs)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()

@@ -18,3 +18,18 @@ def test_curves_png(tmp_path):
 def test_curves_without_validation(tmp_path):
     path = plot_training_curves({"loss": [2.0, 1.0]}, str(tmp_path / "c.png"))
     assert os.path.exists(path)
+
+
+def test_one_epoch_is_visible_with_whole_epoch_ticks(tmp_path, monkeypatch):
+    from keras_training_kit.plotting import figure as figure_lib
+    from keras_training_kit.plotting import plot_training_curves
+
+    figures = []
+    save = figure_lib.save
+    monkeypatch.setattr(figure_lib, "save", lambda fig, path: (figures.append(fig), save(fig, path))[1])
+    plot_training_curves({"epoch": [0], "loss": [1.4], "val_loss": [0.5]},
+                         str(tmp_path / "c.png"))
+    ax = figures[0].axes[0]
+    assert list(ax.get_xticks()) == [1]
+    assert ax.get_xlim() == (0.5, 1.5)
+    assert all(line.get_marker() == "o" for line in ax.get_lines())
