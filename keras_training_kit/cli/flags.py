@@ -12,6 +12,12 @@ import argparse
 import math
 import os
 
+# `keras_training_kit.optimizers.OPTIMIZERS` and the builders' normalizations,
+# spelled out so `ktk --help` does not import TensorFlow (a test checks that
+# both agree).
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+NORMALIZATIONS = ("none", "batch", "layer")
+
 
 def _float(text):
     try:
@@ -94,9 +100,21 @@ def fraction_list(text):
     return _list_of(fraction, text, "floats in [0, 1), such as 0,0.2")
 
 
-def name_list(text):
-    """Comma-separated names."""
-    return _items(text)
+def choice_list(choices):
+    """An argparse type: comma-separated names, each one of `choices`."""
+
+    def convert(text):
+        items = _items(text)
+        unknown = [item for item in items if item not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"must be comma-separated names from {', '.join(choices)}. "
+                f"Received: {text!r} ({', '.join(map(repr, unknown))} unknown)"
+            )
+        return items
+
+    convert.__name__ = "name list"  # argparse's fallback message
+    return convert
 
 
 def log_range(text):

@@ -49,3 +49,32 @@ def save_config(folder: str, config: dict) -> None:
     path = os.path.join(folder, "config.json")
     if not os.path.exists(path):
         run_files.write_json(path, config)
+
+
+def check_overwrite(folder: str, flag: str = "--overwrite") -> None:
+    """Checks that `--overwrite` would delete only a run folder of `ktk`.
+
+    A folder that does not exist, is empty or holds a `config.json` (a run
+    or search folder) may be overwritten; any other folder (`.`, a home
+    folder, a data folder) is refused, before any work.
+
+    Raises:
+        ValueError: naming the folder and the flag.
+    """
+    if not os.path.isdir(folder) or not os.listdir(folder):
+        return
+    if not os.path.exists(os.path.join(folder, "config.json")):
+        raise ValueError(
+            f"`{flag}` deletes a ktk run folder, but {folder!r} holds other "
+            f"files and no config.json. Give `--output-dir` a new or a run "
+            f"folder."
+        )
+
+
+def discard(folder: str) -> None:
+    """Deletes a run folder that `check_overwrite` accepted."""
+    import shutil
+
+    check_overwrite(folder)
+    if os.path.isdir(folder):
+        shutil.rmtree(folder)

@@ -18,6 +18,7 @@ from keras_training_kit import run_files
 
 from keras_training_kit.cli import flags
 from keras_training_kit.cli.run_folder import check_config
+from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
 
 HELP = "Train an MLP or CNN on a data set and write a run folder."
@@ -61,7 +62,7 @@ def add_arguments(parser):
     model.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
     model.add_argument("--activation", default="relu", help="any Keras activation name, or maxout")
     model.add_argument("--initializer", default="auto", help="auto or a Keras initializer name")
-    model.add_argument("--normalization", choices=("none", "batch", "layer"), default="none")
+    model.add_argument("--normalization", choices=flags.NORMALIZATIONS, default="none")
     model.add_argument(
         "--normalization-position",
         choices=("before_activation", "after_activation"),
@@ -74,7 +75,7 @@ def add_arguments(parser):
     fit = parser.add_argument_group("training")
     fit.add_argument(
         "--optimizer",
-        choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
+        choices=flags.OPTIMIZERS,
         default="adam",
     )
     fit.add_argument("--lr", type=flags.positive_float, default=1e-3, help="learning rate")
@@ -263,10 +264,8 @@ def run(args):
     from keras_training_kit.cli import resume
 
     run_dir = _run_dir(args)
-    if args.overwrite and os.path.isdir(run_dir):
-        import shutil
-
-        shutil.rmtree(run_dir)
+    if args.overwrite:
+        discard(run_dir)
     existed = check_config(
         run_dir,
         _experiment_config(args),

@@ -12,6 +12,8 @@ import os
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli.run_folder import check_config
+from keras_training_kit.cli.run_folder import check_overwrite
+from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
 
 HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
@@ -52,8 +54,8 @@ def add_arguments(parser):
     space.add_argument("--lr-range", type=flags.log_range, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
     space.add_argument("--l2-range", type=flags.log_range, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
     space.add_argument("--dropout", type=flags.fraction_list, default=[0.0], help="dropout rates to choose from, comma-separated")
-    space.add_argument("--normalization", type=flags.name_list, default=["none"], help="none,batch,layer choices")
-    space.add_argument("--optimizer", type=flags.name_list, default=["adam"], help="optimizer choices, comma-separated")
+    space.add_argument("--normalization", type=flags.choice_list(flags.NORMALIZATIONS), default=["none"], help="normalizations to choose from: none,batch,layer")
+    space.add_argument("--optimizer", type=flags.choice_list(flags.OPTIMIZERS), default=["adam"], help="optimizers to choose from, comma-separated: " + ",".join(flags.OPTIMIZERS))
     strategy = parser.add_argument_group("search")
     strategy.add_argument("--search", choices=STRATEGIES, default="coarse-to-fine")
     strategy.add_argument(
@@ -127,7 +129,9 @@ def run(args):
     flags.check_output_dir(args.output_dir)
     _plan_trials(args)
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
-    if not args.overwrite:
+    if args.overwrite:
+        check_overwrite(args.output_dir)
+    else:
         check_config(
             args.output_dir,
             config,
@@ -171,8 +175,10 @@ def run(args):
         builder_kwargs=builder_kwargs,
         seed=args.seed,
     )
-    if args.overwrite and os.path.exists(os.path.join(args.output_dir, "config.json")):
-        os.remove(os.path.join(args.output_dir, "config.json"))
+    if args.overwrite and os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":
+        # Everything of the earlier search goes (its results.csv, search.png
+        # and best_hyperparameters.json too), once the new one can start.
+        discard(args.output_dir)
     save_config(args.output_dir, config)
     with warnings.catch_warnings():
         # The edge-of-range warnings are printed below, once.

@@ -30,6 +30,8 @@ def _ktk(*args, cwd=None, timeout=240):
         (["train", "--hidden-units", "3,,4"], "argument --hidden-units: must be comma-separated ints"),
         (["tune", "--lr-range", "1e-1"], "argument --lr-range: must be MIN,MAX with finite 0 < MIN <= MAX"),
         (["tune", "--lr-range", "1e-1,1e-3"], "argument --lr-range: must be MIN,MAX with MIN <= MAX"),
+        (["tune", "--optimizer", "adam,adamm"], "argument --optimizer: must be comma-separated names from sgd, momentum, nesterov, rmsprop, adam, adamw. Received: 'adam,adamm' ('adamm' unknown)"),
+        (["tune", "--normalization", "none,bacth"], "argument --normalization: must be comma-separated names from none, batch, layer."),
         (["lr-find", "--min-lr", "1", "--max-lr", "0.1"], "`--min-lr` must be below `--max-lr`"),
         (["train", "--output-dir", "/etc/hostname/run"], "`--output-dir` must be a folder path, but '/etc/hostname' is a file"),
         (["init-study", "--output-dir", "/etc/hostname/run"], "`--output-dir` must be a folder path"),
@@ -47,6 +49,15 @@ def test_bad_flags_fail_at_once_naming_the_flag(args, message, tmp_path):
     assert os.listdir(tmp_path) == []  # nothing written, no runs/ folder
     # Checked before TensorFlow is even imported (a few seconds).
     assert seconds < 60
+
+
+def test_name_lists_match_the_library():
+    from keras_training_kit.cli import flags
+    from keras_training_kit.models.blocks import NORMALIZATIONS
+    from keras_training_kit.optimizers import OPTIMIZERS
+
+    assert flags.OPTIMIZERS == OPTIMIZERS
+    assert flags.NORMALIZATIONS == tuple(n or "none" for n in NORMALIZATIONS)
 
 
 @pytest.mark.parametrize(
@@ -125,6 +136,18 @@ def test_validation_split_zero_and_overwrite(tmp_path):
     assert _ktk(*other, "--overwrite").returncode == 0
     with open(os.path.join(run_dir, "config.json")) as f:
         assert json.load(f)["lr"] == 0.01
+
+
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_overwrite_deletes_only_a_run_folder(command, tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = _ktk(command, "--output-dir", ".", "--overwrite", cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ktk {command}: error: `--overwrite` deletes a ktk run folder, but "
+        "'.' holds other files and no config.json. Give `--output-dir` a new "
+        "or a run folder.")
+    assert os.listdir(tmp_path) == ["notes.txt"]
 
 
 def test_default_outputs_are_new_folders_under_runs(tmp_path):

@@ -57,17 +57,22 @@ def test_tune_where_every_trial_diverges_exits_non_zero(tmp_path):
     import subprocess
     import sys
 
+    # An earlier search's report in the folder, discarded by --overwrite.
+    os.makedirs(tmp_path / "t")
+    stale = ("config.json", "results.csv", "search.png", "best_hyperparameters.json")
+    for name in stale:
+        (tmp_path / "t" / name).write_text("{}")
     ktk = os.path.join(os.path.dirname(sys.executable), "ktk")
     result = subprocess.run(
         [ktk, "tune", *TINY, "--search", "random", "--trials", "2", "--optimizer", "sgd",
-         "--lr-range", "1e2,1e3", "--output-dir", str(tmp_path / "t")],
+         "--lr-range", "1e2,1e3", "--output-dir", str(tmp_path / "t"), "--overwrite"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("ktk tune: error: Every trial of the search diverged")
-    # No report claims a best trial.
-    assert not os.path.exists(tmp_path / "t" / "best_hyperparameters.json")
+    # No report claims a best trial, not even the earlier one.
+    assert not any(os.path.exists(tmp_path / "t" / name) for name in stale[1:])
 
 
 def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(tmp_path, capsys):

@@ -1,7 +1,6 @@
 import os
 
 import matplotlib.image
-import pytest
 
 from keras_training_kit.plotting import plot_training_curves
 
