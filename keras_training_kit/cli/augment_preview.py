@@ -36,7 +36,7 @@ def run(args):
 
     if args.preset not in ("none", *PRESETS):
         raise ValueError(
-            f"`--preset` must be none or one of {sorted(PRESETS)}. "
+            f"`--preset` must be one of {', '.join(sorted(PRESETS))}. "
             f"Received: --preset {args.preset}"
         )
     if args.output is None:

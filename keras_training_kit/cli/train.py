@@ -114,7 +114,7 @@ def _check_args(args):
 
         if args.augment not in PRESETS:
             raise ValueError(
-                f"`--augment` must be none or one of {sorted(PRESETS)}. "
+                f"`--augment` must be one of {', '.join(sorted(PRESETS))}. "
                 f"Received: --augment {args.augment}"
             )
 

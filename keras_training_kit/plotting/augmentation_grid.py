@@ -55,13 +55,15 @@ def plot_augmentation_grid(
     low, high = value_range
     versions, examples = augmented.shape[:2]
     plt = figure_lib.pyplot()
+    height = 1.6 * examples + 0.8
     fig, axes = plt.subplots(
         examples,
         versions + 1,
-        figsize=(1.5 * (versions + 1), 1.8 * examples + 0.4),
+        figsize=(1.5 * (versions + 1), height),
         squeeze=False,
-        # Room under each image for a two-line caption (a mixed label).
-        gridspec_kw={"hspace": 0.6},
+        # Room under each image for a two-line caption (a mixed label), and
+        # a fixed room in inches (not a fraction) for the titles on top.
+        gridspec_kw={"hspace": 0.45, "top": 1 - 0.75 / height, "bottom": 0.4 / height},
     )
     for row in range(examples):
         images = [originals[row]] + [augmented[v, row] for v in range(versions)]

@@ -64,7 +64,7 @@ def test_name_lists_match_the_library():
     "args, message",
     [
         (["--dataset", "mnistt"], "`--dataset`: Unknown data set 'mnistt'"),
-        (["--augment", "foo"], "`--augment` must be none or one of"),
+        (["--augment", "foo"], "`--augment` must be one of cifar10, cifar10_mixup, digits, mnist, none. Received: --augment foo"),
     ],
 )
 def test_bad_names_fail_before_any_write(args, message, tmp_path):
