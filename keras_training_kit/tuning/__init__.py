@@ -12,9 +12,10 @@ from keras_training_kit.tuning.report import read_results_csv
 from keras_training_kit.tuning.report import results_table
 from keras_training_kit.tuning.report import write_results_csv
 from keras_training_kit.tuning.search import STRATEGIES
-from keras_training_kit.tuning.search import EdgeOfRangeWarning
-from keras_training_kit.tuning.search import SearchResult
-from keras_training_kit.tuning.search import check_edges
-from keras_training_kit.tuning.search import make_tuner
 from keras_training_kit.tuning.search import search
+from keras_training_kit.tuning.search_result import EdgeOfRangeWarning
+from keras_training_kit.tuning.search_result import SearchResult
+from keras_training_kit.tuning.search_result import check_edges
+from keras_training_kit.tuning.tuners import make_objective
+from keras_training_kit.tuning.tuners import make_tuner
 from keras_training_kit.tuning.trials import SearchError

@@ -7,6 +7,11 @@ import os
 
 from keras_training_kit import run_files
 from keras_training_kit.models import blocks
+from keras_training_kit.tuning.search_result import search_result
+from keras_training_kit.tuning.trials import check_usable
+from keras_training_kit.tuning.trials import usable_trials
+from keras_training_kit.tuning.tuners import is_distributed_worker
+from keras_training_kit.tuning.tuners import make_tuner
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +68,6 @@ def top_trial_values(tuner, names, top_k: int = 3) -> dict:
     Failed and diverged trials never narrow a range; raises
     `keras_training_kit.tuning.SearchError` when no trial is usable.
     """
-    from keras_training_kit.tuning.trials import check_usable
-    from keras_training_kit.tuning.trials import usable_trials
-
     check_usable([tuner])
     trials = usable_trials(tuner)[:top_k]
     return {
@@ -134,10 +136,6 @@ def coarse_to_fine_search(
     ...                                max_trials=8, epochs=2)  # doctest: +SKIP
     >>> result.ranges[1]["learning_rate"]  # narrowed  # doctest: +SKIP
     """
-    from keras_training_kit.tuning.search import finish
-    from keras_training_kit.tuning.search import is_distributed_worker
-    from keras_training_kit.tuning.search import make_tuner
-
     blocks.check_positive_int("stages", stages)
     blocks.check_positive_int("top_k", top_k)
     blocks.check_positive_int("epoch_growth", epoch_growth)
@@ -201,7 +199,7 @@ def coarse_to_fine_search(
             verbose=verbose,
         )
         tuners.append(tuner)
-    return finish(tuners, stage_ranges, objective)
+    return search_result(tuners, stage_ranges)
 
 
 def _per_stage(option, value, stages, growth):

@@ -7,16 +7,18 @@ import os
 from keras_training_kit import run_files
 
 _FIRST_COLUMNS = ("stage", "trial", "learning_rate", "l2")
-_LAST_COLUMNS = ("best_val_accuracy", "epochs_run", "status")
+_LAST_COLUMNS = ("epochs_run", "status")
 
 
-def _metric(trial, name, best=False):
+def _metric(trial, name, best=None):
+    """The last value of a trial's metric, or its best (`best="max"/"min"`)."""
     if not trial.metrics.exists(name):
         return None
-    value = (
-        trial.metrics.get_best_value(name) if best
-        else trial.metrics.get_last_value(name)
-    )
+    if best is None:
+        value = trial.metrics.get_last_value(name)
+    else:
+        history = [o.mean() for o in trial.metrics.get_history(name)]
+        value = (max if best == "max" else min)(history) if history else None
     return None if value is None else float(value)
 
 
@@ -27,26 +29,27 @@ def _fixed(tuner, name):
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def results_table(tuners: list, objective: str = "val_accuracy") -> list:
+def results_table(tuners: list) -> list:
     """Returns one row per trial of `tuners` (one tuner per stage).
 
     Each row is a dict with `stage` (1-based), `trial`, `learning_rate`,
     `l2`, the other hyperparameters (KerasTuner's internal `tuner/...` ones
-    left out), `best_val_accuracy` (the best value of `objective`),
-    `epochs_run` and `status`: `"diverged"` when `DivergenceGuard` stopped
-    the trial, else KerasTuner's status in lower case (`"completed"`,
-    `"running"`, `"invalid"`, `"failed"`).
+    left out), `best_<objective>` (the best value of the tuner's objective
+    over the trial's epochs, e.g. `best_val_accuracy`), `epochs_run` and
+    `status`: `"diverged"` when `DivergenceGuard` stopped the trial, else
+    KerasTuner's status in lower case (`"completed"`, `"running"`,
+    `"invalid"`, `"failed"`).
 
     Args:
         tuners: list of KerasTuner tuners.
-        objective: str, the metric reported as `best_val_accuracy`.
-            Defaults to `"val_accuracy"`.
 
     Returns:
         A list of dicts.
     """
     rows = []
     for stage, tuner in enumerate(tuners, start=1):
+        objective = tuner.oracle.objective
+        best = "max" if objective.direction == "max" else "min"
         trials = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
         for trial in trials:
             values = {
@@ -63,20 +66,33 @@ def results_table(tuners: list, objective: str = "val_accuracy") -> list:
             # a hyperparameter of the trial, but it is the trial's value.
             row.update({name: _fixed(tuner, name) for name in ("learning_rate", "l2")})
             row.update(values)
-            row["best_val_accuracy"] = _metric(trial, objective, best=True)
+            row[f"best_{objective.name}"] = _metric(
+                trial, objective.name, best=best
+            )
             row["epochs_run"] = None if epochs_run is None else int(epochs_run)
             row["status"] = "diverged" if diverged else str(trial.status).lower()
             rows.append(row)
     return rows
 
 
+def _score_column(rows):
+    """The `best_<objective>` column of a results table, or `None`."""
+    for row in rows:
+        for key in row:
+            if key.startswith("best_"):
+                return key
+    return None
+
+
 def _columns(rows):
+    score = _score_column(rows)
+    last = ([score] if score else []) + list(_LAST_COLUMNS)
     middle = []
     for row in rows:
         for key in row:
-            if key not in _FIRST_COLUMNS + _LAST_COLUMNS and key not in middle:
+            if key not in _FIRST_COLUMNS and key not in last and key not in middle:
                 middle.append(key)
-    return list(_FIRST_COLUMNS) + middle + list(_LAST_COLUMNS)
+    return list(_FIRST_COLUMNS) + middle + last
 
 
 def write_results_csv(rows: list, path: str) -> str:
@@ -125,9 +141,49 @@ def read_results_csv(path: str) -> list:
     return parsed
 
 
-def format_results(rows: list, sort_by: str = "best_val_accuracy") -> str:
-    """Formats the results table as aligned text, best trials first."""
+def format_results(
+    rows: list, sort_by: str | None = None, direction: str | None = None
+) -> str:
+    """Formats the results table as aligned text, best trials first.
+
+    Args:
+        rows: list of dicts, as `results_table` returns them or
+            `read_results_csv` reads them back.
+        sort_by: str or `None`, the column to sort by. Defaults to `None`:
+            the `best_<objective>` column.
+        direction: `"max"`, `"min"` or `None`, whether higher or lower
+            values of `sort_by` come first. Defaults to `None`: the
+            direction KerasTuner infers from the metric's name (a loss is
+            minimized, an accuracy maximized).
+
+    Returns:
+        The table as one str; trials without a value come last.
+
+    Example:
+
+    >>> print(format_results([
+    ...     {"trial": 0, "best_val_loss": 0.9, "status": "completed"},
+    ...     {"trial": 1, "best_val_loss": 0.3, "status": "completed"}]))
+    trial  best_val_loss     status
+        1            0.3  completed
+        0            0.9  completed
+    """
     columns = _columns(rows)
+    sort_by = sort_by or _score_column(rows)
+    if direction is None and sort_by is not None:
+        from keras_training_kit.tuning.tuners import make_objective
+
+        name = sort_by.removeprefix("best_")
+        try:
+            direction = make_objective(name).direction
+        except ValueError:
+            direction = "max"
+    if direction not in ("max", "min"):
+        raise ValueError(
+            "`direction` must be 'max', 'min' or None. Received: "
+            f"direction={direction!r}"
+        )
+    sign = -1 if direction == "max" else 1
 
     def cell(value):
         if value is None:
@@ -139,7 +195,7 @@ def format_results(rows: list, sort_by: str = "best_val_accuracy") -> str:
     def order(row):
         value = row.get(sort_by)
         finite = isinstance(value, (int, float)) and math.isfinite(value)
-        return -value if finite else math.inf
+        return sign * value if finite else math.inf
 
     ordered = sorted(rows, key=order)
     table = [columns] + [[cell(r.get(c)) for c in columns] for r in ordered]

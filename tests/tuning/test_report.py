@@ -8,20 +8,23 @@ from keras_training_kit.tuning import write_results_csv
 
 
 class _Tuner:
-    """A stand-in exposing the `oracle.trials` the report reads."""
+    """A stand-in exposing the `oracle.trials` and objective the report reads."""
 
-    def __init__(self, trials):
-        self.oracle = type("Oracle", (), {"trials": {t.trial_id: t for t in trials}})()
+    def __init__(self, trials, objective="val_accuracy", direction="max"):
+        self.oracle = type("Oracle", (), {
+            "trials": {t.trial_id: t for t in trials},
+            "objective": keras_tuner.Objective(objective, direction),
+        })()
 
 
-def _trial(trial_id, values, accuracies, diverged=0.0, status="COMPLETED"):
+def _trial(trial_id, values, accuracies, diverged=0.0, status="COMPLETED",
+           metric="val_accuracy"):
     hp = keras_tuner.HyperParameters()
     for name, value in values.items():
         hp.Fixed(name, value)
     trial = keras_tuner.engine.trial.Trial(hp, trial_id=trial_id, status=status)
-    trial.metrics.register("val_accuracy", direction="max")
     for step, accuracy in enumerate(accuracies):
-        trial.metrics.update("val_accuracy", accuracy, step=step)
+        trial.metrics.update(metric, accuracy, step=step)
     trial.metrics.update("diverged", diverged)
     trial.metrics.update("epochs_run", float(len(accuracies)))
     return trial
@@ -64,3 +67,24 @@ def test_csv_round_trip_and_text(rows, tmp_path):
     # Best first, unscored last.
     assert text[1].split()[-1] == "completed" and "0.8" in text[1]
     assert text[-1].split()[-1] == "running"
+
+
+def test_a_loss_objective_is_minimized_in_the_table_and_the_text():
+    def trial(trial_id, losses):
+        return _trial(trial_id, {"learning_rate": 1e-3, "l2": 1e-4}, losses,
+                      metric="val_loss")
+
+    tuner = _Tuner([trial("0", [0.9, 0.5, 0.6]), trial("1", [0.4, 0.3])],
+                   objective="val_loss", direction="min")
+    rows = results_table([tuner])
+    assert [r["best_val_loss"] for r in rows] == pytest.approx([0.5, 0.3])
+    assert "best_val_accuracy" not in rows[0]
+    text = format_results(rows).splitlines()
+    assert text[0].split()[-3] == "best_val_loss"
+    # Lowest loss first (a loss table sorted like accuracies would be
+    # worst first).
+    assert [line.split()[1] for line in text[1:]] == ["1", "0"]
+    descending = format_results(rows, direction="max").splitlines()
+    assert [line.split()[1] for line in descending[1:]] == ["0", "1"]
+    with pytest.raises(ValueError, match="`direction`.*Received: direction='up'"):
+        format_results(rows, direction="up")

@@ -8,9 +8,7 @@ import sys
 import pytest
 
 from keras_training_kit.data import load_dataset
-from keras_training_kit.tuning import EdgeOfRangeWarning
 from keras_training_kit.tuning import TrainingHyperModel
-from keras_training_kit.tuning import check_edges
 from keras_training_kit.tuning import make_tuner
 from keras_training_kit.tuning import search
 
@@ -30,20 +28,6 @@ def _hypermodel(data, **kwargs):
         "mlp", data.input_shape, data.num_classes,
         builder_kwargs={"hidden_units": (8,)}, **kwargs,
     )
-
-
-def test_edge_of_range_warning_fires_at_both_edges_only():
-    ranges = {"learning_rate": (1e-5, 1e-1), "l2": (1e-6, 1e-2)}
-    with pytest.warns(EdgeOfRangeWarning, match="upper 10%.*widen the range above"):
-        messages = check_edges({"learning_rate": 0.05, "l2": 1e-4}, ranges)
-    assert len(messages) == 1 and "learning_rate" in messages[0]
-    with pytest.warns(EdgeOfRangeWarning, match="`l2`.*lower 10%"):
-        check_edges({"learning_rate": 1e-3, "l2": 2e-6}, ranges)
-    # 10^-4.5 is in the middle of the learning-rate range in log space but at
-    # 0.3% of it on a linear scale: no warning.
-    assert check_edges({"learning_rate": 10**-3.0, "l2": 10**-4.0}, ranges) == []
-    with pytest.raises(ValueError, match="`fraction`.*Received: fraction=0.7"):
-        check_edges({}, ranges, fraction=0.7)
 
 
 def test_unknown_strategy(digits):
@@ -71,15 +55,6 @@ def test_strategies_run_and_report(strategy, max_trials, epochs, digits, tmp_pat
         assert sorted(r["learning_rate"] for r in rows) == [1e-3, 1e-2, 1e-1]
     if strategy == "hyperband":
         assert not any(k.startswith("tuner/") for r in rows for k in r)
-
-
-def test_make_tuner_kinds(digits, tmp_path):
-    data = digits[0]
-    tuner = make_tuner("grid", _hypermodel(data), directory=str(tmp_path))
-    assert type(tuner).__name__ == "GridSearch"
-    assert tuner.hypermodel.grid_per_decade == 1
-    with pytest.raises(ValueError, match="`max_trials`.*Received: max_trials=0"):
-        make_tuner("random", _hypermodel(data), max_trials=0)
 
 
 def test_a_search_where_every_trial_diverged_raises(digits, tmp_path):
