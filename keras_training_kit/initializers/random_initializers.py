@@ -1,11 +1,11 @@
 """Nonlinearity-aware random initializers: Kaiming (He) and Xavier (Glorot).
 
-They share `compute_fans` (the package's one place that computes fans) and
-a base that turns `(shape, mode, gain)` into a standard deviation.
+Each is a `keras.initializers.VarianceScaling` with `scale = gain ** 2`, so
+Keras draws the values; `compute_fans` is the package's one place that
+computes fans and agrees with the fans `VarianceScaling` uses.
 """
 
 import math
-import random
 
 import keras
 
@@ -13,6 +13,7 @@ from keras_training_kit.api_export import register
 from keras_training_kit.initializers.gain import calculate_gain
 
 MODES = ("fan_in", "fan_out", "fan_avg")
+KAIMING_MODES = ("fan_in", "fan_out")
 
 
 def compute_fans(shape: tuple) -> tuple:
@@ -22,7 +23,8 @@ def compute_fans(shape: tuple) -> tuple:
     convolution kernel `(*kernel_size, in_channels, out_channels)` has
     `fan_in = prod(kernel_size) * in_channels` and
     `fan_out = prod(kernel_size) * out_channels`; a 1-D shape has both fans
-    equal to its size and a scalar has `(1, 1)`.
+    equal to its size and a scalar has `(1, 1)`. These are the fans
+    `keras.initializers.VarianceScaling` scales by.
 
     Args:
         shape: tuple of ints, the weight shape.
@@ -51,55 +53,60 @@ def _check_mode(mode, allowed):
         )
 
 
-class _FanScaling(keras.initializers.Initializer):
-    """Draws `N(0, std)` or `U(-sqrt(3) std, sqrt(3) std)`.
+def _check_seed(seed):
+    # An int seed stays an int in the config, where the model builders
+    # re-seed it per layer; Keras would also take a `SeedGenerator`.
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int)
+    ):
+        raise ValueError(
+            f"`seed` must be an int or None. Received: seed={seed!r}"
+        )
 
-    `std = gain / sqrt(fan)`, the fan chosen by `mode`.
-    """
 
-    distribution = "normal"
+def _check_gain(gain):
+    if isinstance(gain, bool) or not (
+        isinstance(gain, (int, float)) and gain > 0
+    ):
+        raise ValueError(f"`gain` must be a float > 0. Received: gain={gain!r}")
 
-    def __init__(self, mode, seed):
-        if seed is None:
-            # As Keras' random initializers: an unseeded instance draws its
-            # seed once, so repeated calls return the same values.
-            self._seed = random.randint(1, int(1e9))
-        elif isinstance(seed, int) and not isinstance(seed, bool):
-            self._seed = seed
-        else:
-            raise ValueError(
-                f"`seed` must be an int or None. Received: seed={seed!r}"
-            )
-        self.seed = seed
-        self.mode = mode
 
-    def gain(self):
-        raise NotImplementedError
+class _GainScaling(keras.initializers.VarianceScaling):
+    """A `VarianceScaling` with `scale = gain ** 2` that reports its std."""
+
+    _distribution = "untruncated_normal"
+
+    def __init__(self, gain, mode, seed):
+        _check_seed(seed)
+        self.gain = gain
+        super().__init__(
+            scale=gain**2, mode=mode, distribution=self._distribution, seed=seed
+        )
 
     def stddev(self, shape: tuple) -> float:
-        """Returns the standard deviation the initializer draws for `shape`."""
+        """Returns the standard deviation the initializer draws for `shape`.
+
+        Args:
+            shape: tuple of ints, the weight shape.
+
+        Returns:
+            A float, `gain / sqrt(fan)` (for a uniform, its bound over
+            `sqrt(3)`).
+        """
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out}.get(
             self.mode, (fan_in + fan_out) / 2.0
         )
-        return self.gain() / math.sqrt(max(1.0, fan))
-
-    def __call__(self, shape, dtype=None):
-        std = self.stddev(shape)
-        if self.distribution == "normal":
-            return keras.random.normal(
-                shape, stddev=std, dtype=dtype, seed=self._seed
-            )
-        bound = math.sqrt(3.0) * std
-        return keras.random.uniform(
-            shape, minval=-bound, maxval=bound, dtype=dtype, seed=self._seed
-        )
+        # `VarianceScaling`'s own formula.
+        return math.sqrt(self.scale / max(1.0, fan))
 
     def get_config(self):
-        return {"mode": self.mode, "seed": self.seed}
+        # The seed as passed (`None` stays `None`), as `VarianceScaling`
+        # saves it; scale and distribution follow from the other arguments.
+        return {"mode": self.mode, "seed": super().get_config()["seed"]}
 
 
-class _Kaiming(_FanScaling):
+class _Kaiming(_GainScaling):
     def __init__(
         self,
         nonlinearity: str = "relu",
@@ -107,14 +114,13 @@ class _Kaiming(_FanScaling):
         mode: str = "fan_in",
         seed: int | None = None,
     ):
-        _check_mode(mode, ("fan_in", "fan_out"))
-        calculate_gain(nonlinearity, negative_slope)  # Validates both.
+        _check_mode(mode, KAIMING_MODES)
         self.nonlinearity = nonlinearity
         self.negative_slope = negative_slope
-        super().__init__(mode, seed)
-
-    def gain(self):
-        return calculate_gain(self.nonlinearity, self.negative_slope)
+        # `calculate_gain` validates `nonlinearity` and `negative_slope`.
+        super().__init__(
+            calculate_gain(nonlinearity, negative_slope), mode, seed
+        )
 
     def get_config(self):
         config = {
@@ -124,66 +130,47 @@ class _Kaiming(_FanScaling):
         return {**super().get_config(), **config}
 
 
-class _Xavier(_FanScaling):
+class _Xavier(_GainScaling):
     def __init__(
         self, gain: float = 1.0, mode: str = "fan_avg", seed: int | None = None
     ):
         _check_mode(mode, MODES)
-        if isinstance(gain, bool) or not (
-            isinstance(gain, (int, float)) and gain > 0
-        ):
-            raise ValueError(
-                f"`gain` must be a float > 0. Received: gain={gain!r}"
-            )
-        self._gain = float(gain)
-        super().__init__(mode, seed)
-
-    def gain(self):
-        return self._gain
+        _check_gain(gain)
+        super().__init__(float(gain), mode, seed)
 
     def get_config(self):
-        return {**super().get_config(), "gain": self._gain}
-
-
-_KAIMING_ARGS = """    Args:
-        nonlinearity: str, the nonlinearity that follows the layer, a name of
-            `calculate_gain` (`"relu"`, `"leaky_relu"`, `"tanh"`, `"selu"`,
-            `"linear"`, ...). Defaults to `"relu"`.
-        negative_slope: float or `None`, the slope of `"leaky_relu"`; `None`
-            means `0.01`. Defaults to `None`.
-        mode: str, `"fan_in"` (keeps the forward signal's variance) or
-            `"fan_out"` (keeps the gradients'). Defaults to `"fan_in"`.
-        seed: int or `None`, the same seed gives the same values.
-            Defaults to `None`.
-
-    Raises:
-        ValueError: if an argument is not one of the allowed values.
-"""
-
-_XAVIER_ARGS = """    Args:
-        gain: float > 0, multiplies the standard deviation (see
-            `calculate_gain`). Defaults to `1.0`.
-        mode: str, `"fan_avg"` for Glorot's `(fan_in + fan_out) / 2`,
-            `"fan_in"` for the lecture's `randn(fan_in, fan_out) /
-            sqrt(fan_in)`, or `"fan_out"`. Defaults to `"fan_avg"`.
-        seed: int or `None`, the same seed gives the same values.
-            Defaults to `None`.
-
-    Raises:
-        ValueError: if an argument is not one of the allowed values.
-"""
+        return {**super().get_config(), "gain": self.gain}
 
 
 @register
 class KaimingNormal(_Kaiming):
-    __doc__ = f"""Kaiming (He) normal initializer, untruncated, as PyTorch's.
+    """Kaiming (He) normal initializer, untruncated, as PyTorch's.
 
-    Draws from `N(0, std)` with `std = gain / sqrt(fan)`, `gain =
-    calculate_gain(nonlinearity, negative_slope)` and fans from
-    `compute_fans`. Unlike Keras' `HeNormal`, the normal is not truncated,
-    so the kernel's standard deviation is exactly `std`.
+    Draws from `N(0, std)` with `std = gain / sqrt(fan)`, where `gain =
+    calculate_gain(nonlinearity, negative_slope)` and the fan is chosen by
+    `mode` from `compute_fans(shape)`. This is
+    `keras.initializers.VarianceScaling(scale=gain ** 2, mode=mode,
+    distribution="untruncated_normal")`. Unlike Keras' `HeNormal`, the
+    normal is not truncated, so the kernel's standard deviation is exactly
+    `std`.
 
-{_KAIMING_ARGS}
+    Args:
+        nonlinearity: str, the nonlinearity that follows the layer, a name
+            of `calculate_gain` (`"relu"`, `"leaky_relu"`, `"tanh"`,
+            `"selu"`, `"linear"`, ...). Defaults to `"relu"`.
+        negative_slope: float or `None`, the slope of `"leaky_relu"`;
+            `None` means `0.01`. Defaults to `None`.
+        mode: str, `"fan_in"` (keeps the variance of the forward signal) or
+            `"fan_out"` (keeps that of the gradients). Defaults to
+            `"fan_in"`.
+        seed: int or `None`. The same seed gives the same values; an
+            unseeded instance draws its seed once, so repeated calls return
+            the same values. Defaults to `None`.
+
+    Raises:
+        ValueError: if `nonlinearity`, `negative_slope`, `mode` or `seed`
+            is not one of the allowed values.
+
     Example:
 
     >>> init = KaimingNormal(nonlinearity="relu", seed=0)
@@ -198,33 +185,71 @@ class KaimingNormal(_Kaiming):
 
 @register
 class KaimingUniform(_Kaiming):
-    __doc__ = f"""Kaiming (He) uniform initializer, as PyTorch's.
+    """Kaiming (He) uniform initializer, as PyTorch's.
 
-    Draws from `U(-bound, bound)` with `bound = sqrt(3) * std` and `std =
-    gain / sqrt(fan)`, so the kernel has the same standard deviation as
-    with `KaimingNormal`.
+    Draws from `U(-bound, bound)` with `bound = sqrt(3) * gain / sqrt(fan)`,
+    where `gain = calculate_gain(nonlinearity, negative_slope)` and the fan
+    is chosen by `mode` from `compute_fans(shape)`, so the kernel has the
+    same standard deviation as with `KaimingNormal`. This is
+    `keras.initializers.VarianceScaling(scale=gain ** 2, mode=mode,
+    distribution="uniform")`.
 
-{_KAIMING_ARGS}
+    Args:
+        nonlinearity: str, the nonlinearity that follows the layer, a name
+            of `calculate_gain` (`"relu"`, `"leaky_relu"`, `"tanh"`,
+            `"selu"`, `"linear"`, ...). Defaults to `"relu"`.
+        negative_slope: float or `None`, the slope of `"leaky_relu"`;
+            `None` means `0.01`. Defaults to `None`.
+        mode: str, `"fan_in"` (keeps the variance of the forward signal) or
+            `"fan_out"` (keeps that of the gradients). Defaults to
+            `"fan_in"`.
+        seed: int or `None`. The same seed gives the same values; an
+            unseeded instance draws its seed once, so repeated calls return
+            the same values. Defaults to `None`.
+
+    Raises:
+        ValueError: if `nonlinearity`, `negative_slope`, `mode` or `seed`
+            is not one of the allowed values.
+
     Example:
 
     >>> init = KaimingUniform(nonlinearity="leaky_relu", negative_slope=0.2)
     >>> kernel = init((3, 3, 16, 32))
+    >>> tuple(kernel.shape)
+    (3, 3, 16, 32)
 
     References:
         - [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
 
-    distribution = "uniform"
+    _distribution = "uniform"
 
 
 @register
 class XavierNormal(_Xavier):
-    __doc__ = f"""Xavier (Glorot) normal initializer with a gain, untruncated.
+    """Xavier (Glorot) normal initializer with a gain, untruncated.
 
-    Draws from `N(0, std)` with `std = gain / sqrt(fan)`; with
-    `mode="fan_avg"` this is Glorot's `gain * sqrt(2 / (fan_in + fan_out))`.
+    Draws from `N(0, std)` with `std = gain / sqrt(fan)`, the fan chosen by
+    `mode` from `compute_fans(shape)`; with `mode="fan_avg"` this is
+    Glorot's `gain * sqrt(2 / (fan_in + fan_out))`. This is
+    `keras.initializers.VarianceScaling(scale=gain ** 2, mode=mode,
+    distribution="untruncated_normal")`; unlike Keras' `GlorotNormal`, the
+    normal is not truncated.
 
-{_XAVIER_ARGS}
+    Args:
+        gain: float > 0, multiplies the standard deviation (see
+            `calculate_gain`). Defaults to `1.0`.
+        mode: str, `"fan_avg"` for Glorot's `(fan_in + fan_out) / 2`,
+            `"fan_in"` for the lecture's `randn(fan_in, fan_out) /
+            sqrt(fan_in)`, or `"fan_out"`. Defaults to `"fan_avg"`.
+        seed: int or `None`. The same seed gives the same values; an
+            unseeded instance draws its seed once, so repeated calls return
+            the same values. Defaults to `None`.
+
+    Raises:
+        ValueError: if `gain`, `mode` or `seed` is not one of the allowed
+            values.
+
     Example:
 
     >>> init = XavierNormal(mode="fan_in", seed=0)  # randn / sqrt(fan_in)
@@ -238,19 +263,37 @@ class XavierNormal(_Xavier):
 
 @register
 class XavierUniform(_Xavier):
-    __doc__ = f"""Xavier (Glorot) uniform initializer with a gain.
+    """Xavier (Glorot) uniform initializer with a gain.
 
-    Draws from `U(-bound, bound)`, `bound = sqrt(3) * gain / sqrt(fan)`;
-    with `mode="fan_avg"` and `gain=1` it equals Keras' `GlorotUniform`.
+    Draws from `U(-bound, bound)` with `bound = sqrt(3) * gain / sqrt(fan)`,
+    the fan chosen by `mode` from `compute_fans(shape)`. This is
+    `keras.initializers.VarianceScaling(scale=gain ** 2, mode=mode,
+    distribution="uniform")`; with `mode="fan_avg"` and `gain=1` it is
+    Keras' `GlorotUniform`.
 
-{_XAVIER_ARGS}
+    Args:
+        gain: float > 0, multiplies the standard deviation (see
+            `calculate_gain`). Defaults to `1.0`.
+        mode: str, `"fan_avg"` for Glorot's `(fan_in + fan_out) / 2`,
+            `"fan_in"` for the lecture's `randn(fan_in, fan_out) /
+            sqrt(fan_in)`, or `"fan_out"`. Defaults to `"fan_avg"`.
+        seed: int or `None`. The same seed gives the same values; an
+            unseeded instance draws its seed once, so repeated calls return
+            the same values. Defaults to `None`.
+
+    Raises:
+        ValueError: if `gain`, `mode` or `seed` is not one of the allowed
+            values.
+
     Example:
 
     >>> init = XavierUniform(gain=calculate_gain("tanh"), seed=0)
     >>> kernel = init((256, 128))
+    >>> round(init.stddev((256, 128)), 4)
+    0.1203
 
     References:
         - [Glorot & Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a)
     """
 
-    distribution = "uniform"
+    _distribution = "uniform"

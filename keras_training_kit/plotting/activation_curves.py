@@ -60,10 +60,8 @@ def plot_activation_curves(
             f"`metrics` names no metric of `history` ({sorted(present)}). "
             f"Received: metrics={metrics!r}"
         )
-    plt = figure_lib.pyplot()
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False
-    )
+    fig = figure_lib.new_figure(figsize=(4 * len(panels), 3.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, metric in zip(axes[0], panels):
         # One color per layer across panels, whichever metrics it has.
         for index, (layer, record) in enumerate(history.items()):

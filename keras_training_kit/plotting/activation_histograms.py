@@ -101,13 +101,10 @@ def plot_activation_histograms(
             f"`column_titles` must have one title per column ({num_columns}). "
             f"Received: column_titles={column_titles!r}"
         )
-    plt = figure_lib.pyplot()
-    fig, axes = plt.subplots(
-        len(rows),
-        num_columns,
-        figsize=(2.2 * num_columns + 2.0, 2.0 * len(rows) + 0.8),
-        squeeze=False,
+    fig = figure_lib.new_figure(
+        figsize=(2.2 * num_columns + 2.0, 2.0 * len(rows) + 0.8)
     )
+    axes = fig.subplots(len(rows), num_columns, squeeze=False)
     for row, (name, entries) in enumerate(rows.items()):
         histograms = [_as_histogram(entry, bins) for entry in entries]
         low = min(float(edges[0]) for _, edges in histograms)

@@ -54,16 +54,19 @@ def plot_augmentation_grid(
         )
     low, high = value_range
     versions, examples = augmented.shape[:2]
-    plt = figure_lib.pyplot()
     height = 1.6 * examples + 0.8
-    fig, axes = plt.subplots(
+    fig = figure_lib.new_figure(figsize=(1.5 * (versions + 1), height))
+    axes = fig.subplots(
         examples,
         versions + 1,
-        figsize=(1.5 * (versions + 1), height),
         squeeze=False,
         # Room under each image for a two-line caption (a mixed label), and
         # a fixed room in inches (not a fraction) for the titles on top.
-        gridspec_kw={"hspace": 0.45, "top": 1 - 0.75 / height, "bottom": 0.4 / height},
+        gridspec_kw={
+            "hspace": 0.45,
+            "top": 1 - 0.75 / height,
+            "bottom": 0.4 / height,
+        },
     )
     for row in range(examples):
         images = [originals[row]] + [augmented[v, row] for v in range(versions)]

@@ -3,7 +3,9 @@
 from keras_training_kit.plotting import figure as figure_lib
 
 
-def plot_training_curves(history: dict, path: str, title: str | None = None) -> str:
+def plot_training_curves(
+    history: dict, path: str, title: str | None = None
+) -> str:
     """Draws loss and accuracy per epoch, train vs validation, to a PNG.
 
     Args:
@@ -23,12 +25,15 @@ def plot_training_curves(history: dict, path: str, title: str | None = None) -> 
     ...                      "/tmp/curves.png")
     '/tmp/curves.png'
     """
-    plt = figure_lib.pyplot()
     from matplotlib.ticker import MaxNLocator
 
     panels = [m for m in ("loss", "accuracy") if m in history]
-    panels = panels or [k for k in history if k != "epoch" and not k.startswith("val_")][:2]
-    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5 * max(len(panels), 1), 3.5))
+    panels = (
+        panels
+        or [k for k in history if k != "epoch" and not k.startswith("val_")][:2]
+    )
+    fig = figure_lib.new_figure(figsize=(5 * max(len(panels), 1), 3.5))
+    axes = fig.subplots(1, max(len(panels), 1))
     axes = list(axes) if hasattr(axes, "__len__") else [axes]
     for ax, metric in zip(axes, panels):
         values = list(history[metric])
@@ -38,7 +43,10 @@ def plot_training_curves(history: dict, path: str, title: str | None = None) -> 
         ax.plot(epochs, values, marker="o", label="train")
         if f"val_{metric}" in history:
             ax.plot(
-                epochs, list(history[f"val_{metric}"]), marker="o", label="validation"
+                epochs,
+                list(history[f"val_{metric}"]),
+                marker="o",
+                label="validation",
             )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

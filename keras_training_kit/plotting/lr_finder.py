@@ -43,14 +43,18 @@ def plot_lr_finder(
             f"length. Received: len(learning_rates)={len(learning_rates)}, "
             f"len(losses)={len(losses)}"
         )
-    plt = figure_lib.pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = figure_lib.new_figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.plot(learning_rates, losses, alpha=0.35, label="batch loss")
     if smoothed_losses is not None:
         ax.plot(learning_rates, smoothed_losses, label="smoothed")
     if suggested_learning_rate:
-        ax.axvline(suggested_learning_rate, color="red", linestyle="--",
-                   label=f"suggested {suggested_learning_rate:.2g}")
+        ax.axvline(
+            suggested_learning_rate,
+            color="red",
+            linestyle="--",
+            label=f"suggested {suggested_learning_rate:.2g}",
+        )
     # The exploding end of the sweep would set the scale and flatten the
     # useful part: show from the lowest loss to 1.5x the starting loss.
     reference = smoothed_losses if smoothed_losses is not None else losses
@@ -64,9 +68,13 @@ def plot_lr_finder(
     if suggested_learning_rate and smoothed_losses is not None:
         index = min(
             range(len(learning_rates)),
-            key=lambda i: abs(math.log(learning_rates[i] / suggested_learning_rate)),
+            key=lambda i: abs(
+                math.log(learning_rates[i] / suggested_learning_rate)
+            ),
         )
-        ax.plot([learning_rates[index]], [smoothed_losses[index]], "o", color="red")
+        ax.plot(
+            [learning_rates[index]], [smoothed_losses[index]], "o", color="red"
+        )
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")

@@ -43,8 +43,8 @@ def plot_whitening_stages(
                 f"stages[{name!r}].shape={points.shape}"
             )
         arrays[name] = points
-    plt = figure_lib.pyplot()
-    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 3.4))
+    fig = figure_lib.new_figure(figsize=(3.2 * len(arrays), 3.4))
+    axes = fig.subplots(1, len(arrays))
     axes = np.atleast_1d(axes)
     limit = max(float(np.abs(p).max()) for p in arrays.values()) * 1.05
     for ax, (name, points) in zip(axes, arrays.items()):
@@ -104,13 +104,8 @@ def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
             )
         arrays[name] = images
     columns = max(len(images) for images in arrays.values())
-    plt = figure_lib.pyplot()
-    fig, axes = plt.subplots(
-        len(arrays),
-        columns,
-        figsize=(1.3 * columns, 1.4 * len(arrays)),
-        squeeze=False,
-    )
+    fig = figure_lib.new_figure(figsize=(1.3 * columns, 1.4 * len(arrays)))
+    axes = fig.subplots(len(arrays), columns, squeeze=False)
     for row, (name, images) in enumerate(arrays.items()):
         for column in range(columns):
             ax = axes[row, column]

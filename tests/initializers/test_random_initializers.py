@@ -148,12 +148,177 @@ def test_model_reloads_in_a_fresh_process(reload_in_fresh_process):
     np.testing.assert_allclose(reloaded, model.predict(x, verbose=0), rtol=1e-6)
     # The reloaded model rebuilds the same initializers from their configs.
     clone = keras.Model.from_config(model.get_config())
-    assert [type(l.kernel_initializer).__name__ for l in clone.layers[1:]] == [
+    initializers = [layer.kernel_initializer for layer in clone.layers[1:]]
+    assert [type(init).__name__ for init in initializers] == [
         "KaimingNormal",
         "KaimingUniform",
         "XavierNormal",
         "XavierUniform",
     ]
-    assert [l.kernel_initializer.get_config() for l in clone.layers[1:]] == [
-        l.kernel_initializer.get_config() for l in model.layers[1:]
+    assert [init.get_config() for init in initializers] == [
+        layer.kernel_initializer.get_config() for layer in model.layers[1:]
     ]
+
+
+SHAPES = [(20, 30), (7,), (5, 4, 8), (3, 3, 16, 32), (2, 3, 3, 4, 6)]
+
+
+def _draws(initializer, shape):
+    return keras.ops.convert_to_numpy(initializer(shape))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "initializer, gain, mode, distribution",
+    [
+        (KaimingNormal(seed=1), math.sqrt(2.0), "fan_in", "untruncated_normal"),
+        (
+            KaimingNormal("tanh", mode="fan_out", seed=2),
+            5.0 / 3.0,
+            "fan_out",
+            "untruncated_normal",
+        ),
+        (
+            KaimingUniform("leaky_relu", 0.2, seed=3),
+            math.sqrt(2.0 / 1.04),
+            "fan_in",
+            "uniform",
+        ),
+        (XavierNormal(seed=4), 1.0, "fan_avg", "untruncated_normal"),
+        (
+            XavierNormal(mode="fan_in", seed=5),
+            1.0,
+            "fan_in",
+            "untruncated_normal",
+        ),
+        (XavierUniform(gain=2.0, seed=6), 2.0, "fan_avg", "uniform"),
+        (
+            XavierUniform(gain=0.5, mode="fan_out", seed=7),
+            0.5,
+            "fan_out",
+            "uniform",
+        ),
+    ],
+)
+def test_draws_what_variance_scaling_draws(
+    initializer, gain, mode, distribution, shape
+):
+    assert isinstance(initializer, keras.initializers.VarianceScaling)
+    reference = keras.initializers.VarianceScaling(
+        scale=gain**2,
+        mode=mode,
+        distribution=distribution,
+        seed=initializer.get_config()["seed"],
+    )
+    np.testing.assert_allclose(
+        _draws(initializer, shape), _draws(reference, shape), rtol=1e-7, atol=0
+    )
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(), (1, 1), (3, 1, 5, 2)])
+def test_compute_fans_agrees_with_variance_scaling(shape):
+    # `VarianceScaling` draws `normal(shape, seed) * sqrt(1 / fan)` (scale
+    # 1): the ratio to a unit normal with the same seed gives its fan.
+    unit = keras.ops.convert_to_numpy(keras.random.normal(shape, seed=3))
+    fans = []
+    for mode in ("fan_in", "fan_out"):
+        scaled = _draws(
+            keras.initializers.VarianceScaling(
+                mode=mode, distribution="untruncated_normal", seed=3
+            ),
+            shape,
+        )
+        ratio = np.median(np.ravel(scaled / unit))
+        fans.append(round(1.0 / ratio**2))
+    assert compute_fans(shape) == tuple(fans)
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (3, 3, 8, 16)])
+@pytest.mark.parametrize(
+    "initializer",
+    [
+        KaimingNormal("leaky_relu", 0.1, mode="fan_out", seed=3),
+        XavierNormal(gain=3.0, seed=4),
+    ],
+)
+def test_stddev_is_the_drawn_standard_deviation(initializer, shape):
+    seed = initializer.get_config()["seed"]
+    unit = keras.ops.convert_to_numpy(keras.random.normal(shape, seed=seed))
+    np.testing.assert_allclose(
+        _draws(initializer, shape) / unit, initializer.stddev(shape), rtol=1e-6
+    )
+
+
+def test_unseeded_keeps_seed_none_in_its_config():
+    assert KaimingUniform().get_config() == {
+        "nonlinearity": "relu",
+        "negative_slope": None,
+        "mode": "fan_in",
+        "seed": None,
+    }
+    assert XavierNormal().get_config() == {
+        "gain": 1.0,
+        "mode": "fan_avg",
+        "seed": None,
+    }
+
+
+# The serialized form written by the versions before the initializers were
+# built on `VarianceScaling` (from the `config.json` of their `.keras`).
+_MODULE = "keras_training_kit.initializers.random_initializers"
+EARLIER_CONFIGS = [
+    (
+        "KaimingNormal",
+        {
+            "mode": "fan_out",
+            "seed": 1,
+            "nonlinearity": "leaky_relu",
+            "negative_slope": 0.2,
+        },
+        (2.0 / 1.04, "fan_out", "untruncated_normal"),
+    ),
+    (
+        "KaimingUniform",
+        {
+            "mode": "fan_in",
+            "seed": 2,
+            "nonlinearity": "relu",
+            "negative_slope": None,
+        },
+        (2.0, "fan_in", "uniform"),
+    ),
+    (
+        "XavierNormal",
+        {"mode": "fan_in", "seed": 3, "gain": 1.0},
+        (1.0, "fan_in", "untruncated_normal"),
+    ),
+    (
+        "XavierUniform",
+        {"mode": "fan_avg", "seed": 4, "gain": 2.0},
+        (4.0, "fan_avg", "uniform"),
+    ),
+]
+
+
+@pytest.mark.parametrize("class_name, config, expected", EARLIER_CONFIGS)
+def test_configs_saved_by_earlier_versions_load(class_name, config, expected):
+    initializer = keras.initializers.deserialize(
+        {
+            "module": _MODULE,
+            "class_name": class_name,
+            "config": dict(config),
+            "registered_name": f"keras_training_kit>{class_name}",
+        }
+    )
+    assert type(initializer).__name__ == class_name
+    # The keys did not change: a model saved now loads in earlier versions.
+    assert initializer.get_config() == config
+    scale, mode, distribution = expected
+    reference = keras.initializers.VarianceScaling(
+        scale=scale, mode=mode, distribution=distribution, seed=config["seed"]
+    )
+    np.testing.assert_allclose(
+        _draws(initializer, (3, 3, 4, 6)),
+        _draws(reference, (3, 3, 4, 6)),
+        rtol=1e-6,
+    )

@@ -1,14 +1,13 @@
 """`plot_activation_curves`: per-layer statistics over training to a PNG."""
 
 import math
-import os
 
 import pytest
 
 from keras_training_kit.plotting import plot_activation_curves
 
 
-def test_writes_png_with_nan_and_log_scale_values(tmp_path):
+def test_panels_per_metric_lines_per_layer(tmp_path, saved_figures, drawn_png):
     history = {
         "dense": {
             "mean": [0.1, 0.2, 0.3],
@@ -20,7 +19,30 @@ def test_writes_png_with_nan_and_log_scale_values(tmp_path):
     path = plot_activation_curves(
         [0, 10, 20], history, str(tmp_path / "c" / "curves.png")
     )
-    assert os.path.getsize(path) > 0
+    pixels = drawn_png(path)
+    assert pixels.shape[1] > 3 * pixels.shape[0]  # four panels in a row
+    axes = saved_figures[0].axes
+    assert [ax.get_title() for ax in axes] == [
+        "mean",
+        "std",
+        "dead fraction",
+        "update ratio",
+    ]
+    assert [ax.get_yscale() for ax in axes] == [
+        "linear",
+        "log",
+        "linear",
+        "log",
+    ]
+    mean, std, dead, update = axes
+    assert [line.get_label() for line in mean.get_lines()] == ["dense", "act"]
+    # A layer keeps its color across panels.
+    assert dead.get_lines()[0].get_color() == mean.get_lines()[1].get_color()
+    # The log panels drop zeros, and every panel drops NaN.
+    assert list(std.get_lines()[0].get_xdata()) == [0, 10]
+    assert list(update.get_lines()[0].get_xdata()) == [10, 20]
+    legend = saved_figures[0].legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["dense", "act"]
 
 
 def test_errors():

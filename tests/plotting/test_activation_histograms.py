@@ -16,7 +16,7 @@ def test_histogram_is_plain_data():
     ]
 
 
-def test_grid_from_values_and_histograms(tmp_path):
+def test_grid_from_values_and_histograms(tmp_path, saved_figures, drawn_png):
     rng = np.random.default_rng(0)
     raw = [np.tanh(rng.normal(size=(20, 8)) * s) for s in (0.5, 1.0, 2.0)]
     counted = [
@@ -30,8 +30,19 @@ def test_grid_from_values_and_histograms(tmp_path):
         title="t",
     )
     assert path.endswith("grid.png")
-    with open(path, "rb") as f:
-        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    drawn_png(path)
+    fig = saved_figures[0]
+    assert fig.get_suptitle() == "t"
+    axes = fig.axes
+    assert len(axes) == 6  # two rows of three columns
+    titles = [ax.get_title() for ax in axes]
+    assert titles[0] == f"a\nmean {raw[0].mean():.2g}, std {raw[0].std():.2g}"
+    assert titles[4] == f"mean 0, std {raw[1].std():.2g}"
+    # The counted row has two layers: its third panel is switched off.
+    assert [ax.axison for ax in axes] == [True] * 5 + [False]
+    assert [ax.get_ylabel() for ax in (axes[0], axes[3])] == ["raw", "counted"]
+    counted_bars = axes[3].patches[0]
+    assert counted_bars.get_data().values.tolist() == counted[0]["counts"]
 
 
 def test_errors(tmp_path):
@@ -49,20 +60,14 @@ def test_errors(tmp_path):
         )
 
 
-def test_panels_of_a_row_share_one_x_range_and_fonts_are_readable(tmp_path, monkeypatch):
-    import numpy as np
-
-    from keras_training_kit.plotting import figure as figure_lib
-    from keras_training_kit.plotting import plot_activation_histograms
-
-    figures = []
-    save = figure_lib.save
-    monkeypatch.setattr(figure_lib, "save", lambda fig, path: (figures.append(fig), save(fig, path))[1])
+def test_panels_of_a_row_share_one_x_range_and_fonts_are_readable(
+    tmp_path, saved_figures
+):
     rng = np.random.default_rng(0)
     # A collapsing row: each layer 10x narrower than the one before.
     rows = {"collapse": [rng.normal(size=500) * 10.0**-i for i in range(4)]}
     plot_activation_histograms(rows, str(tmp_path / "h.png"))
-    axes = figures[0].axes
+    axes = saved_figures[0].axes
     limits = {ax.get_xlim() for ax in axes}
     assert len(limits) == 1
     low, high = limits.pop()

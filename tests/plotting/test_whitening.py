@@ -5,25 +5,43 @@ from keras_training_kit.plotting import plot_image_rows
 from keras_training_kit.plotting import plot_whitening_stages
 
 
-def _is_png(path):
-    with open(path, "rb") as f:
-        return f.read(8) == b"\x89PNG\r\n\x1a\n"
-
-
-def test_stages_and_image_rows_write_pngs(tmp_path):
+def test_stages_and_image_rows_write_pngs(tmp_path, saved_figures, drawn_png):
     points = np.random.default_rng(0).normal(size=(50, 2))
     path = plot_whitening_stages(
         {"original": points + 3, "centered": points},
         str(tmp_path / "a" / "stages.png"),
         title="t",
     )
-    assert _is_png(path)
+    drawn_png(path)
+    original, centered = saved_figures[0].axes
+    assert [original.get_title(), centered.get_title()] == [
+        "original",
+        "centered",
+    ]
+    assert original.collections[0].get_offsets().shape == (50, 2)
+    # Both panels share one symmetric range that holds every point.
+    limit = np.abs(points + 3).max() * 1.05
+    for ax in (original, centered):
+        np.testing.assert_allclose(ax.get_xlim(), (-limit, limit))
+        np.testing.assert_allclose(ax.get_ylim(), (-limit, limit))
     images = np.random.default_rng(1).random((3, 5, 5, 3))
     path = plot_image_rows(
         {"original": images, "zca": images - 0.5, "gray": images[:2, ..., :1]},
         str(tmp_path / "rows.png"),
     )
-    assert _is_png(path)
+    drawn_png(path)
+    axes = saved_figures[1].axes
+    assert len(axes) == 9  # three rows of three columns
+    assert [ax.get_title(loc="left") for ax in axes[::3]] == [
+        "original",
+        "zca",
+        "gray",
+    ]
+    assert [len(ax.images) for ax in axes] == [1] * 8 + [0]
+    # Each image is shown on its own range, stretched to [0, 1].
+    shown = axes[3].images[0].get_array()
+    assert shown.min() == 0.0 and shown.max() == 1.0
+    assert axes[6].images[0].get_array().shape == (5, 5)
 
 
 def test_bad_shapes_raise(tmp_path):
