@@ -1,4 +1,5 @@
-"""`RandomPixelShift`: whole-pixel shifts and flips by gathering rows."""
+"""`RandomShiftFlipCutout`: whole-pixel shifts, flips and Cutout in one
+gather of pixels."""
 
 import keras
 from keras import ops
@@ -6,29 +7,15 @@ from keras import ops
 from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.cutout import hole_axes
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+from keras_training_kit.validation import check_bool
+from keras_training_kit.validation import check_float
 
 _FILL_MODES = ("constant", "reflect")
 
 
-def _check_fraction(name, value, upper=1.0):
-    """Returns `value` as a `(height, width)` pair of floats in `[0, upper)`."""
-    pair = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(
-        isinstance(v, (int, float))
-        and not isinstance(v, bool)
-        and 0 <= v < upper
-        for v in pair
-    ):
-        raise ValueError(
-            f"`{name}` must be a float in [0, {upper}) or a (height, width) "
-            f"pair of such floats. Received: {name}={value!r}"
-        )
-    return float(pair[0]), float(pair[1])
-
-
 @register
-class RandomPixelShift(RandomImageLayer):
-    """Shifts (and optionally flips and cuts out) images by whole pixels.
+class RandomShiftFlipCutout(RandomImageLayer):
+    """Shifts images by whole pixels, flips them and cuts out one square.
 
     Every image of a batch gets its own vertical and horizontal shift, drawn
     uniformly from `[-max, max]` pixels where `max = round(factor * size)`,
@@ -37,21 +24,15 @@ class RandomPixelShift(RandomImageLayer):
     shift. This is "pad and random crop" without the padding: the source
     pixel of every output pixel is computed per image, and the whole batch
     moves in one gather of pixels; uncovered pixels and the hole read one
-    fill pixel appended after the batch.
+    fill pixel appended after the batch. The result is exact (no
+    interpolation blur) and keeps values in range.
 
-    Why not Keras' `RandomTranslation`, `RandomFlip` and `RandomErasing`:
-    `RandomTranslation` builds a projective transform per image and
-    resamples every pixel bilinearly, `RandomFlip` and `RandomErasing` make
-    their own passes over the batch (and `RandomErasing` builds each mask
-    from a gathered coordinate grid). In the `"cifar10"` preset these were
-    the largest costs on a CPU `tf.data` worker (`benchmarks/augmentation.py`
-    prints the composed Keras layers as a reference). Flips, whole-pixel
-    shifts and a hole are all "read this pixel, or the fill value", so one
-    gather does all three; it is exact (no interpolation blur) and keeps
-    values in range. Measured in a `tf.data` map on 2 CPU cores, one pixel
-    gather with the fill pixel beat two gathers of whole rows and columns
-    (which need two transposes) plus mask multiplies by ~1.4x, and the
-    mask-multiply cutout after it by ~1.2x more.
+    Keras' `RandomTranslation` resamples every pixel bilinearly through a
+    projective transform, and `RandomFlip` and `RandomErasing` each make
+    their own pass over the batch; one gather replaces all three when the
+    shifts are whole pixels (the `"cifar10"` preset of
+    `AugmentationPipeline`; the README's Throughput paragraph has the
+    measurements).
 
     Args:
         factor: float in `[0, 1)` or a `(height, width)` pair of floats, the
@@ -77,18 +58,22 @@ class RandomPixelShift(RandomImageLayer):
         training: bool, transform only when `True`. Defaults to `True`.
 
     Returns:
-        The shifted images, same shape and dtype.
+        The transformed images, same shape and dtype.
 
     Raises:
-        ValueError: for a `factor`, `cutout` or `fill_mode` outside what
-            is allowed.
+        ValueError: for a `factor`, `cutout`, `fill_mode` or flip outside
+            what is allowed.
 
     Example:
 
     >>> import numpy as np
-    >>> layer = RandomPixelShift(0.125, horizontal_flip=True, seed=1)
+    >>> layer = RandomShiftFlipCutout(
+    ...     0.125, horizontal_flip=True, cutout=0.25, seed=1)
     >>> layer(np.ones((2, 32, 32, 3), "float32")).shape
     TensorShape([2, 32, 32, 3])
+
+    References:
+        - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552)
     """
 
     def __init__(
@@ -103,30 +88,18 @@ class RandomPixelShift(RandomImageLayer):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        self.height_factor, self.width_factor = _check_fraction(
-            "factor", factor
+        shift = check_float(
+            "factor", factor, 0.0, 1.0, include_high=False, pair=True
+        )
+        self.height_factor, self.width_factor = (
+            shift if isinstance(shift, tuple) else (shift, shift)
         )
         self.factor = factor
-        for name, value in (
-            ("horizontal_flip", horizontal_flip),
-            ("vertical_flip", vertical_flip),
-        ):
-            if not isinstance(value, bool):
-                raise ValueError(
-                    f"`{name}` must be a bool. Received: {name}={value!r}"
-                )
-        self.horizontal_flip = horizontal_flip
-        self.vertical_flip = vertical_flip
-        if (
-            isinstance(cutout, bool)
-            or not isinstance(cutout, (int, float))
-            or not 0 <= cutout <= 1
-        ):
-            raise ValueError(
-                "`cutout` must be a float in [0, 1] (0 cuts nothing). "
-                f"Received: cutout={cutout!r}"
-            )
-        self.cutout = float(cutout)
+        self.horizontal_flip = check_bool("horizontal_flip", horizontal_flip)
+        self.vertical_flip = check_bool("vertical_flip", vertical_flip)
+        self.cutout = check_float(
+            "cutout", cutout, 0.0, 1.0, note=" (0 cuts nothing)"
+        )
         if fill_mode not in _FILL_MODES:
             raise ValueError(
                 f"`fill_mode` must be one of {_FILL_MODES}. "

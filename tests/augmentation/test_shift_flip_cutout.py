@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_training_kit.augmentation import RandomCutout
-from keras_training_kit.augmentation import RandomPixelShift
+from keras_training_kit.augmentation import RandomShiftFlipCutout
 
 
 def _reference(images, dy, dx, flip_y, flip_x, mode, fill):
@@ -31,7 +31,7 @@ def _reference(images, dy, dx, flip_y, flip_x, mode, fill):
 def test_matches_numpy_pad_and_crop(mode, channels):
     rng = np.random.default_rng(0)
     images = rng.random((6, 9, 7, channels)).astype("float32")
-    layer = RandomPixelShift(
+    layer = RandomShiftFlipCutout(
         (0.34, 0.3),
         horizontal_flip=True,
         vertical_flip=True,
@@ -55,7 +55,7 @@ def test_matches_numpy_pad_and_crop(mode, channels):
 def test_fused_cutout_equals_shift_then_cutout(mode, factor):
     rng = np.random.default_rng(2)
     images = rng.random((8, 12, 10, 3)).astype("float32")
-    layer = RandomPixelShift(
+    layer = RandomShiftFlipCutout(
         factor,
         horizontal_flip=True,
         cutout=0.4,
@@ -80,19 +80,19 @@ def test_fused_cutout_equals_shift_then_cutout(mode, factor):
 def test_training_false_and_zero_factor_are_identity():
     images = np.random.default_rng(1).random((2, 8, 8, 3)).astype("float32")
     np.testing.assert_array_equal(
-        np.asarray(RandomPixelShift(0.25)(images, training=False)), images
+        np.asarray(RandomShiftFlipCutout(0.25)(images, training=False)), images
     )
     np.testing.assert_array_equal(
-        np.asarray(RandomPixelShift(0.0)(images)), images
+        np.asarray(RandomShiftFlipCutout(0.0)(images)), images
     )
 
 
 def test_serialization_round_trip():
-    layer = RandomPixelShift(
+    layer = RandomShiftFlipCutout(
         0.125, horizontal_flip=True, fill_mode="reflect", seed=2
     )
     revived = keras.layers.deserialize(keras.layers.serialize(layer))
-    assert isinstance(revived, RandomPixelShift)
+    assert isinstance(revived, RandomShiftFlipCutout)
     assert revived.get_config() == layer.get_config()
 
 
@@ -111,4 +111,4 @@ def test_serialization_round_trip():
 )
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        RandomPixelShift(**kwargs)
+        RandomShiftFlipCutout(**kwargs)

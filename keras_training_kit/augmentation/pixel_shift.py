@@ -1,0 +1,34 @@
+"""`RandomPixelShift`: the deprecated name of `RandomShiftFlipCutout`."""
+
+import warnings
+
+from keras_training_kit.api_export import register
+from keras_training_kit.augmentation.shift_flip_cutout import (
+    RandomShiftFlipCutout,
+)
+
+
+@register
+class RandomPixelShift(RandomShiftFlipCutout):
+    """Deprecated: use `RandomShiftFlipCutout`, the same layer.
+
+    The layer also flips and cuts out, which the old name hid. This class
+    stays registered under its old name (`keras_training_kit>
+    RandomPixelShift`), so models saved with it keep loading.
+
+    Example:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     layer = RandomPixelShift(0.125, seed=1)
+    """
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            "`RandomPixelShift` is deprecated: use `RandomShiftFlipCutout` "
+            "(the same layer, named after what it does).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
