@@ -8,3 +8,6 @@ from keras_training_kit.augmentation.pixel_shift import RandomPixelShift
 from keras_training_kit.augmentation.presets import PRESETS
 from keras_training_kit.augmentation.presets import get_preset
 from keras_training_kit.augmentation.preview import preview
+from keras_training_kit.augmentation.shift_flip_cutout import (
+    RandomShiftFlipCutout,
+)

@@ -3,6 +3,7 @@
 import keras
 
 from keras_training_kit.api_export import register
+from keras_training_kit.augmentation.batch_augmentation import BatchAugmentation
 
 
 @register
@@ -44,25 +45,22 @@ class AugmentationLayer(keras.layers.Layer):
     def __init__(self, config: dict, seed: int | None = None, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        from keras_training_kit.augmentation.pipeline import (
-            AugmentationPipeline,
-        )
-
-        self.pipeline = AugmentationPipeline.from_config(dict(config))
-        if self.pipeline.mixes_labels:
+        self.augmentation = BatchAugmentation.from_config(dict(config))
+        if self.augmentation.mixes_labels:
             raise ValueError(
                 "MixUp and CutMix need labels and cannot run inside a model; "
                 "use `AugmentationPipeline.apply()`. Received: "
-                f"mixup={self.pipeline.mixup}, cutmix={self.pipeline.cutmix}"
+                f"mixup={self.augmentation.mixup}, "
+                f"cutmix={self.augmentation.cutmix}"
             )
-        self.config = self.pipeline.get_config()
+        self.config = self.augmentation.get_config()
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
-        if not training or self.pipeline.is_identity:
+        if not training or self.augmentation.is_identity:
             return images
-        images, _ = self.pipeline._augment(images, None, self.seed_generator)
+        images, _ = self.augmentation.augment(images, seed=self.seed_generator)
         return images
 
     def compute_output_shape(self, input_shape):

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+from keras_training_kit.validation import check_float
 
 
 def hole_axes(centers, size, height, width):
@@ -46,12 +47,9 @@ class RandomCutout(RandomImageLayer):
     (DeVries & Taylor, 2017). The mask of the whole batch is the outer
     product of a row mask and a column mask, built with two comparisons.
 
-    Why not `keras.layers.RandomErasing`: it draws a random area and
+    Unlike `keras.layers.RandomErasing`, which draws a random area and
     aspect ratio per image and builds each mask from a gathered coordinate
-    grid; for the single fixed-size hole of Cutout this fused mask is
-    several times cheaper on a CPU `tf.data` worker (profiled in
-    `benchmarks/augmentation.py`), and cutout was the second largest cost
-    of the `"cifar10"` preset.
+    grid, Cutout's single fixed-size hole needs only these two comparisons.
 
     Args:
         size: float in `(0, 1]`, the side of the square as a fraction of
@@ -90,15 +88,7 @@ class RandomCutout(RandomImageLayer):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if (
-            isinstance(size, bool)
-            or not isinstance(size, (int, float))
-            or not 0 < size <= 1
-        ):
-            raise ValueError(
-                f"`size` must be a float in (0, 1]. Received: size={size!r}"
-            )
-        self.size = float(size)
+        self.size = check_float("size", size, 0.0, 1.0, include_low=False)
         self.fill_value = float(fill_value)
 
     def get_random_transformation(self, images, training=True, seed=None):

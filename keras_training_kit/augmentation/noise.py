@@ -5,6 +5,8 @@ from keras import ops
 
 from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+from keras_training_kit.validation import check_float
+from keras_training_kit.validation import check_value_range
 
 
 @register
@@ -51,25 +53,8 @@ class RandomGaussianNoise(RandomImageLayer):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if (
-            isinstance(stddev, bool)
-            or not isinstance(stddev, (int, float))
-            or stddev < 0
-        ):
-            raise ValueError(
-                f"`stddev` must be a float >= 0. Received: stddev={stddev!r}"
-            )
-        if (
-            not isinstance(value_range, (tuple, list))
-            or len(value_range) != 2
-            or not value_range[0] < value_range[1]
-        ):
-            raise ValueError(
-                "`value_range` must be a (low, high) pair with low < high. "
-                f"Received: value_range={value_range!r}"
-            )
-        self.stddev = float(stddev)
-        self.value_range = (float(value_range[0]), float(value_range[1]))
+        self.stddev = check_float("stddev", stddev)
+        self.value_range = check_value_range("value_range", value_range)
 
     def get_random_transformation(self, images, training=True, seed=None):
         """Draws each image's noise level and the noise itself."""

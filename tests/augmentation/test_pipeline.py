@@ -122,18 +122,22 @@ def test_fixed_seed_gives_identical_batches_and_epochs_differ():
 
 def test_cutout_rides_in_the_shift_only_when_nothing_runs_between():
     from keras_training_kit.augmentation import RandomCutout
-    from keras_training_kit.augmentation import RandomPixelShift
+    from keras_training_kit.augmentation import RandomShiftFlipCutout
 
     fused = AugmentationPipeline.from_preset("cifar10")
-    (layer,) = fused._layers
-    assert isinstance(layer, RandomPixelShift) and layer.cutout == 0.25
+    (layer,) = fused.layers
+    assert isinstance(layer, RandomShiftFlipCutout) and layer.cutout == 0.25
     apart = AugmentationPipeline.from_preset("cifar10", noise=0.05)
-    kinds = [type(layer).__name__ for layer in apart._layers]
-    assert kinds == ["RandomPixelShift", "RandomGaussianNoise", "RandomCutout"]
-    assert apart._layers[0].cutout == 0.0
-    assert isinstance(apart._layers[-1], RandomCutout)
+    kinds = [type(layer).__name__ for layer in apart.layers]
+    assert kinds == [
+        "RandomShiftFlipCutout",
+        "RandomGaussianNoise",
+        "RandomCutout",
+    ]
+    assert apart.layers[0].cutout == 0.0
+    assert isinstance(apart.layers[-1], RandomCutout)
     # Both cut holes into constant images (the fused one also fills the
-    # uncovered border; tests/augmentation/test_pixel_shift.py checks it
+    # uncovered border; tests/augmentation/test_shift_flip_cutout.py checks it
     # equals shift-then-cutout pixel for pixel).
     images = np.full((16, 16, 16, 3), 0.5, "float32")
     for pipeline, most in (
@@ -293,9 +297,12 @@ def test_mixing_integer_labels_without_num_classes_fails_before_the_map():
     from keras_training_kit.augmentation import AugmentationPipeline
 
     data = tf.data.Dataset.from_tensor_slices(
-        (np.zeros((4, 8, 8, 1), "float32"), np.zeros(4, "int32")))
+        (np.zeros((4, 8, 8, 1), "float32"), np.zeros(4, "int32"))
+    )
     with pytest.raises(ValueError, match="give the pipeline `num_classes`"):
         AugmentationPipeline(mixup=0.2).apply(data, 2)
     one_hot = data.map(lambda x, y: (x, tf.one_hot(y, 3)))
-    batch = next(iter(AugmentationPipeline(mixup=0.2).apply(one_hot, 2, seed=0)))
+    batch = next(
+        iter(AugmentationPipeline(mixup=0.2).apply(one_hot, 2, seed=0))
+    )
     assert batch[1].shape == (2, 3)

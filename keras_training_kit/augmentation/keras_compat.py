@@ -1,0 +1,122 @@
+"""The Keras behaviour the augmentation relies on beyond its documented API.
+
+The only module of `keras_training_kit.augmentation` that depends on how
+Keras works inside. Written and tested against Keras 3.15
+(`TESTED_VERSIONS`); on another version it warns once and carries on.
+`tests/augmentation/test_keras_compat.py` fails when Keras changes one of
+these:
+
+1. `keras.random` functions given a `keras.random.SeedGenerator` as `seed`
+   call only its `next()` and use the returned `(2,)` tensor as a stateless
+   seed; Keras' random image layers pass the `seed` of
+   `get_random_transformation` through to them. `BatchSeed` is such a
+   generator without the state variable (see its docstring for why).
+2. `keras.layers.CutMix.get_random_transformation` returns a dict whose
+   `"batch_masks"` are the pasted pixels and whose `"mix_weight"` is the
+   weight `transform_labels` gives the original labels.
+   `weight_cutmix_by_pixels` rewrites that weight.
+"""
+
+import warnings
+
+import keras
+from keras import ops
+
+TESTED_VERSIONS = ("3.15",)
+_warned = []
+
+
+def check_version(version: str | None = None) -> bool:
+    """Whether Keras' version is one this module was tested on.
+
+    Warns once per process when it is not.
+
+    Args:
+        version: str or `None`, the version to check. Defaults to `None`
+            (`keras.__version__`).
+
+    Returns:
+        Whether the version was tested.
+
+    Example:
+
+    >>> check_version("3.15.0")
+    True
+    """
+    version = version or keras.__version__
+    tested = any(
+        version == v or version.startswith(v + ".") for v in TESTED_VERSIONS
+    )
+    if not tested and not _warned:
+        _warned.append(version)
+        warnings.warn(
+            "keras_training_kit's augmentation was tested with Keras "
+            f"{', '.join(TESTED_VERSIONS)}.x; found {version}. It may fail "
+            "or, for CutMix, mix labels by the box area rather than the "
+            "pasted pixels.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return tested
+
+
+class BatchSeed(keras.random.SeedGenerator):
+    """Feeds Keras' random layers stateless seeds derived from one tensor.
+
+    Keras' layers draw randomness from a `SeedGenerator`, whose state is a
+    variable: updated from parallel `tf.data` map calls, it would make the
+    batches depend on thread timing. Each mapped batch instead gets a seed
+    tensor (from a seeded `tf.data.Dataset.random` stream), and the k-th
+    draw in the traced graph gets `seed + [0, k]`.
+    `SeedGenerator.__init__` is not called on purpose: it creates the state
+    variable this class replaces; `keras.random` only calls `next()`.
+
+    Args:
+        seed: a `(2,)` integer tensor, list or array.
+
+    Example:
+
+    >>> seed = BatchSeed([3, 0])
+    >>> keras.random.uniform((2,), seed=seed).shape
+    TensorShape([2])
+    """
+
+    def __init__(self, seed):
+        check_version()
+        self._seed = ops.cast(seed, "int64")
+        self._draws = 0
+
+    def next(self, ordered=True):
+        self._draws += 1
+        return self._seed + ops.convert_to_tensor([0, self._draws], "int64")
+
+
+def weight_cutmix_by_pixels(transformation: dict) -> dict:
+    """Makes a `CutMix` transformation weight labels by the pasted pixels.
+
+    Keras weights CutMix labels by the continuous box area, but the mask
+    covers whole pixels (off by up to a row and a column): this sets the
+    weight of the original labels to the fraction of pixels kept.
+
+    Args:
+        transformation: dict, returned by
+            `keras.layers.CutMix.get_random_transformation`.
+
+    Returns:
+        The same dict, its `"mix_weight"` replaced.
+
+    Example:
+
+    >>> import numpy as np
+    >>> cutmix = keras.layers.CutMix(seed=0)
+    >>> t = cutmix.get_random_transformation(np.ones((4, 8, 8, 1)))
+    >>> weight_cutmix_by_pixels(t)["mix_weight"].shape
+    TensorShape([4])
+    """
+    check_version()
+    pasted = ops.mean(
+        ops.cast(transformation["batch_masks"][..., 0], "float32"),
+        axis=(1, 2),
+    )
+    transformation["mix_weight"] = 1.0 - pasted
+    return transformation
