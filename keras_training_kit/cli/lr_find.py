@@ -9,27 +9,24 @@ import os
 
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
+from keras_training_kit.cli import model_flags
 
 HELP = "Learning-rate range test: sweep the learning rate, plot the loss, suggest a value."
 
 
 def add_arguments(parser):
     flags.add_data_arguments(parser, validation_split=False)
-    parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    parser.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
-    parser.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
-    parser.add_argument("--l2", type=flags.non_negative_float, default=0.0)
-    parser.add_argument(
-        "--optimizer",
-        choices=("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"),
-        default="adam",
-    )
-    parser.add_argument("--min-lr", type=flags.positive_float, default=1e-7)
-    parser.add_argument("--max-lr", type=flags.positive_float, default=10.0)
-    parser.add_argument("--steps", type=flags.positive_int, default=100, help="steps of the sweep")
-    parser.add_argument("--smoothing", type=flags.fraction, default=0.98)
-    parser.add_argument("--batch-size", type=flags.positive_int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    model = parser.add_argument_group("model")
+    model_flags.add_architecture_arguments(model)
+    model_flags.add_layer_arguments(model)
+    sweep = parser.add_argument_group("sweep")
+    model_flags.add_optimizer_argument(sweep)
+    sweep.add_argument("--min-lr", type=flags.positive_float, default=1e-7)
+    sweep.add_argument("--max-lr", type=flags.positive_float, default=10.0)
+    sweep.add_argument("--steps", type=flags.positive_int, default=100, help="steps of the sweep")
+    sweep.add_argument("--smoothing", type=flags.fraction, default=0.98)
+    sweep.add_argument("--batch-size", type=flags.positive_int, default=32)
+    sweep.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--output-dir",
         default=None,
@@ -40,7 +37,6 @@ def add_arguments(parser):
 def run(args):
     import keras
 
-    from keras_training_kit import models
     from keras_training_kit.data import batched_splits
     from keras_training_kit.plotting import plot_lr_finder
     from keras_training_kit.tuning import LRFinder
@@ -56,15 +52,7 @@ def run(args):
     flags.check_output_dir(args.output_dir)
     keras.utils.set_random_seed(args.seed)
     data = flags.load_data(args)
-    if args.model == "mlp":
-        model = models.build_mlp(
-            data.input_shape, data.num_classes, args.hidden_units, l2=args.l2
-        )
-    else:
-        model = models.build_cnn(
-            data.input_shape, data.num_classes, args.filters, l2=args.l2
-        )
-    models.compile_classifier(model, optimizer=args.optimizer)
+    model = model_flags.build_model(args, data)
     finder = LRFinder(
         model,
         min_learning_rate=args.min_lr,

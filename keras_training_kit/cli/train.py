@@ -17,6 +17,7 @@ import time
 from keras_training_kit import run_files
 
 from keras_training_kit.cli import flags
+from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
@@ -57,27 +58,10 @@ def add_arguments(parser):
         help="augment the training split with a preset: none, digits, mnist, cifar10, cifar10_mixup",
     )
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    model.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
-    model.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
-    model.add_argument("--activation", default="relu", help="any Keras activation name, or maxout")
-    model.add_argument("--initializer", default="auto", help="auto or a Keras initializer name")
-    model.add_argument("--normalization", choices=flags.NORMALIZATIONS, default="none")
-    model.add_argument(
-        "--normalization-position",
-        choices=("before_activation", "after_activation"),
-        default="before_activation",
-    )
-    model.add_argument("--dropout", type=flags.fraction, default=0.0)
-    model.add_argument("--spatial-dropout", type=flags.fraction, default=0.0)
-    model.add_argument("--l2", type=flags.non_negative_float, default=0.0)
-    model.add_argument("--l1", type=flags.non_negative_float, default=0.0)
+    model_flags.add_architecture_arguments(model)
+    model_flags.add_layer_arguments(model)
     fit = parser.add_argument_group("training")
-    fit.add_argument(
-        "--optimizer",
-        choices=flags.OPTIMIZERS,
-        default="adam",
-    )
+    model_flags.add_optimizer_argument(fit)
     fit.add_argument("--lr", type=flags.positive_float, default=1e-3, help="learning rate")
     fit.add_argument("--epochs", type=flags.positive_int, default=30)
     fit.add_argument("--batch-size", type=flags.positive_int, default=32)
@@ -144,15 +128,6 @@ def _history(path):
     return history
 
 
-def _datasets(data, args):
-    from keras_training_kit.data import batched_splits
-
-    return batched_splits(
-        data,
-        args.batch_size,
-        seed=args.seed,
-        augmentation=_augmentation(data, args),
-    )
 
 
 def _augmentation(data, args):
@@ -162,40 +137,6 @@ def _augmentation(data, args):
     from keras_training_kit.augmentation import AugmentationPipeline
 
     return AugmentationPipeline.from_preset(args.augment, num_classes=data.num_classes)
-
-
-def _build_model(data, args):
-    from keras_training_kit import models
-
-    options = dict(
-        activation=args.activation,
-        kernel_initializer=args.initializer,
-        normalization=None if args.normalization == "none" else args.normalization,
-        normalization_position=args.normalization_position,
-        dropout=args.dropout,
-        l2=args.l2,
-        l1=args.l1,
-    )
-    if args.model == "mlp":
-        model = models.build_mlp(
-            data.input_shape, data.num_classes, args.hidden_units, **options
-        )
-    else:
-        model = models.build_cnn(
-            data.input_shape,
-            data.num_classes,
-            args.filters,
-            spatial_dropout=args.spatial_dropout,
-            **options,
-        )
-    augmentation = _augmentation(data, args)
-    return models.compile_classifier(
-        model,
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        jit_compile=True if args.jit_compile else "auto",
-        one_hot_labels=bool(augmentation and augmentation.mixes_labels),
-    )
 
 
 def _callbacks(args, run_dir, data, resumed):
@@ -292,12 +233,21 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     import keras
 
     from keras_training_kit.cli import resume
+    from keras_training_kit.data import batched_splits
     from keras_training_kit.plotting import plot_training_curves
 
     keras.utils.set_random_seed(args.seed)
     data = flags.load_data(args, validation_split=args.validation_split)
-    train, validation, test = _datasets(data, args)
-    model = _build_model(data, args)
+    augmentation = _augmentation(data, args)
+    train, validation, test = batched_splits(
+        data, args.batch_size, seed=args.seed, augmentation=augmentation
+    )
+    model = model_flags.build_model(
+        args,
+        data,
+        jit_compile=True if args.jit_compile else "auto",
+        one_hot_labels=bool(augmentation and augmentation.mixes_labels),
+    )
     train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
     if checkpoint:
         resume.restore(model, checkpoint)

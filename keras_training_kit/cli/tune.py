@@ -11,6 +11,7 @@ import os
 
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
+from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
@@ -47,9 +48,7 @@ def add_arguments(parser):
     data = parser.add_argument_group("data")
     flags.add_data_arguments(data)
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    model.add_argument("--hidden-units", type=flags.positive_int_list, default=[256, 128], help="MLP widths, comma-separated")
-    model.add_argument("--filters", type=flags.positive_int_list, default=[32, 64], help="CNN filters per stage, comma-separated")
+    model_flags.add_architecture_arguments(model)
     space = parser.add_argument_group("search space")
     space.add_argument("--lr-range", type=flags.log_range, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
     space.add_argument("--l2-range", type=flags.log_range, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
@@ -159,12 +158,9 @@ def run(args):
         # crash) sees the same batches, whatever ran before it.
         return batched_splits(data, args.batch_size, seed=args.seed)[0]
 
-    builder_kwargs = (
-        {"hidden_units": tuple(args.hidden_units)} if args.model == "mlp"
-        else {"filters": tuple(args.filters)}
-    )
+    builder, builder_kwargs = model_flags.architecture(args)
     hypermodel = TrainingHyperModel(
-        args.model,
+        builder,
         data.input_shape,
         data.num_classes,
         learning_rate=_range_or_value(args.lr_range),

@@ -1,0 +1,60 @@
+"""One model-from-flags: every subcommand builds the model the same way."""
+
+import numpy as np
+import pytest
+
+from keras_training_kit.cli import model_flags
+from keras_training_kit.cli.main import build_parser
+from keras_training_kit.data import load_dataset
+
+LAYER_FLAGS = ["--model", "mlp", "--hidden-units", "16,8", "--activation",
+               "tanh", "--normalization", "batch", "--dropout", "0.1",
+               "--l2", "1e-4", "--l1", "1e-5"]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def _model(command, digits, *extra):
+    import keras
+
+    args = build_parser().parse_args([command, *LAYER_FLAGS, *extra])
+    keras.utils.set_random_seed(0)
+    return model_flags.build_model(args, digits)
+
+
+def test_train_lr_find_and_sanity_check_build_the_same_model(digits):
+    models = [_model(c, digits) for c in ("train", "lr-find", "sanity-check")]
+    configs = [m.get_config() for m in models]
+    assert configs[0] == configs[1] == configs[2]
+    for model in models[1:]:
+        for ours, theirs in zip(models[0].get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+    # The flags reached the layers.
+    dense = models[0].get_layer("dense_1_linear")
+    assert dense.units == 16
+    assert dense.kernel_regularizer.get_config() == {"l1": 1e-5, "l2": 1e-4}
+    assert type(models[0].get_layer("dense_1_norm")).__name__ == "BatchNormalization"
+
+
+def test_learning_rate_and_optimizer_come_from_the_flags(digits):
+    model = _model("train", digits, "--optimizer", "nesterov", "--lr", "0.05")
+    assert model.optimizer.nesterov
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_a_cnn_gets_its_filters_and_spatial_dropout(digits):
+    model = _model("train", digits, "--model", "cnn", "--filters", "4,8",
+                   "--spatial-dropout", "0.2")
+    convs = [layer for layer in model.layers if "conv" in layer.name]
+    assert [c.filters for c in convs if hasattr(c, "filters")][:2] == [4, 8]
+    assert any("spatial_dropout" in layer.name for layer in model.layers)
+
+
+def test_tune_shares_the_architecture_flags():
+    args = build_parser().parse_args(["tune", "--model", "mlp", "--hidden-units", "16,8"])
+    assert model_flags.architecture(args) == ("mlp", {"hidden_units": (16, 8)})
+    args = build_parser().parse_args(["tune", "--filters", "4"])
+    assert model_flags.architecture(args) == ("cnn", {"filters": (4,)})
