@@ -98,10 +98,11 @@ def tap_model(model: keras.Model) -> tuple:
 
     Example:
 
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> model = keras.Sequential(
+    ...     [keras.Input((3,)), keras.layers.Dense(2, name="out")])
     >>> taps, layers = tap_model(model)
     >>> [name for name, _ in layers], len(taps.outputs)
-    (['dense'], 2)
+    (['out'], 2)
     """
     entries = []
     inputs = model_input(model)
@@ -303,11 +304,12 @@ class ActivationProbe:
 
     Example:
 
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> model = keras.Sequential(
+    ...     [keras.Input((3,)), keras.layers.Dense(2, name="out")])
     >>> probe = ActivationProbe(model, None, None, 8, 0, 4, False)
     >>> records, ratios = probe()
     >>> probe.names, sorted(records[0])[:2], ratios
-    (['dense'], ['dead_fraction', 'histogram'], {'dense': 0.0})
+    (['out'], ['dead_fraction', 'histogram'], {'out': 0.0})
     """
 
     def __init__(
