@@ -210,12 +210,6 @@ class ActivationStatistics(keras.callbacks.Callback):
         self.history = {}
         self.warnings = []
         self._schedule = SamplingSchedule(every_n_steps, self.max_overhead)
-        self._checks = ActivationWarnings(
-            self.dead_threshold,
-            self.saturation_threshold,
-            self.std_threshold,
-            self.update_ratio_range,
-        )
         self._probe = None
 
     @property
@@ -237,10 +231,16 @@ class ActivationStatistics(keras.callbacks.Callback):
             self.bins,
             self.jit_compile,
         )
-        self._checks.reset()
+        self._checks = ActivationWarnings(
+            self.dead_threshold,
+            self.saturation_threshold,
+            self.std_threshold,
+            self.update_ratio_range,
+        )
         self._epoch_base = self._iterations()
         self._last_batch = -1
         self._snapshot_step = None
+        self._schedule = SamplingSchedule(self.every_n_steps, self.max_overhead)
         self._schedule.begin(self._epoch_base)
         self._csv = self._tensorboard = None
         if self.csv_path:

@@ -42,10 +42,6 @@ use LeakyReLU/He initialization']
         self.saturation_threshold = saturation_threshold
         self.std_threshold = std_threshold
         self.update_ratio_range = update_ratio_range
-        self.reset()
-
-    def reset(self):
-        """Forgets the warnings given (at the start of a `fit`)."""
         self._warned = set()
         self._first_seen = {}
 

@@ -71,9 +71,6 @@ class CSVWriter:
         self._writer.writerows(rows)
         self._file.flush()
 
-    def flush(self):
-        self._file.flush()
-
     def close(self):
         self._file.close()
 

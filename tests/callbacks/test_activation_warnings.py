@@ -40,11 +40,9 @@ def test_each_condition_and_its_advice():
     assert checks.check("d", 9, nan) == []
 
 
-def test_once_per_layer_and_condition_until_reset():
+def test_once_per_layer_and_condition():
     checks = _checks()
     dead = {"dead_fraction": 1.0, "std": 0.0}
     assert len(checks.check("a", 3, dead)) == 1
     assert checks.check("a", 4, dead) == []
     assert len(checks.check("b", 4, dead)) == 1
-    checks.reset()
-    assert "since step 8" in checks.check("a", 8, dead)[0]
