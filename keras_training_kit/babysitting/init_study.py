@@ -3,11 +3,15 @@
 import keras
 import numpy as np
 
+from keras_training_kit.callbacks.activation_reductions import (
+    activation_statistics,
+)
+from keras_training_kit.callbacks.activation_reductions import histogram_edges
+from keras_training_kit.callbacks.activation_reductions import unpack_statistics
 from keras_training_kit.initializers import KaimingNormal
 from keras_training_kit.initializers import XavierNormal
 from keras_training_kit.initializers import lsuv_initialize
 from keras_training_kit.models import build_deep_mlp
-from keras_training_kit.plotting.activation_histograms import histogram
 
 # name -> (activation, initializer, description)
 CONFIGURATIONS = {
@@ -126,15 +130,24 @@ def run_init_study(
             layer for layer in model.layers if layer.name.startswith("layer_")
         ]
         probe = keras.Model(model.input, [layer.output for layer in hidden])
-        activations = [keras.ops.convert_to_numpy(a) for a in probe(x)]
+        # The statistics of `ActivationStatistics`, as a reference: mean
+        # and std in float64, the histogram exactly `np.histogram`'s.
+        stats = activation_statistics(
+            list(probe(x)), bins, dtype="float64", exact=True
+        )
         row["layers"] = [
             {
                 "layer": index,
-                "mean": float(np.mean(values, dtype=np.float64)),
-                "std": float(np.std(values, dtype=np.float64)),
-                "histogram": histogram(values, bins=bins),
+                "mean": layer["mean"],
+                "std": layer["std"],
+                "histogram": {
+                    "counts": layer["histogram"].tolist(),
+                    "edges": histogram_edges(
+                        layer["histogram_min"], layer["histogram_max"], bins
+                    ),
+                },
             }
-            for index, values in enumerate(activations, start=1)
+            for index, layer in enumerate(unpack_statistics(stats), start=1)
         ]
         rows.append(row)
     settings = {

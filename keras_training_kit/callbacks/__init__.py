@@ -1,7 +1,13 @@
 """Callbacks for `model.fit`: activation statistics and babysitting guards."""
 
-from keras_training_kit.callbacks.activation_statistics import ActivationStatistics
-from keras_training_kit.callbacks.activation_statistics import activation_histogram_rows
-from keras_training_kit.callbacks.activation_statistics import save_activation_figures
+from keras_training_kit.callbacks.activation_statistics import (
+    ActivationStatistics,
+)
 from keras_training_kit.callbacks.divergence_guard import DivergenceGuard
 from keras_training_kit.callbacks.overfitting_monitor import OverfittingMonitor
+from keras_training_kit.plotting.activation_figures import (
+    activation_histogram_rows,
+)
+from keras_training_kit.plotting.activation_figures import (
+    save_activation_figures,
+)
