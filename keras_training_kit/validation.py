@@ -1,4 +1,10 @@
-"""The one check of integer arguments, shared by every public function."""
+"""Argument checks: the one home of every check of the package.
+
+Each raises `ValueError` naming the argument, saying what is allowed and
+ending with the received value (`Received: rate=1.5`).
+"""
+
+import math
 
 
 def check_int(option: str, value, minimum: int = 1, allow_none: bool = False):
@@ -143,3 +149,121 @@ def check_value_range(option: str, value) -> tuple:
             f"low < high. Received: {option}={value!r}"
         )
     return (float(value[0]), float(value[1]))
+
+
+# Checks of builder and search options.
+
+
+def check_choice(option, value, allowed):
+    """Raises `ValueError` unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise ValueError(
+            f"`{option}` must be one of {allowed}. Received: {option}={value!r}"
+        )
+
+
+def check_rate(option, value):
+    """Raises `ValueError` unless `value` is a float in `[0, 1)` (a rate)."""
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) and 0 <= value < 1
+    ):
+        raise ValueError(
+            f"`{option}` must be a float in [0, 1). Received: {option}={value!r}"
+        )
+
+
+def check_positive_int(option, value):
+    """Raises `ValueError` unless `value` is an int >= 1."""
+    check_int(option, value, minimum=1)
+
+
+def check_non_negative(option, value):
+    """Raises `ValueError` unless `value` is a float >= 0 (a penalty)."""
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) and value >= 0
+    ):
+        raise ValueError(
+            f"`{option}` must be a float >= 0. Received: {option}={value!r}"
+        )
+
+
+def check_widths(option, values):
+    """Returns `values` as a tuple of positive ints (layer widths) or raises."""
+    if isinstance(values, int):
+        values = (values,)
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = None
+    if not values or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0
+        for v in values
+    ):
+        raise ValueError(
+            f"`{option}` must be a positive int or a non-empty sequence of "
+            f"positive ints. Received: {option}={values!r}"
+        )
+    return values
+
+
+def check_activation(activation):
+    """Returns a Keras activation name/callable or raises `ValueError`."""
+    import keras
+
+    if isinstance(activation, str) and activation == "maxout":
+        return activation
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            "`activation` must be the name of a Keras activation (such as "
+            "'relu', 'tanh', 'leaky_relu', 'elu', 'selu', 'gelu') or "
+            f"'maxout'. Received: activation={activation!r}"
+        ) from error
+    return activation
+
+
+def check_input_shape(input_shape):
+    """Returns the shape of one example as a tuple or raises `ValueError`."""
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = None
+    if not shape or not all(
+        d is None or (isinstance(d, int) and d > 0) for d in shape
+    ):
+        raise ValueError(
+            "`input_shape` must be a non-empty tuple of positive ints (the "
+            f"shape of one example). Received: input_shape={input_shape!r}"
+        )
+    return shape
+
+
+def check_num_classes(num_classes):
+    """Raises `ValueError` unless `num_classes` is an int >= 2."""
+    check_int("num_classes", num_classes, minimum=2)
+
+
+def check_log_range(option, value):
+    """Returns `(min, max)` for a log-scale range, or `(v, v)` for a fixed value.
+
+    Raises:
+        ValueError: unless `value` is a positive number or a pair
+            `(min, max)` with `0 < min < max`.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value > 0 and math.isfinite(value):
+            return (float(value), float(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        low, high = value
+        if all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v)
+            for v in value
+        ) and 0 < low < high:
+            return (float(low), float(high))
+    raise ValueError(
+        f"`{option}` must be a pair (min, max) with 0 < min < max (a log-scale "
+        f"range) or a single positive float (a fixed value). "
+        f"Received: {option}={value!r}"
+    )

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_training_kit.optimizers import build_optimizer
+from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
 
@@ -138,14 +139,8 @@ def sanity_check(
         ("max_epochs", max_epochs),
     ):
         check_int(option, value)
-    for option, value in (
-        ("learning_rate", learning_rate),
-        ("loss_tolerance", loss_tolerance),
-    ):
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(
-                f"`{option}` must be a float > 0. Received: {option}={value!r}"
-            )
+    check_float("learning_rate", learning_rate, 0, include_low=False)
+    check_float("loss_tolerance", loss_tolerance, 0, include_low=False)
     if not isinstance(model, keras.Model):
         raise TypeError(
             f"`model` must be a keras.Model. Received: model={model!r}"

@@ -6,6 +6,7 @@ import math
 import keras
 
 from keras_training_kit.api_export import register
+from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
 logger = logging.getLogger(__name__)
@@ -57,15 +58,7 @@ class OverfittingMonitor(keras.callbacks.Callback):
         stop: bool = False,
     ):
         super().__init__()
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, (int, float))
-            or not threshold > 0
-        ):
-            raise ValueError(
-                "`threshold` must be a float > 0. "
-                f"Received: threshold={threshold!r}"
-            )
+        check_float("threshold", threshold, 0, include_low=False)
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(
                 "`monitor` must be a metric name such as 'accuracy'. "

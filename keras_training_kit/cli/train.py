@@ -15,7 +15,6 @@ import sys
 import time
 
 from keras_training_kit import run_files
-
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.run_folder import check_config

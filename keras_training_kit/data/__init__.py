@@ -1,7 +1,7 @@
 """Data sets: `load_dataset()` returns unbatched `tf.data` train/validation/test splits."""
 
+from keras_training_kit.data.batching import batched_splits
 from keras_training_kit.data.datasets import OFFLINE_DATASETS
 from keras_training_kit.data.datasets import DatasetSplits
 from keras_training_kit.data.datasets import check_dataset_name
 from keras_training_kit.data.datasets import load_dataset
-from keras_training_kit.data.batching import batched_splits

@@ -5,6 +5,9 @@ import logging
 import keras
 import numpy as np
 
+from keras_training_kit.validation import check_float
+from keras_training_kit.validation import check_int
+
 logger = logging.getLogger(__name__)
 
 
@@ -87,19 +90,9 @@ def lsuv_initialize(
     References:
         - [Mishkin & Matas, 2016](https://arxiv.org/abs/1511.06422)
     """
-    for option, value in (("target_std", target_std), ("tol", tol)):
-        if isinstance(value, bool) or not (
-            isinstance(value, (int, float)) and value > 0
-        ):
-            raise ValueError(
-                f"`{option}` must be a float > 0. Received: {option}={value!r}"
-            )
-    if isinstance(max_iter, bool) or not (
-        isinstance(max_iter, int) and max_iter >= 1
-    ):
-        raise ValueError(
-            f"`max_iter` must be an int >= 1. Received: max_iter={max_iter!r}"
-        )
+    check_float("target_std", target_std, 0, include_low=False)
+    check_float("tol", tol, 0, include_low=False)
+    check_int("max_iter", max_iter)
     if not isinstance(model, keras.Model):
         raise ValueError(
             "`model` must be a Sequential or functional keras.Model. "

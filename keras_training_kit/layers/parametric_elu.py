@@ -3,6 +3,7 @@
 import keras
 
 from keras_training_kit.api_export import register
+from keras_training_kit.validation import check_float
 
 
 @register
@@ -15,14 +16,9 @@ class MinValue(keras.constraints.Constraint):
     """
 
     def __init__(self, min_value: float = 0.1):
-        if isinstance(min_value, bool) or not (
-            isinstance(min_value, (int, float)) and min_value > 0
-        ):
-            raise ValueError(
-                "`min_value` must be a float > 0. "
-                f"Received: min_value={min_value!r}"
-            )
-        self.min_value = float(min_value)
+        self.min_value = check_float(
+            "min_value", min_value, 0, include_low=False
+        )
 
     def __call__(self, w):
         return keras.ops.maximum(w, keras.ops.cast(self.min_value, w.dtype))

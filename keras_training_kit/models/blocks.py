@@ -7,7 +7,8 @@ MLP, CNN and deep-MLP builders cannot drift apart.
 
 import keras
 
-from keras_training_kit.validation import check_int
+from keras_training_kit.validation import check_non_negative
+from keras_training_kit.validation import check_positive_int
 
 NORMALIZATIONS = (None, "batch", "layer")
 NORMALIZATION_POSITIONS = ("before_activation", "after_activation")
@@ -29,87 +30,6 @@ RELU_FAMILY = (
     "hard_swish",
     "maxout",
 )
-
-
-def check_choice(option, value, allowed):
-    if value not in allowed:
-        raise ValueError(
-            f"`{option}` must be one of {allowed}. Received: {option}={value!r}"
-        )
-
-
-def check_rate(option, value):
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) and 0 <= value < 1
-    ):
-        raise ValueError(
-            f"`{option}` must be a float in [0, 1). Received: {option}={value!r}"
-        )
-
-
-def check_positive_int(option, value):
-    check_int(option, value, minimum=1)
-
-
-def check_non_negative(option, value):
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) and value >= 0
-    ):
-        raise ValueError(
-            f"`{option}` must be a float >= 0. Received: {option}={value!r}"
-        )
-
-
-def check_widths(option, values):
-    if isinstance(values, int):
-        values = (values,)
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = None
-    if not values or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0
-        for v in values
-    ):
-        raise ValueError(
-            f"`{option}` must be a positive int or a non-empty sequence of "
-            f"positive ints. Received: {option}={values!r}"
-        )
-    return values
-
-
-def check_activation(activation):
-    """Returns a Keras activation name/callable or raises `ValueError`."""
-    if isinstance(activation, str) and activation == "maxout":
-        return activation
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            "`activation` must be the name of a Keras activation (such as "
-            "'relu', 'tanh', 'leaky_relu', 'elu', 'selu', 'gelu') or "
-            f"'maxout'. Received: activation={activation!r}"
-        ) from error
-    return activation
-
-
-def check_input_shape(input_shape):
-    try:
-        shape = tuple(input_shape)
-    except TypeError:
-        shape = None
-    if not shape or not all(
-        d is None or (isinstance(d, int) and d > 0) for d in shape
-    ):
-        raise ValueError(
-            "`input_shape` must be a non-empty tuple of positive ints (the "
-            f"shape of one example). Received: input_shape={input_shape!r}"
-        )
-    return shape
-
-
-def check_num_classes(num_classes):
-    check_int("num_classes", num_classes, minimum=2)
 
 
 def activation_name(activation):

@@ -3,6 +3,13 @@
 import keras
 
 from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_activation
+from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_input_shape
+from keras_training_kit.validation import check_num_classes
+from keras_training_kit.validation import check_positive_int
+from keras_training_kit.validation import check_rate
+from keras_training_kit.validation import check_widths
 
 POOLINGS = ("max", "average", None)
 
@@ -103,33 +110,33 @@ def build_cnn(
     >>> model.output_shape
     (None, 10)
     """
-    input_shape = blocks.check_input_shape(input_shape)
+    input_shape = check_input_shape(input_shape)
     if len(input_shape) not in (2, 3):
         raise ValueError(
             "`input_shape` must be (length, channels) for Conv1D or "
             "(height, width, channels) for Conv2D; use `build_mlp` for flat "
             f"features. Received: input_shape={input_shape!r}"
         )
-    blocks.check_num_classes(num_classes)
-    filters = blocks.check_widths("filters", filters)
+    check_num_classes(num_classes)
+    filters = check_widths("filters", filters)
     dense_units = (
         () if dense_units in ((), [], None)
-        else blocks.check_widths("dense_units", dense_units)
+        else check_widths("dense_units", dense_units)
     )
-    blocks.check_positive_int("kernel_size", kernel_size)
-    blocks.check_positive_int("convs_per_stage", convs_per_stage)
+    check_positive_int("kernel_size", kernel_size)
+    check_positive_int("convs_per_stage", convs_per_stage)
     maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
-    blocks.check_choice("pooling", pooling, POOLINGS)
-    activation = blocks.check_activation(activation)
-    blocks.check_choice("normalization", normalization, blocks.NORMALIZATIONS)
-    blocks.check_choice(
+    check_choice("pooling", pooling, POOLINGS)
+    activation = check_activation(activation)
+    check_choice("normalization", normalization, blocks.NORMALIZATIONS)
+    check_choice(
         "normalization_position",
         normalization_position,
         blocks.NORMALIZATION_POSITIONS,
     )
-    blocks.check_rate("dropout", dropout)
-    blocks.check_rate("spatial_dropout", spatial_dropout)
-    blocks.check_choice("output", output, blocks.OUTPUTS)
+    check_rate("dropout", dropout)
+    check_rate("spatial_dropout", spatial_dropout)
+    check_choice("output", output, blocks.OUTPUTS)
     if not isinstance(whitening_stem, bool):
         raise ValueError(
             "`whitening_stem` must be a bool (pass the training images as "
@@ -146,7 +153,7 @@ def build_cnn(
             "stem on: pass `whitening_images=x_train`. Received: "
             "whitening_images=None"
         )
-    blocks.check_positive_int("whitening_kernel_size", whitening_kernel_size)
+    check_positive_int("whitening_kernel_size", whitening_kernel_size)
     regularizer = blocks.make_regularizer(l1, l2)
     next_initializer = blocks.initializer_factory(kernel_initializer, activation)
 

@@ -3,6 +3,9 @@
 import keras
 
 from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_activation
+from keras_training_kit.validation import check_num_classes
+from keras_training_kit.validation import check_positive_int
 
 
 def build_deep_mlp(
@@ -46,10 +49,10 @@ def build_deep_mlp(
     >>> [layer.name for layer in model.layers[1:]]
     ['layer_1', 'layer_2', 'layer_3']
     """
-    blocks.check_positive_int("input_dim", input_dim)
-    blocks.check_positive_int("depth", depth)
-    blocks.check_positive_int("width", width)
-    activation = blocks.check_activation(activation)
+    check_positive_int("input_dim", input_dim)
+    check_positive_int("depth", depth)
+    check_positive_int("width", width)
+    activation = check_activation(activation)
     if activation == "maxout":
         raise ValueError(
             "`activation` must be a Keras activation name for "
@@ -57,7 +60,7 @@ def build_deep_mlp(
             f"Received: activation={activation!r}"
         )
     if num_classes is not None:
-        blocks.check_num_classes(num_classes)
+        check_num_classes(num_classes)
     next_initializer = blocks.initializer_factory(kernel_initializer, activation)
     inputs = keras.Input((input_dim,), name="features")
     x = inputs

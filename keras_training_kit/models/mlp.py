@@ -3,6 +3,12 @@
 import keras
 
 from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_activation
+from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_input_shape
+from keras_training_kit.validation import check_num_classes
+from keras_training_kit.validation import check_rate
+from keras_training_kit.validation import check_widths
 
 
 def build_mlp(
@@ -66,18 +72,18 @@ def build_mlp(
     >>> model.output_shape
     (None, 10)
     """
-    input_shape = blocks.check_input_shape(input_shape)
-    blocks.check_num_classes(num_classes)
-    hidden_units = blocks.check_widths("hidden_units", hidden_units)
-    activation = blocks.check_activation(activation)
-    blocks.check_choice("normalization", normalization, blocks.NORMALIZATIONS)
-    blocks.check_choice(
+    input_shape = check_input_shape(input_shape)
+    check_num_classes(num_classes)
+    hidden_units = check_widths("hidden_units", hidden_units)
+    activation = check_activation(activation)
+    check_choice("normalization", normalization, blocks.NORMALIZATIONS)
+    check_choice(
         "normalization_position",
         normalization_position,
         blocks.NORMALIZATION_POSITIONS,
     )
-    blocks.check_rate("dropout", dropout)
-    blocks.check_choice("output", output, blocks.OUTPUTS)
+    check_rate("dropout", dropout)
+    check_choice("output", output, blocks.OUTPUTS)
     maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
     regularizer = blocks.make_regularizer(l1, l2)
     next_initializer = blocks.initializer_factory(kernel_initializer, activation)

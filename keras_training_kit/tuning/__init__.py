@@ -16,6 +16,6 @@ from keras_training_kit.tuning.search import search
 from keras_training_kit.tuning.search_result import EdgeOfRangeWarning
 from keras_training_kit.tuning.search_result import SearchResult
 from keras_training_kit.tuning.search_result import check_edges
+from keras_training_kit.tuning.trials import SearchError
 from keras_training_kit.tuning.tuners import make_objective
 from keras_training_kit.tuning.tuners import make_tuner
-from keras_training_kit.tuning.trials import SearchError

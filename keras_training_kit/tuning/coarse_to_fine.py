@@ -6,12 +6,13 @@ import math
 import os
 
 from keras_training_kit import run_files
-from keras_training_kit.models import blocks
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.trials import check_usable
 from keras_training_kit.tuning.trials import usable_trials
 from keras_training_kit.tuning.tuners import is_distributed_worker
 from keras_training_kit.tuning.tuners import make_tuner
+from keras_training_kit.validation import check_non_negative
+from keras_training_kit.validation import check_positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def narrow_ranges(
     ...               {"learning_rate": (1e-5, 1e-1)})  # doctest: +SKIP
     {'learning_rate': (0.000398..., 0.00754...)}
     """
-    blocks.check_non_negative("margin", margin)
+    check_non_negative("margin", margin)
     narrowed = {}
     for name, (low, high) in ranges.items():
         points = [v for v in values.get(name, []) if v is not None and v > 0]
@@ -136,9 +137,9 @@ def coarse_to_fine_search(
     ...                                max_trials=8, epochs=2)  # doctest: +SKIP
     >>> result.ranges[1]["learning_rate"]  # narrowed  # doctest: +SKIP
     """
-    blocks.check_positive_int("stages", stages)
-    blocks.check_positive_int("top_k", top_k)
-    blocks.check_positive_int("epoch_growth", epoch_growth)
+    check_positive_int("stages", stages)
+    check_positive_int("top_k", top_k)
+    check_positive_int("epoch_growth", epoch_growth)
     if os.environ.get("KERASTUNER_ORACLE_IP") or is_distributed_worker():
         raise ValueError(
             "`strategy='coarse-to-fine'` cannot run in KerasTuner's "
@@ -214,5 +215,5 @@ def _per_stage(option, value, stages, growth):
         values = [value * growth**stage if isinstance(value, int) else value
                   for stage in range(stages)]
     for v in values:
-        blocks.check_positive_int(option, v)
+        check_positive_int(option, v)
     return values

@@ -5,7 +5,14 @@ import math
 import keras_tuner
 
 from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_float
+from keras_training_kit.validation import check_input_shape
 from keras_training_kit.validation import check_int
+from keras_training_kit.validation import check_log_range
+from keras_training_kit.validation import check_num_classes
+from keras_training_kit.validation import check_positive_int
+from keras_training_kit.validation import check_rate
 
 BUILDERS = ("mlp", "cnn")
 # Names of the two log-scale hyperparameters; reports and plots use them too.
@@ -13,30 +20,6 @@ LOG_HYPERPARAMETERS = ("learning_rate", "l2")
 # `hp.Choice` takes no `None`: "none" stands for "no normalization".
 _NO_NORMALIZATION = "none"
 
-
-def check_log_range(option, value):
-    """Returns `(min, max)` for a log-scale range, or `(v, v)` for a fixed value.
-
-    Raises:
-        ValueError: unless `value` is a positive number or a pair
-            `(min, max)` with `0 < min < max`.
-    """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value > 0 and math.isfinite(value):
-            return (float(value), float(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2:
-        low, high = value
-        if all(
-            isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(v)
-            for v in value
-        ) and 0 < low < high:
-            return (float(low), float(high))
-    raise ValueError(
-        f"`{option}` must be a pair (min, max) with 0 < min < max (a log-scale "
-        f"range) or a single positive float (a fixed value). "
-        f"Received: {option}={value!r}"
-    )
 
 
 def log_grid(low: float, high: float, per_decade: int = 1) -> list:
@@ -62,7 +45,7 @@ def log_grid(low: float, high: float, per_decade: int = 1) -> list:
     [0.0001, 0.001, 0.01, 0.1]
     """
     low, high = check_log_range("range", (low, high))
-    blocks.check_positive_int("per_decade", per_decade)
+    check_positive_int("per_decade", per_decade)
     decades = math.log10(high / low)
     count = int(math.floor(decades * per_decade + 1e-9))
     points = [
@@ -194,17 +177,17 @@ class TrainingHyperModel(keras_tuner.HyperModel):
                 f"an uncompiled model. Received: builder={builder!r}"
             )
         self.builder = builder
-        self.input_shape = blocks.check_input_shape(input_shape)
-        blocks.check_num_classes(num_classes)
+        self.input_shape = check_input_shape(input_shape)
+        check_num_classes(num_classes)
         self.num_classes = num_classes
         self.learning_rate = check_log_range("learning_rate", learning_rate)
         self.l2 = check_log_range("l2", l2)
         self.dropout = _choices("dropout", dropout)
         for rate in self.dropout:
-            blocks.check_rate("dropout", rate)
+            check_rate("dropout", rate)
         self.normalization = _choices("normalization", normalization)
         for value in self.normalization:
-            blocks.check_choice(
+            check_choice(
                 "normalization", value, blocks.NORMALIZATIONS + (_NO_NORMALIZATION,)
             )
         self.kernel_initializer = _choices("kernel_initializer", kernel_initializer)
@@ -212,23 +195,17 @@ class TrainingHyperModel(keras_tuner.HyperModel):
 
         self.optimizer = _choices("optimizer", optimizer)
         for value in self.optimizer:
-            blocks.check_choice("optimizer", value, OPTIMIZERS)
+            check_choice("optimizer", value, OPTIMIZERS)
         if builder_kwargs is not None and not isinstance(builder_kwargs, dict):
             raise ValueError(
                 "`builder_kwargs` must be a dict or None. "
                 f"Received: builder_kwargs={builder_kwargs!r}"
             )
         self.builder_kwargs = dict(builder_kwargs or {})
-        if isinstance(divergence_factor, bool) or not (
-            isinstance(divergence_factor, (int, float)) and divergence_factor > 1
-        ):
-            raise ValueError(
-                "`divergence_factor` must be a float > 1. "
-                f"Received: divergence_factor={divergence_factor!r}"
-            )
+        check_float("divergence_factor", divergence_factor, 1, include_low=False)
         self.divergence_factor = float(divergence_factor)
         if grid_per_decade is not None:
-            blocks.check_positive_int("grid_per_decade", grid_per_decade)
+            check_positive_int("grid_per_decade", grid_per_decade)
         self.grid_per_decade = grid_per_decade
         self.jit_compile = jit_compile
         if seed is not None:

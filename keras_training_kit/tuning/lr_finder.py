@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 
-from keras_training_kit.models import blocks
+from keras_training_kit.validation import check_float
+from keras_training_kit.validation import check_int
+from keras_training_kit.validation import check_log_range
+from keras_training_kit.validation import check_rate
 
 logger = logging.getLogger(__name__)
 
@@ -89,26 +92,13 @@ class LRFinder:
                 "`model` must be a compiled keras.Model. "
                 f"Received: model={model!r} without an optimizer"
             )
-        from keras_training_kit.tuning.hypermodel import check_log_range
-
         low, high = check_log_range(
             "(min_learning_rate, max_learning_rate)",
             (min_learning_rate, max_learning_rate),
         )
-        if isinstance(num_steps, bool) or not (
-            isinstance(num_steps, int) and num_steps >= 2
-        ):
-            raise ValueError(
-                f"`num_steps` must be an int >= 2. Received: num_steps={num_steps!r}"
-            )
-        blocks.check_rate("smoothing", smoothing)
-        if isinstance(divergence_factor, bool) or not (
-            isinstance(divergence_factor, (int, float)) and divergence_factor > 1
-        ):
-            raise ValueError(
-                "`divergence_factor` must be a float > 1. "
-                f"Received: divergence_factor={divergence_factor!r}"
-            )
+        check_int("num_steps", num_steps, minimum=2)
+        check_rate("smoothing", smoothing)
+        check_float("divergence_factor", divergence_factor, 1, include_low=False)
         self.model = model
         self.min_learning_rate = low
         self.max_learning_rate = high

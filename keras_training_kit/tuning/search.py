@@ -1,11 +1,11 @@
 """`search()`: one entry point for random, grid, Bayesian, Hyperband and coarse-to-fine."""
 
-from keras_training_kit.models import blocks
 from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
 from keras_training_kit.tuning.search_result import SearchResult
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.tuners import TUNER_STRATEGIES
 from keras_training_kit.tuning.tuners import make_tuner
+from keras_training_kit.validation import check_choice
 
 STRATEGIES = TUNER_STRATEGIES + ("coarse-to-fine",)
 
@@ -97,7 +97,7 @@ def search(
     ...                 max_trials=3, epochs=1, directory="/tmp/ktk_tune")
     ... # doctest: +SKIP
     """
-    blocks.check_choice("strategy", strategy, STRATEGIES)
+    check_choice("strategy", strategy, STRATEGIES)
     fit_kwargs = dict(
         validation_data=validation,
         callbacks=list(callbacks or []),

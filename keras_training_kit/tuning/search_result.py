@@ -7,6 +7,7 @@ import warnings
 from keras_training_kit.tuning import trials
 from keras_training_kit.tuning.report import results_table
 from keras_training_kit.tuning.tuners import is_distributed_worker
+from keras_training_kit.validation import check_float
 
 
 class EdgeOfRangeWarning(UserWarning):
@@ -57,12 +58,7 @@ def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
     ... # doctest: +SKIP
     ["`learning_rate`=0.09 is in the upper 10% ..."]
     """
-    if isinstance(fraction, bool) or not (
-        isinstance(fraction, (int, float)) and 0 < fraction < 0.5
-    ):
-        raise ValueError(
-            f"`fraction` must be a float in (0, 0.5). Received: fraction={fraction!r}"
-        )
+    check_float("fraction", fraction, 0, 0.5, include_low=False, include_high=False)
     messages = []
     for name, (low, high) in ranges.items():
         value = best_values.get(name)

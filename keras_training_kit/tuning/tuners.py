@@ -5,8 +5,10 @@ import os
 import keras_tuner
 from keras_tuner.engine.metrics_tracking import infer_metric_direction
 
-from keras_training_kit.models import blocks
 from keras_training_kit.tuning import keras_tuner_compat
+from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_int
+from keras_training_kit.validation import check_positive_int
 
 TUNER_STRATEGIES = ("random", "grid", "bayesian", "hyperband")
 
@@ -120,14 +122,11 @@ def make_tuner(
     >>> type(tuner).__name__
     'GridSearch'
     """
-    blocks.check_choice("strategy", strategy, TUNER_STRATEGIES)
-    blocks.check_positive_int("max_trials", max_trials)
-    blocks.check_positive_int("epochs", epochs)
-    blocks.check_positive_int("grid_per_decade", grid_per_decade)
-    if isinstance(seed, bool) or not (isinstance(seed, int) and seed >= 0):
-        raise ValueError(
-            f"`seed` must be an int >= 0. Received: seed={seed!r}"
-        )
+    check_choice("strategy", strategy, TUNER_STRATEGIES)
+    check_positive_int("max_trials", max_trials)
+    check_positive_int("epochs", epochs)
+    check_positive_int("grid_per_decade", grid_per_decade)
+    check_int("seed", seed, minimum=0)
     objective = make_objective(objective)
     worker = is_distributed_worker()
     project_dir = os.path.join(directory, project_name)
