@@ -94,7 +94,7 @@ def _complete_rows(path):
 
 
 def read_csv_rows(path: str) -> list:
-    """Reads a CSV log with a header as a list of dicts, skipping a torn line.
+    r"""Reads a CSV log with a header as a list of dicts, skipping a torn line.
 
     A process killed while appending leaves a last line without its newline
     (or with fewer fields than the header): that row was never completed and

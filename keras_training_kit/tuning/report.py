@@ -164,9 +164,9 @@ def format_results(
     >>> print(format_results([
     ...     {"trial": 0, "best_val_loss": 0.9, "status": "completed"},
     ...     {"trial": 1, "best_val_loss": 0.3, "status": "completed"}]))
-    trial  best_val_loss     status
-        1            0.3  completed
-        0            0.9  completed
+    stage  trial  learning_rate  l2  best_val_loss  epochs_run     status
+        -      1              -   -            0.3           -  completed
+        -      0              -   -            0.9           -  completed
     """
     columns = _columns(rows)
     sort_by = sort_by or _score_column(rows)

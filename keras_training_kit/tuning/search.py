@@ -90,6 +90,7 @@ def search(
     Example:
 
     >>> from keras_training_kit.data import load_dataset
+    >>> from keras_training_kit.tuning import TrainingHyperModel
     >>> data = load_dataset("digits")
     >>> hypermodel = TrainingHyperModel("mlp", data.input_shape, 10)
     >>> result = search(hypermodel, data.train.batch(64),
