@@ -17,13 +17,13 @@ these:
    `weight_cutmix_by_pixels` rewrites that weight.
 """
 
-import warnings
 
 import keras
 from keras import ops
 
+from keras_training_kit.version_check import check_tested_version
+
 TESTED_VERSIONS = ("3.15",)
-_warned = []
 
 
 def check_version(version: str | None = None) -> bool:
@@ -43,21 +43,14 @@ def check_version(version: str | None = None) -> bool:
     >>> check_version("3.15.0")
     True
     """
-    version = version or keras.__version__
-    tested = any(
-        version == v or version.startswith(v + ".") for v in TESTED_VERSIONS
+    return check_tested_version(
+        "keras_training_kit's augmentation",
+        "Keras",
+        version or keras.__version__,
+        TESTED_VERSIONS,
+        "It may fail or, for CutMix, mix labels by the box area rather than "
+        "the pasted pixels.",
     )
-    if not tested and not _warned:
-        _warned.append(version)
-        warnings.warn(
-            "keras_training_kit's augmentation was tested with Keras "
-            f"{', '.join(TESTED_VERSIONS)}.x; found {version}. It may fail "
-            "or, for CutMix, mix labels by the box area rather than the "
-            "pasted pixels.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return tested
 
 
 class BatchSeed(keras.random.SeedGenerator):

@@ -36,15 +36,14 @@ import functools
 import json
 import os
 import shutil
-import warnings
 
 import keras_tuner
 
 from keras_training_kit import run_files
+from keras_training_kit.version_check import check_tested_version
 
 TESTED_VERSIONS = ("1.4",)
 _FINISHED = ("COMPLETED", "FAILED", "INVALID")
-_warned = []
 
 
 def check_version(version: str | None = None) -> bool:
@@ -52,21 +51,14 @@ def check_version(version: str | None = None) -> bool:
 
     Warns once per process when it is not.
     """
-    version = version or keras_tuner.__version__
-    tested = any(
-        version == v or version.startswith(v + ".") for v in TESTED_VERSIONS
+    return check_tested_version(
+        "keras_training_kit's KerasTuner workarounds",
+        "KerasTuner",
+        version or keras_tuner.__version__,
+        TESTED_VERSIONS,
+        "Searches still run; resuming after a crash may redo or lose the "
+        "trial that was running.",
     )
-    if not tested and not _warned:
-        _warned.append(version)
-        warnings.warn(
-            f"keras_training_kit's KerasTuner workarounds were tested with "
-            f"KerasTuner {', '.join(TESTED_VERSIONS)}.x; found {version}. "
-            "Searches still run; resuming after a crash may redo or lose "
-            "the trial that was running.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return tested
 
 
 def _read_json(path):

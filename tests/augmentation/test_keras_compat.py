@@ -6,12 +6,13 @@ import keras
 import numpy as np
 import pytest
 
+from keras_training_kit import version_check
 from keras_training_kit.augmentation import AugmentationPipeline
 from keras_training_kit.augmentation import keras_compat
 
 
 def test_version_check_warns_once_on_an_untested_version(monkeypatch):
-    monkeypatch.setattr(keras_compat, "_warned", [])
+    monkeypatch.setattr(version_check, "_warned", set())
     assert keras_compat.check_version("3.15.1")
     with pytest.warns(RuntimeWarning, match="tested with Keras 3.15.x"):
         assert not keras_compat.check_version("9.0.0")

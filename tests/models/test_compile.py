@@ -5,9 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from keras_training_kit.models import build_cnn

@@ -19,6 +19,8 @@ import warnings
 import keras_tuner
 import pytest
 
+from keras_training_kit import version_check
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import crash_points  # noqa: E402
@@ -192,7 +194,7 @@ def test_repair_project_queues_failed_trials_for_a_retry(tmp_path):
 
 
 def test_version_check_warns_once_for_an_untested_version(monkeypatch):
-    monkeypatch.setattr(keras_tuner_compat, "_warned", [])
+    monkeypatch.setattr(version_check, "_warned", set())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert keras_tuner_compat.check_version("1.4.8")
