@@ -76,7 +76,8 @@ def main(argv=None):
     import tensorflow as tf
 
     from keras_training_kit.callbacks import ActivationStatistics
-    from keras_training_kit.models import build_mlp, compile_classifier
+    from keras_training_kit.models import build_mlp
+    from keras_training_kit.models import compile_classifier
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.examples, 40)).astype("float32")

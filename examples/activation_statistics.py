@@ -9,10 +9,10 @@ the saturation warnings.
 Run: python examples/activation_statistics.py [output folder]
 """
 
-import time
 import logging
 import os
 import sys
+import time
 
 import keras
 
@@ -25,7 +25,11 @@ from keras_training_kit.models import build_mlp
 from keras_training_kit.models import compile_classifier
 
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-output = sys.argv[1] if len(sys.argv) > 1 else f"runs/example-activation-statistics-{time.strftime('%Y%m%d-%H%M%S')}"
+output = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else f"runs/example-activation-statistics-{time.strftime('%Y%m%d-%H%M%S')}"
+)
 keras.utils.set_random_seed(0)
 data = load_dataset("digits", validation_split=0.1, seed=0)
 train = data.train.cache().shuffle(2048, seed=0).batch(32).prefetch(-1)

@@ -6,6 +6,7 @@ Run: python examples/augmentation.py
 """
 
 import time
+
 import keras
 
 from keras_training_kit.augmentation import AugmentationPipeline
@@ -19,7 +20,14 @@ data = load_dataset("digits", validation_split=0.1, seed=0)
 
 # 1. Look before training.
 pipeline = AugmentationPipeline.from_preset("digits")
-print("preview:", preview(pipeline, data.train, f"runs/example-augmentation-{time.strftime('%Y%m%d-%H%M%S')}/preview.png"))
+print(
+    "preview:",
+    preview(
+        pipeline,
+        data.train,
+        f"runs/example-augmentation-{time.strftime('%Y%m%d-%H%M%S')}/preview.png",
+    ),
+)
 
 # 2. Augment in tf.data (CPU workers, parallel, seeded); evaluation data is
 #    only batched.

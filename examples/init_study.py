@@ -26,4 +26,9 @@ rows = {
     ]
     for row in study["rows"]
 }
-print(plot_activation_histograms(rows, f"runs/example-init-study-{time.strftime('%Y%m%d-%H%M%S')}/init_study.png"))
+print(
+    plot_activation_histograms(
+        rows,
+        f"runs/example-init-study-{time.strftime('%Y%m%d-%H%M%S')}/init_study.png",
+    )
+)

@@ -12,8 +12,8 @@ tuner reloads `tune_lr_reg/cnn_digits` and runs only the missing trials;
 `overwrite=True` starts afresh.
 """
 
-import time
 import math
+import time
 
 import keras
 import keras_tuner
@@ -64,10 +64,15 @@ def main():
     best = tuner.get_best_hyperparameters()[0].values
     # The lecture's check: a best value near the edge of its (log) range
     # means the range should be widened on that side.
-    for name, (low, high) in {"learning_rate": (1e-5, 1e-1), "l2": (1e-6, 1e-1)}.items():
+    for name, (low, high) in {
+        "learning_rate": (1e-5, 1e-1),
+        "l2": (1e-6, 1e-1),
+    }.items():
         position = math.log(best[name] / low) / math.log(high / low)
         if position < 0.1 or position > 0.9:
-            print(f"warning: best {name}={best[name]:.3g} is at the edge of [{low}, {high}]")
+            print(
+                f"warning: best {name}={best[name]:.3g} is at the edge of [{low}, {high}]"
+            )
     print(f"best: {best}")
 
 

@@ -7,9 +7,9 @@ ZCA-whitened versions.
 Run: python examples/whitening_pca.py [--output-dir runs/whitening]
 """
 
-import time
 import argparse
 import os
+import time
 
 import numpy as np
 
@@ -19,7 +19,10 @@ from keras_training_kit.plotting import plot_image_rows
 from keras_training_kit.plotting import plot_whitening_stages
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--output-dir", default=f"runs/example-whitening-{time.strftime('%Y%m%d-%H%M%S')}")
+parser.add_argument(
+    "--output-dir",
+    default=f"runs/example-whitening-{time.strftime('%Y%m%d-%H%M%S')}",
+)
 args = parser.parse_args()
 
 # 1. PCA on a real data set: how many directions carry the variance?

@@ -196,8 +196,7 @@ def check_widths(option, values):
     except TypeError:
         values = None
     if not values or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0
-        for v in values
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
     ):
         raise ValueError(
             f"`{option}` must be a positive int or a non-empty sequence of "
@@ -256,11 +255,15 @@ def check_log_range(option, value):
             return (float(value), float(value))
     elif isinstance(value, (tuple, list)) and len(value) == 2:
         low, high = value
-        if all(
-            isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(v)
-            for v in value
-        ) and 0 < low < high:
+        if (
+            all(
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                for v in value
+            )
+            and 0 < low < high
+        ):
             return (float(low), float(high))
     raise ValueError(
         f"`{option}` must be a pair (min, max) with 0 < min < max (a log-scale "

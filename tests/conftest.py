@@ -16,7 +16,10 @@ import tensorflow as tf  # noqa: E402
 _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     _cpu,
-    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+    [
+        tf.config.LogicalDeviceConfiguration(),
+        tf.config.LogicalDeviceConfiguration(),
+    ],
 )
 
 
@@ -67,7 +70,9 @@ def reload_in_fresh_process(tmp_path):
     )
 
     def predict(model, x, modules):
-        paths = [str(tmp_path / name) for name in ("model.keras", "x.npy", "y.npy")]
+        paths = [
+            str(tmp_path / name) for name in ("model.keras", "x.npy", "y.npy")
+        ]
         model.save(paths[0])
         np.save(paths[1], x)
         subprocess.run(

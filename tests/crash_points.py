@@ -195,10 +195,21 @@ def run(folder, kill_at, events, command, *, timeout=300):
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("KERASTUNER_TUNER_ID", None)
     return subprocess.run(
-        [sys.executable, os.path.abspath(__file__), os.fspath(folder),
-         str(kill_at), os.fspath(events), "--", "-m", "keras_training_kit",
-         *command],
-        env=env, capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            os.fspath(folder),
+            str(kill_at),
+            os.fspath(events),
+            "--",
+            "-m",
+            "keras_training_kit",
+            *command,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -248,7 +259,7 @@ def main(argv):
     separator = argv.index("--")
     folder, kill_at, events = argv[:separator]
     FOLDER, KILL_AT, EVENTS = os.path.abspath(folder), int(kill_at), events
-    target = argv[separator + 1:]
+    target = argv[separator + 1 :]
     _install()
     if target[0] == "-m":
         sys.argv = [target[1]] + target[2:]

@@ -39,8 +39,11 @@ print(json.dumps([names, [type(layer).__name__ for layer in model.layers]]))
 
 def _python(code, *args):
     result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True,
-        timeout=240, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
@@ -56,7 +59,10 @@ def saved(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "imports",
-    ["import keras_training_kit\nimport keras", "import keras\nimport keras_training_kit"],
+    [
+        "import keras_training_kit\nimport keras",
+        "import keras\nimport keras_training_kit",
+    ],
 )
 def test_every_class_is_registered_after_importing_the_package(saved, imports):
     import json
@@ -65,5 +71,11 @@ def test_every_class_is_registered_after_importing_the_package(saved, imports):
     assert "keras_training_kit>Maxout" in all_names and len(all_names) >= 10
     names, layers = json.loads(_python(_LOAD.format(imports=imports), path))
     assert names == all_names
-    assert layers == ["RandomPixelShift", "Flatten", "Dense", "Maxout",
-                      "ParametricELU", "Dense"]
+    assert layers == [
+        "RandomPixelShift",
+        "Flatten",
+        "Dense",
+        "Maxout",
+        "ParametricELU",
+        "Dense",
+    ]

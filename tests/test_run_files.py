@@ -8,7 +8,9 @@ from keras_training_kit import run_files
 
 def test_atomic_path_replaces_only_on_success(tmp_path):
     path = str(tmp_path / "model.weights.h5")
-    assert run_files.temporary_path(path) == str(tmp_path / ".model.tmp.weights.h5")
+    assert run_files.temporary_path(path) == str(
+        tmp_path / ".model.tmp.weights.h5"
+    )
     run_files.write_text(path, "old")
     with pytest.raises(RuntimeError):
         with run_files.atomic_path(path) as temporary:
@@ -27,7 +29,9 @@ def test_csv_readers_skip_a_torn_last_line(tmp_path):
     with open(path, "w") as f:
         f.write("epoch,loss\n0,0.5\n1,0.4\n2,0.")
     assert run_files.read_csv_rows(path) == [
-        {"epoch": "0", "loss": "0.5"}, {"epoch": "1", "loss": "0.4"}]
+        {"epoch": "0", "loss": "0.5"},
+        {"epoch": "1", "loss": "0.4"},
+    ]
     # A complete line with missing fields is torn too.
     with open(path, "w") as f:
         f.write("epoch,loss\n0,0.5\n1\n")

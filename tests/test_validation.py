@@ -11,12 +11,16 @@ def test_accepts_ints_at_or_above_minimum():
 
 @pytest.mark.parametrize("value", [0, -3, 1.0, "1", True, None])
 def test_rejects_with_name_and_value(value):
-    with pytest.raises(ValueError, match=rf"`n` must be an int >= 1\. Received: n={value!r}"):
+    with pytest.raises(
+        ValueError, match=rf"`n` must be an int >= 1\. Received: n={value!r}"
+    ):
         check_int("n", value)
 
 
 def test_message_mentions_none_when_allowed():
-    with pytest.raises(ValueError, match=r"an int >= 2 or None\. Received: k=1"):
+    with pytest.raises(
+        ValueError, match=r"an int >= 2 or None\. Received: k=1"
+    ):
         check_int("k", 1, minimum=2, allow_none=True)
 
 
@@ -61,8 +65,11 @@ def test_check_float_accepts_and_converts(value, kwargs, expected):
         (1.0, {"high": 1.0, "include_high": False}, r"a float in \[0, 1\)"),
         (0.6, {"high": 0.5}, r"a float in \[0, 0.5\]"),
         (0, {"high": 1.0, "include_low": False}, r"a float in \(0, 1\]"),
-        ((0.1, 1.0), {"high": 1.0, "include_high": False, "pair": True},
-         r"a float in \[0, 1\) or a \(height, width\) pair of such floats"),
+        (
+            (0.1, 1.0),
+            {"high": 1.0, "include_high": False, "pair": True},
+            r"a float in \[0, 1\) or a \(height, width\) pair of such floats",
+        ),
         ((0.1,), {"high": 1.0, "pair": True}, r"a float in \[0, 1\] or a"),
         ((0.1, 0.2), {"high": 1.0}, r"a float in \[0, 1\]"),
     ],

@@ -17,7 +17,6 @@ these:
    `weight_cutmix_by_pixels` rewrites that weight.
 """
 
-
 import keras
 from keras import ops
 

@@ -183,7 +183,9 @@ class ActivationStatistics(keras.callbacks.Callback):
             ("dead_threshold", dead_threshold),
             ("saturation_threshold", saturation_threshold),
         ):
-            check_float(name, value, 0, 1, include_low=False, include_high=False)
+            check_float(
+                name, value, 0, 1, include_low=False, include_high=False
+            )
         check_float("std_threshold", std_threshold, 0)
         _check_update_ratio_range(update_ratio_range)
         if probe_model is not None and not isinstance(probe_model, keras.Model):

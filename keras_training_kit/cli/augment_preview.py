@@ -15,10 +15,16 @@ def add_arguments(parser):
         help="none, digits, mnist, cifar10 or cifar10_mixup",
     )
     parser.add_argument(
-        "--examples", type=flags.positive_int, default=8, help="rows: training examples shown"
+        "--examples",
+        type=flags.positive_int,
+        default=8,
+        help="rows: training examples shown",
     )
     parser.add_argument(
-        "--versions", type=flags.positive_int, default=4, help="augmented columns per example"
+        "--versions",
+        type=flags.positive_int,
+        default=4,
+        help="augmented columns per example",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

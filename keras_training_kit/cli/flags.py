@@ -214,7 +214,9 @@ def new_run_dir(command: str, *names: str) -> str:
     return path
 
 
-def check_output_dir(path: str, flag: str = "--output-dir", *, given=None) -> None:
+def check_output_dir(
+    path: str, flag: str = "--output-dir", *, given=None
+) -> None:
     """Checks that `path` is, or can be created as, a writable folder."""
     given = path if given is None else given
     path = os.path.abspath(os.path.expanduser(path))

@@ -47,7 +47,12 @@ def _write_csv(study, path):
             for row in study["rows"]:
                 for layer in row["layers"]:
                     writer.writerow(
-                        [row["name"], layer["layer"], layer["mean"], layer["std"]]
+                        [
+                            row["name"],
+                            layer["layer"],
+                            layer["mean"],
+                            layer["std"],
+                        ]
                     )
 
 

@@ -23,7 +23,12 @@ def add_arguments(parser):
     model_flags.add_optimizer_argument(sweep)
     sweep.add_argument("--min-lr", type=flags.positive_float, default=1e-7)
     sweep.add_argument("--max-lr", type=flags.positive_float, default=10.0)
-    sweep.add_argument("--steps", type=flags.positive_int, default=100, help="steps of the sweep")
+    sweep.add_argument(
+        "--steps",
+        type=flags.positive_int,
+        default=100,
+        help="steps of the sweep",
+    )
     sweep.add_argument("--smoothing", type=flags.fraction, default=0.98)
     sweep.add_argument("--batch-size", type=flags.positive_int, default=32)
     sweep.add_argument("--seed", type=int, default=0)
@@ -69,7 +74,9 @@ def run(args):
             writer = csv.writer(f)
             writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
             for step, row in enumerate(
-                zip(result.learning_rates, result.losses, result.smoothed_losses)
+                zip(
+                    result.learning_rates, result.losses, result.smoothed_losses
+                )
             ):
                 writer.writerow([step, *row])
     plot_path = plot_lr_finder(
@@ -80,7 +87,9 @@ def run(args):
         suggested_learning_rate=result.suggested_learning_rate,
         title=f"LR range test: {args.model} + {args.optimizer} on {data.name}",
     )
-    stop = "stopped at 4x the best loss" if result.stopped_early else "full sweep"
+    stop = (
+        "stopped at 4x the best loss" if result.stopped_early else "full sweep"
+    )
     suggested = result.suggested_learning_rate
     print(
         f"{len(result.learning_rates)} steps ({stop}); suggested learning "

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, module_name in COMMANDS:
-        module = importlib.import_module(f"keras_training_kit.cli.{module_name}")
+        module = importlib.import_module(
+            f"keras_training_kit.cli.{module_name}"
+        )
         sub = subparsers.add_parser(
             command,
             help=module.HELP,
@@ -53,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list | None = None) -> int:
     """Runs `ktk` with `argv` (defaults to `sys.argv[1:]`); returns the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

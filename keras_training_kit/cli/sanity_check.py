@@ -11,7 +11,9 @@ def add_arguments(parser):
     model = parser.add_argument_group("model")
     model_flags.add_architecture_arguments(model, default_model="mlp")
     model_flags.add_layer_arguments(
-        model, l2=1e-3, l2_help="L2 weight decay (the regularization check needs > 0)"
+        model,
+        l2=1e-3,
+        l2_help="L2 weight decay (the regularization check needs > 0)",
     )
     checks = parser.add_argument_group("checks")
     checks.add_argument(

@@ -61,20 +61,40 @@ def add_arguments(parser):
     model_flags.add_layer_arguments(model)
     fit = parser.add_argument_group("training")
     model_flags.add_optimizer_argument(fit)
-    fit.add_argument("--lr", type=flags.positive_float, default=1e-3, help="learning rate")
+    fit.add_argument(
+        "--lr", type=flags.positive_float, default=1e-3, help="learning rate"
+    )
     fit.add_argument("--epochs", type=flags.positive_int, default=30)
     fit.add_argument("--batch-size", type=flags.positive_int, default=32)
     fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
-    fit.add_argument("--mixed-precision", action="store_true", help="use the mixed_float16 policy")
+    fit.add_argument(
+        "--jit-compile",
+        action="store_true",
+        help="compile train steps with XLA",
+    )
+    fit.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="use the mixed_float16 policy",
+    )
     out = parser.add_argument_group("output")
-    out.add_argument("--output-dir", default=None, help="run folder (default: a new folder under runs/)")
+    out.add_argument(
+        "--output-dir",
+        default=None,
+        help="run folder (default: a new folder under runs/)",
+    )
     out.add_argument(
         "--overwrite",
         action="store_true",
         help="delete what --output-dir holds (a finished or other run) and train afresh",
     )
-    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras fit verbosity")
+    out.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras fit verbosity",
+    )
     babysit = parser.add_argument_group("babysitting")
     babysit.add_argument(
         "--activation-stats",
@@ -127,15 +147,15 @@ def _history(path):
     return history
 
 
-
-
 def _augmentation(data, args):
     """The `--augment` pipeline, or `None` for `none`."""
     if args.augment == "none":
         return None
     from keras_training_kit.augmentation import AugmentationPipeline
 
-    return AugmentationPipeline.from_preset(args.augment, num_classes=data.num_classes)
+    return AugmentationPipeline.from_preset(
+        args.augment, num_classes=data.num_classes
+    )
 
 
 def _callbacks(args, run_dir, data, resumed):
@@ -146,7 +166,9 @@ def _callbacks(args, run_dir, data, resumed):
     # CSVLogger writes an epoch's row before its checkpoint is committed: a
     # kill in between leaves a row that `run` drops on resume.
     return [
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        keras.callbacks.CSVLogger(
+            os.path.join(run_dir, "history.csv"), append=True
+        ),
         resume.EpochCheckpoint(os.path.join(run_dir, "backup")),
     ] + _babysitting_callbacks(args, run_dir, data, resumed)
 
@@ -158,7 +180,11 @@ def _babysitting_callbacks(args, run_dir, data, resumed):
     if not args.no_divergence_guard:
         chosen.append(callbacks.DivergenceGuard())
     if args.activation_stats:
-        probe = data.validation if data.cardinality.get("validation") else data.train
+        probe = (
+            data.validation
+            if data.cardinality.get("validation")
+            else data.train
+        )
         chosen.append(
             callbacks.ActivationStatistics(
                 probe_data=probe,
@@ -174,7 +200,10 @@ def _report_babysitting(chosen, run_dir):
     from keras_training_kit import callbacks
 
     for callback in chosen:
-        if isinstance(callback, callbacks.DivergenceGuard) and callback.diverged:
+        if (
+            isinstance(callback, callbacks.DivergenceGuard)
+            and callback.diverged
+        ):
             print(f"Training stopped early: {callback.reason}.")
         if isinstance(callback, callbacks.ActivationStatistics):
             for path in callback.save_figures(run_dir):
@@ -214,7 +243,9 @@ def run(args):
     )
     if existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
         return _report_finished(run_dir)
-    resumed_epoch, checkpoint = resume.latest_checkpoint(os.path.join(run_dir, "backup"))
+    resumed_epoch, checkpoint = resume.latest_checkpoint(
+        os.path.join(run_dir, "backup")
+    )
     import keras
 
     previous_policy = keras.config.dtype_policy()
@@ -264,7 +295,9 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     chosen_callbacks = _callbacks(args, run_dir, data, resumed=bool(checkpoint))
     model.fit(
         train,
-        validation_data=validation if data.cardinality.get("validation") != 0 else None,
+        validation_data=(
+            validation if data.cardinality.get("validation") != 0 else None
+        ),
         epochs=args.epochs,
         steps_per_epoch=steps_per_epoch,
         initial_epoch=resumed_epoch,
@@ -278,7 +311,9 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
     if not diverged:
         # A diverged model (NaN or exploded weights) is not worth loading.
-        with run_files.atomic_path(os.path.join(run_dir, "model.keras")) as temporary:
+        with run_files.atomic_path(
+            os.path.join(run_dir, "model.keras")
+        ) as temporary:
             model.save(temporary)
     history = _history(os.path.join(run_dir, "history.csv"))
     plot_training_curves(

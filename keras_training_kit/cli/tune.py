@@ -50,13 +50,41 @@ def add_arguments(parser):
     model = parser.add_argument_group("model")
     model_flags.add_architecture_arguments(model)
     space = parser.add_argument_group("search space")
-    space.add_argument("--lr-range", type=flags.log_range, default=[1e-5, 1e-1], help="learning rate MIN,MAX (log scale)")
-    space.add_argument("--l2-range", type=flags.log_range, default=[1e-6, 1e-1], help="L2 MIN,MAX (log scale)")
-    space.add_argument("--dropout", type=flags.fraction_list, default=[0.0], help="dropout rates to choose from, comma-separated")
-    space.add_argument("--normalization", type=flags.choice_list(flags.NORMALIZATIONS), default=["none"], help="normalizations to choose from: none,batch,layer")
-    space.add_argument("--optimizer", type=flags.choice_list(flags.OPTIMIZERS), default=["adam"], help="optimizers to choose from, comma-separated: " + ",".join(flags.OPTIMIZERS))
+    space.add_argument(
+        "--lr-range",
+        type=flags.log_range,
+        default=[1e-5, 1e-1],
+        help="learning rate MIN,MAX (log scale)",
+    )
+    space.add_argument(
+        "--l2-range",
+        type=flags.log_range,
+        default=[1e-6, 1e-1],
+        help="L2 MIN,MAX (log scale)",
+    )
+    space.add_argument(
+        "--dropout",
+        type=flags.fraction_list,
+        default=[0.0],
+        help="dropout rates to choose from, comma-separated",
+    )
+    space.add_argument(
+        "--normalization",
+        type=flags.choice_list(flags.NORMALIZATIONS),
+        default=["none"],
+        help="normalizations to choose from: none,batch,layer",
+    )
+    space.add_argument(
+        "--optimizer",
+        type=flags.choice_list(flags.OPTIMIZERS),
+        default=["adam"],
+        help="optimizers to choose from, comma-separated: "
+        + ",".join(flags.OPTIMIZERS),
+    )
     strategy = parser.add_argument_group("search")
-    strategy.add_argument("--search", choices=STRATEGIES, default="coarse-to-fine")
+    strategy.add_argument(
+        "--search", choices=STRATEGIES, default="coarse-to-fine"
+    )
     strategy.add_argument(
         "--trials",
         type=flags.positive_int,
@@ -64,10 +92,30 @@ def add_arguments(parser):
         help="trials (per stage for coarse-to-fine; default 10; grid: the whole grid; "
         "hyperband: not used)",
     )
-    strategy.add_argument("--epochs", type=flags.positive_int, default=3, help="epochs per trial (first stage; Hyperband's max)")
-    strategy.add_argument("--stages", type=flags.positive_int, default=2, help="coarse-to-fine stages")
-    strategy.add_argument("--top-k", type=flags.positive_int, default=3, help="coarse-to-fine: narrow around the k best")
-    strategy.add_argument("--grid-per-decade", type=flags.positive_int, default=1, help="grid points per decade")
+    strategy.add_argument(
+        "--epochs",
+        type=flags.positive_int,
+        default=3,
+        help="epochs per trial (first stage; Hyperband's max)",
+    )
+    strategy.add_argument(
+        "--stages",
+        type=flags.positive_int,
+        default=2,
+        help="coarse-to-fine stages",
+    )
+    strategy.add_argument(
+        "--top-k",
+        type=flags.positive_int,
+        default=3,
+        help="coarse-to-fine: narrow around the k best",
+    )
+    strategy.add_argument(
+        "--grid-per-decade",
+        type=flags.positive_int,
+        default=1,
+        help="grid points per decade",
+    )
     strategy.add_argument("--batch-size", type=flags.positive_int, default=32)
     strategy.add_argument("--seed", type=int, default=0)
     out = parser.add_argument_group("output")
@@ -76,8 +124,18 @@ def add_arguments(parser):
         default=None,
         help="search folder; the same one again resumes (default: a new folder under runs/)",
     )
-    out.add_argument("--overwrite", action="store_true", help="discard a previous search in --output-dir")
-    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras fit verbosity")
+    out.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard a previous search in --output-dir",
+    )
+    out.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=0,
+        help="Keras fit verbosity",
+    )
 
 
 def _range_or_value(pair):
@@ -90,7 +148,9 @@ def _grid_size(args) -> int:
 
     size = 1
     for low, high in (args.lr_range, args.l2_range):
-        size *= 1 if low == high else len(log_grid(low, high, args.grid_per_decade))
+        size *= (
+            1 if low == high else len(log_grid(low, high, args.grid_per_decade))
+        )
     for choices in (args.dropout, args.normalization, args.optimizer):
         size *= len(choices)
     return size
@@ -171,7 +231,10 @@ def run(args):
         builder_kwargs=builder_kwargs,
         seed=args.seed,
     )
-    if args.overwrite and os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":
+    if (
+        args.overwrite
+        and os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
+    ):
         # Everything of the earlier search goes (its results.csv, search.png
         # and best_hyperparameters.json too), once the new one can start.
         discard(args.output_dir)
@@ -197,7 +260,9 @@ def run(args):
     if not result.rows:
         print(f"Worker {os.environ.get('KERASTUNER_TUNER_ID')} done.")
         return 0
-    csv_path = write_results_csv(result.rows, os.path.join(args.output_dir, "results.csv"))
+    csv_path = write_results_csv(
+        result.rows, os.path.join(args.output_dir, "results.csv")
+    )
     plot_path = plot_search_scatter(
         result.rows,
         os.path.join(args.output_dir, "search.png"),

@@ -40,10 +40,14 @@ def batched_splits(data, batch_size: int, *, seed: int = 0, augmentation=None):
         train = train.cache()
     validation, test = data.validation, data.test
     if augmentation is None:
-        train = train.shuffle(size or 10_000, seed=seed, reshuffle_each_iteration=True)
+        train = train.shuffle(
+            size or 10_000, seed=seed, reshuffle_each_iteration=True
+        )
         train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     else:
-        train = augmentation.apply(train, batch_size, shuffle=size or 10_000, seed=seed)
+        train = augmentation.apply(
+            train, batch_size, shuffle=size or 10_000, seed=seed
+        )
         if augmentation.mixes_labels:
 
             def one_hot(x, y):

@@ -11,7 +11,13 @@ import tensorflow as tf
 OFFLINE_DATASETS = ("digits", "mnist1d")
 # Image classification sets of tensorflow-datasets that we know load as
 # `(image, label)`; any other tfds name is accepted too (see `load_dataset`).
-TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "svhn_cropped")
+TFDS_EXAMPLES = (
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "cifar100",
+    "svhn_cropped",
+)
 
 # The test split of the embedded digits set is fixed whatever `seed` is, so
 # test accuracies of different runs are comparable.
@@ -129,7 +135,9 @@ def _split_indices(n, fraction, seed, labels):
     )
 
 
-def _from_arrays(name, x_train, y_train, x_test, y_test, validation_split, seed):
+def _from_arrays(
+    name, x_train, y_train, x_test, y_test, validation_split, seed
+):
     keep, held_out = _split_indices(
         len(x_train), validation_split, seed, y_train
     )

@@ -134,7 +134,9 @@ def hidden_block(
     A normalization before the activation makes the linear layer's bias
     redundant (the normalization's `beta` plays that role), so it is dropped.
     """
-    use_bias = not (normalization and normalization_position == "before_activation")
+    use_bias = not (
+        normalization and normalization_position == "before_activation"
+    )
     maxout = isinstance(activation, str) and activation == "maxout"
     linear_width = width * maxout_pieces if maxout else width
     x = make_linear(linear_width, use_bias, f"{name}_linear")(x)

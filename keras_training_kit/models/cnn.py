@@ -120,7 +120,8 @@ def build_cnn(
     check_num_classes(num_classes)
     filters = check_widths("filters", filters)
     dense_units = (
-        () if dense_units in ((), [], None)
+        ()
+        if dense_units in ((), [], None)
         else check_widths("dense_units", dense_units)
     )
     check_positive_int("kernel_size", kernel_size)
@@ -155,7 +156,9 @@ def build_cnn(
         )
     check_positive_int("whitening_kernel_size", whitening_kernel_size)
     regularizer = blocks.make_regularizer(l1, l2)
-    next_initializer = blocks.initializer_factory(kernel_initializer, activation)
+    next_initializer = blocks.initializer_factory(
+        kernel_initializer, activation
+    )
 
     one_d = len(input_shape) == 2
     Conv = keras.layers.Conv1D if one_d else keras.layers.Conv2D
@@ -166,7 +169,9 @@ def build_cnn(
         ("average", False): keras.layers.AveragePooling2D,
     }.get((pooling, one_d))
     SpatialDropout = (
-        keras.layers.SpatialDropout1D if one_d else keras.layers.SpatialDropout2D
+        keras.layers.SpatialDropout1D
+        if one_d
+        else keras.layers.SpatialDropout2D
     )
 
     def make_conv(width, use_bias, layer_name):
@@ -222,13 +227,19 @@ def build_cnn(
         for conv in range(1, convs_per_stage + 1):
             suffix = f"{stage}" if convs_per_stage == 1 else f"{stage}_{conv}"
             x = blocks.hidden_block(
-                x, make_conv, width=width, name=f"conv_{suffix}", **block_options
+                x,
+                make_conv,
+                width=width,
+                name=f"conv_{suffix}",
+                **block_options,
             )
         # Pool only while there is something left to halve.
         if Pool is not None and min(x.shape[1:-1]) >= 2:
             x = Pool(2, name=f"pool_{stage}")(x)
         if spatial_dropout:
-            x = SpatialDropout(spatial_dropout, name=f"spatial_dropout_{stage}")(x)
+            x = SpatialDropout(
+                spatial_dropout, name=f"spatial_dropout_{stage}"
+            )(x)
     x = keras.layers.Flatten(name="flatten")(x)
     for index, units in enumerate(dense_units, start=1):
         x = blocks.hidden_block(

@@ -47,7 +47,9 @@ def compile_classifier(
         loss = keras.losses.CategoricalCrossentropy(from_logits=from_logits)
         accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
     else:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+        loss = keras.losses.SparseCategoricalCrossentropy(
+            from_logits=from_logits
+        )
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(
         optimizer=build_optimizer(optimizer, learning_rate),

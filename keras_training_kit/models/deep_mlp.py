@@ -61,7 +61,9 @@ def build_deep_mlp(
         )
     if num_classes is not None:
         check_num_classes(num_classes)
-    next_initializer = blocks.initializer_factory(kernel_initializer, activation)
+    next_initializer = blocks.initializer_factory(
+        kernel_initializer, activation
+    )
     inputs = keras.Input((input_dim,), name="features")
     x = inputs
     for index in range(1, depth + 1):

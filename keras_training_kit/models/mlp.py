@@ -86,7 +86,9 @@ def build_mlp(
     check_choice("output", output, blocks.OUTPUTS)
     maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
     regularizer = blocks.make_regularizer(l1, l2)
-    next_initializer = blocks.initializer_factory(kernel_initializer, activation)
+    next_initializer = blocks.initializer_factory(
+        kernel_initializer, activation
+    )
 
     def make_dense(units, use_bias, layer_name):
         return keras.layers.Dense(
@@ -98,7 +100,11 @@ def build_mlp(
         )
 
     inputs = keras.Input(input_shape, name="features")
-    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = (
+        keras.layers.Flatten(name="flatten")(inputs)
+        if len(input_shape) > 1
+        else inputs
+    )
     for index, units in enumerate(hidden_units, start=1):
         x = blocks.hidden_block(
             x,

@@ -19,9 +19,7 @@ logger = logging.getLogger(__name__)
 _RANGES_FILE = "stage_ranges.json"
 
 
-def narrow_ranges(
-    values: dict, ranges: dict, margin: float = 0.1
-) -> dict:
+def narrow_ranges(values: dict, ranges: dict, margin: float = 0.1) -> dict:
     """Narrows log ranges around the values of the best trials.
 
     Each new range spans the best trials' values in log space, padded on
@@ -56,7 +54,9 @@ def narrow_ranges(
             continue
         width = math.log10(high / low)
         new_low = max(math.log10(min(points)) - margin * width, math.log10(low))
-        new_high = min(math.log10(max(points)) + margin * width, math.log10(high))
+        new_high = min(
+            math.log10(max(points)) + margin * width, math.log10(high)
+        )
         if new_high - new_low < 1e-9:
             new_high = new_low + 1e-3
         narrowed[name] = (10**new_low, 10**new_high)
@@ -72,7 +72,8 @@ def top_trial_values(tuner, names, top_k: int = 3) -> dict:
     check_usable([tuner])
     trials = usable_trials(tuner)[:top_k]
     return {
-        name: [t.hyperparameters.values.get(name) for t in trials] for name in names
+        name: [t.hyperparameters.values.get(name) for t in trials]
+        for name in names
     }
 
 
@@ -156,7 +157,8 @@ def coarse_to_fine_search(
     elif os.path.exists(ranges_path):
         with open(ranges_path) as f:
             saved = [
-                {k: tuple(v) for k, v in stage.items()} for stage in json.load(f)
+                {k: tuple(v) for k, v in stage.items()}
+                for stage in json.load(f)
             ]
     tuners, stage_ranges = [], []
     current = hypermodel
@@ -179,7 +181,10 @@ def coarse_to_fine_search(
             run_files.write_json(ranges_path, stage_ranges)
         logger.info(
             "Stage %d/%d: %d trials of %d epochs, ranges %s",
-            stage + 1, stages, trials_per_stage[stage], epochs_per_stage[stage],
+            stage + 1,
+            stages,
+            trials_per_stage[stage],
+            epochs_per_stage[stage],
             stage_ranges[-1],
         )
         tuner = make_tuner(
@@ -212,8 +217,10 @@ def _per_stage(option, value, stages, growth):
             )
         values = list(value)
     else:
-        values = [value * growth**stage if isinstance(value, int) else value
-                  for stage in range(stages)]
+        values = [
+            value * growth ** stage if isinstance(value, int) else value
+            for stage in range(stages)
+        ]
     for v in values:
         check_positive_int(option, v)
     return values

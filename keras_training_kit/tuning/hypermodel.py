@@ -21,7 +21,6 @@ LOG_HYPERPARAMETERS = ("learning_rate", "l2")
 _NO_NORMALIZATION = "none"
 
 
-
 def log_grid(low: float, high: float, per_decade: int = 1) -> list:
     """Returns log-spaced points from `low` to `high`, both included.
 
@@ -188,9 +187,13 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         self.normalization = _choices("normalization", normalization)
         for value in self.normalization:
             check_choice(
-                "normalization", value, blocks.NORMALIZATIONS + (_NO_NORMALIZATION,)
+                "normalization",
+                value,
+                blocks.NORMALIZATIONS + (_NO_NORMALIZATION,),
             )
-        self.kernel_initializer = _choices("kernel_initializer", kernel_initializer)
+        self.kernel_initializer = _choices(
+            "kernel_initializer", kernel_initializer
+        )
         from keras_training_kit.optimizers import OPTIMIZERS
 
         self.optimizer = _choices("optimizer", optimizer)
@@ -202,7 +205,9 @@ class TrainingHyperModel(keras_tuner.HyperModel):
                 f"Received: builder_kwargs={builder_kwargs!r}"
             )
         self.builder_kwargs = dict(builder_kwargs or {})
-        check_float("divergence_factor", divergence_factor, 1, include_low=False)
+        check_float(
+            "divergence_factor", divergence_factor, 1, include_low=False
+        )
         self.divergence_factor = float(divergence_factor)
         if grid_per_decade is not None:
             check_positive_int("grid_per_decade", grid_per_decade)
@@ -258,12 +263,17 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         normalization = self._choice(
             hp,
             "normalization",
-            tuple(_NO_NORMALIZATION if v is None else v for v in self.normalization),
+            tuple(
+                _NO_NORMALIZATION if v is None else v
+                for v in self.normalization
+            ),
         )
         options = dict(
             l2=l2,
             dropout=self._choice(hp, "dropout", self.dropout),
-            normalization=None if normalization == _NO_NORMALIZATION else normalization,
+            normalization=(
+                None if normalization == _NO_NORMALIZATION else normalization
+            ),
             kernel_initializer=self._choice(
                 hp, "kernel_initializer", self.kernel_initializer
             ),

@@ -95,7 +95,7 @@ def repair_project(project_dir: str) -> dict:
     run_files.remove_temporary_files(project_dir)
     started = set(state.get("start_order", []))
     for name in sorted(os.listdir(project_dir)):
-        trial_id = name[len("trial_"):]
+        trial_id = name[len("trial_") :]
         path = os.path.join(project_dir, name)
         if name.startswith("trial_") and os.path.isdir(path):
             if trial_id not in started:
@@ -103,7 +103,9 @@ def repair_project(project_dir: str) -> dict:
                 done["removed"].append(trial_id)
     changed = False
     for tuner_id, trial_id in list(state.get("ongoing_trials", {}).items()):
-        trial_path = os.path.join(project_dir, f"trial_{trial_id}", "trial.json")
+        trial_path = os.path.join(
+            project_dir, f"trial_{trial_id}", "trial.json"
+        )
         trial = _read_json(trial_path)
         if trial is None:
             continue
@@ -122,7 +124,9 @@ def repair_project(project_dir: str) -> dict:
             done["cleared"].append(trial_id)
     failed = {}
     for trial_id in state.get("end_order", []):
-        trial_path = os.path.join(project_dir, f"trial_{trial_id}", "trial.json")
+        trial_path = os.path.join(
+            project_dir, f"trial_{trial_id}", "trial.json"
+        )
         trial = _read_json(trial_path)
         if trial is not None and trial.get("status") == "FAILED":
             failed[trial_path] = trial
@@ -132,7 +136,8 @@ def repair_project(project_dir: str) -> dict:
             state.setdefault("run_times", {})[trial_id] = 0
             done["retried"].append(trial_id)
     state["end_order"] = [
-        trial_id for trial_id in state.get("end_order", [])
+        trial_id
+        for trial_id in state.get("end_order", [])
         if trial_id not in done["retried"]
     ]
     if changed or failed:
@@ -167,8 +172,12 @@ def prepare_tuner(tuner, *, is_worker: bool = False) -> None:
     if is_worker or not _is_local(tuner.project_dir):
         return
     oracle = tuner.oracle
-    needed = ((oracle, "_get_oracle_fname"), (oracle, "_get_trial_dir"),
-              (oracle, "_save_trial"), (tuner, "_get_tuner_fname"))
+    needed = (
+        (oracle, "_get_oracle_fname"),
+        (oracle, "_get_trial_dir"),
+        (oracle, "_save_trial"),
+        (tuner, "_get_tuner_fname"),
+    )
     if not all(callable(getattr(owner, name, None)) for owner, name in needed):
         return  # another KerasTuner (check_version warned): its own writes
 
@@ -183,7 +192,9 @@ def prepare_tuner(tuner, *, is_worker: bool = False) -> None:
 
     def save_tuner():
         save_oracle()
-        run_files.write_json(tuner._get_tuner_fname(), tuner.get_state(), indent=None)
+        run_files.write_json(
+            tuner._get_tuner_fname(), tuner.get_state(), indent=None
+        )
 
     oracle.save = save_oracle
     oracle._save_trial = save_trial
@@ -202,7 +213,10 @@ def _restore_grid_queue(oracle) -> None:
     replaying every ended trial finds the same next combination as the
     uninterrupted search (tried ones are skipped by `populate_space`).
     """
-    if not all(hasattr(oracle, name) for name in ("_ordered_ids", "_populate_next", "_compare")):
+    if not all(
+        hasattr(oracle, name)
+        for name in ("_ordered_ids", "_populate_next", "_compare")
+    ):
         return
     if not oracle.start_order or oracle._ordered_ids._memory:
         return
@@ -213,6 +227,8 @@ def _restore_grid_queue(oracle) -> None:
             oracle.trials[b].hyperparameters.values,
         )
 
-    for trial_id in sorted(oracle.start_order, key=functools.cmp_to_key(compare)):
+    for trial_id in sorted(
+        oracle.start_order, key=functools.cmp_to_key(compare)
+    ):
         oracle._ordered_ids.insert(trial_id)  # appended at the end
     oracle._populate_next = list(oracle.end_order)

@@ -98,7 +98,9 @@ class LRFinder:
         )
         check_int("num_steps", num_steps, minimum=2)
         check_rate("smoothing", smoothing)
-        check_float("divergence_factor", divergence_factor, 1, include_low=False)
+        check_float(
+            "divergence_factor", divergence_factor, 1, include_low=False
+        )
         self.model = model
         self.min_learning_rate = low
         self.max_learning_rate = high
@@ -108,7 +110,9 @@ class LRFinder:
 
     def learning_rates(self) -> np.ndarray:
         """Returns the `num_steps` learning rates of the sweep."""
-        return np.geomspace(self.min_learning_rate, self.max_learning_rate, self.num_steps)
+        return np.geomspace(
+            self.min_learning_rate, self.max_learning_rate, self.num_steps
+        )
 
     def find(self, dataset) -> LRFinderResult:
         """Runs the sweep over batches of `dataset` (repeated if too short).
@@ -140,7 +144,10 @@ class LRFinder:
                 average = self.smoothing * average + (1 - self.smoothing) * loss
                 value = average / (1 - self.smoothing ** (step + 1))
                 smoothed.append(value)
-                if not math.isfinite(value) or value > self.divergence_factor * best:
+                if (
+                    not math.isfinite(value)
+                    or value > self.divergence_factor * best
+                ):
                     stopped = True
                     break
                 best = min(best, value)
@@ -151,7 +158,9 @@ class LRFinder:
                 variable.assign(value)
             optimizer.learning_rate = old_learning_rate
         suggestion = suggest_learning_rate(rates, smoothed)
-        logger.info("LR range test: %d steps, suggested %s", len(rates), suggestion)
+        logger.info(
+            "LR range test: %d steps, suggested %s", len(rates), suggestion
+        )
         return LRFinderResult(rates, losses, smoothed, suggestion, stopped)
 
 

@@ -24,7 +24,11 @@ def _metric(trial, name, best=None):
 
 def _fixed(tuner, name):
     value = getattr(getattr(tuner, "hypermodel", None), name, None)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1]:
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and value[0] == value[1]
+    ):
         value = value[0]
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -50,10 +54,13 @@ def results_table(tuners: list) -> list:
     for stage, tuner in enumerate(tuners, start=1):
         objective = tuner.oracle.objective
         best = "max" if objective.direction == "max" else "min"
-        trials = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
+        trials = sorted(
+            tuner.oracle.trials.values(), key=lambda t: int(t.trial_id)
+        )
         for trial in trials:
             values = {
-                k: v for k, v in trial.hyperparameters.values.items()
+                k: v
+                for k, v in trial.hyperparameters.values.items()
                 if not k.startswith("tuner/")
             }
             diverged = _metric(trial, "diverged")
@@ -64,13 +71,17 @@ def results_table(tuners: list) -> list:
             row = {"stage": stage, "trial": int(trial.trial_id)}
             # A value the hypermodel fixes (a range with MIN == MAX) is not
             # a hyperparameter of the trial, but it is the trial's value.
-            row.update({name: _fixed(tuner, name) for name in ("learning_rate", "l2")})
+            row.update(
+                {name: _fixed(tuner, name) for name in ("learning_rate", "l2")}
+            )
             row.update(values)
             row[f"best_{objective.name}"] = _metric(
                 trial, objective.name, best=best
             )
             row["epochs_run"] = None if epochs_run is None else int(epochs_run)
-            row["status"] = "diverged" if diverged else str(trial.status).lower()
+            row["status"] = (
+                "diverged" if diverged else str(trial.status).lower()
+            )
             rows.append(row)
     return rows
 
@@ -90,7 +101,11 @@ def _columns(rows):
     middle = []
     for row in rows:
         for key in row:
-            if key not in _FIRST_COLUMNS and key not in last and key not in middle:
+            if (
+                key not in _FIRST_COLUMNS
+                and key not in last
+                and key not in middle
+            ):
                 middle.append(key)
     return list(_FIRST_COLUMNS) + middle + last
 

@@ -143,5 +143,3 @@ def search(
 
 def _searched_ranges(hypermodel):
     return hypermodel.log_ranges() if hasattr(hypermodel, "log_ranges") else {}
-
-

@@ -58,7 +58,9 @@ def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
     ... # doctest: +SKIP
     ["`learning_rate`=0.09 is in the upper 10% ..."]
     """
-    check_float("fraction", fraction, 0, 0.5, include_low=False, include_high=False)
+    check_float(
+        "fraction", fraction, 0, 0.5, include_low=False, include_high=False
+    )
     messages = []
     for name, (low, high) in ranges.items():
         value = best_values.get(name)
@@ -98,7 +100,8 @@ def best_values(tuners: list) -> dict:
         if best_key is None or sign * usable[0].score > best_key:
             best_key = sign * usable[0].score
             best = {
-                k: v for k, v in usable[0].hyperparameters.values.items()
+                k: v
+                for k, v in usable[0].hyperparameters.values.items()
                 if not k.startswith("tuner/")
             }
     return best

@@ -14,7 +14,9 @@ class SearchError(RuntimeError):
 def is_diverged(trial) -> bool:
     """Whether `DivergenceGuard` stopped the trial (see `TrainingHyperModel.fit`)."""
     metrics = trial.metrics
-    return bool(metrics.exists("diverged") and metrics.get_last_value("diverged"))
+    return bool(
+        metrics.exists("diverged") and metrics.get_last_value("diverged")
+    )
 
 
 def usable_trials(tuner) -> list:

@@ -15,9 +15,10 @@ TUNER_STRATEGIES = ("random", "grid", "bayesian", "hyperband")
 
 def is_distributed_worker() -> bool:
     """Whether this process is a KerasTuner worker (not the chief)."""
-    return bool(os.environ.get("KERASTUNER_ORACLE_IP")) and os.environ.get(
-        "KERASTUNER_TUNER_ID", "tuner0"
-    ) != "chief"
+    return (
+        bool(os.environ.get("KERASTUNER_ORACLE_IP"))
+        and os.environ.get("KERASTUNER_TUNER_ID", "tuner0") != "chief"
+    )
 
 
 def make_objective(objective) -> keras_tuner.Objective:

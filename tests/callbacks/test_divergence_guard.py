@@ -106,15 +106,27 @@ def test_monitors_that_can_never_fire_are_refused_or_warned():
 
     from keras_training_kit.callbacks import DivergenceGuard
 
-    with pytest.raises(ValueError, match="batch logs never hold.*check_every='epoch'"):
+    with pytest.raises(
+        ValueError, match="batch logs never hold.*check_every='epoch'"
+    ):
         DivergenceGuard(monitor="val_loss")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
     guard = DivergenceGuard(monitor="val_acc", check_every="epoch")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=3, verbose=0,
-                  callbacks=[guard])
-    messages = [str(w.message) for w in caught if "DivergenceGuard" in str(w.message)]
+        model.fit(
+            np.ones((8, 2)),
+            np.ones((8, 1)),
+            epochs=3,
+            verbose=0,
+            callbacks=[guard],
+        )
+    messages = [
+        str(w.message) for w in caught if "DivergenceGuard" in str(w.message)
+    ]
     # Once, at the end of the first epoch.
-    assert len(messages) == 1 and "`monitor='val_acc'` is not in the training logs" in messages[0]
+    assert (
+        len(messages) == 1
+        and "`monitor='val_acc'` is not in the training logs" in messages[0]
+    )

@@ -7,9 +7,22 @@ from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.main import build_parser
 from keras_training_kit.data import load_dataset
 
-LAYER_FLAGS = ["--model", "mlp", "--hidden-units", "16,8", "--activation",
-               "tanh", "--normalization", "batch", "--dropout", "0.1",
-               "--l2", "1e-4", "--l1", "1e-5"]
+LAYER_FLAGS = [
+    "--model",
+    "mlp",
+    "--hidden-units",
+    "16,8",
+    "--activation",
+    "tanh",
+    "--normalization",
+    "batch",
+    "--dropout",
+    "0.1",
+    "--l2",
+    "1e-4",
+    "--l1",
+    "1e-5",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +49,10 @@ def test_train_lr_find_and_sanity_check_build_the_same_model(digits):
     dense = models[0].get_layer("dense_1_linear")
     assert dense.units == 16
     assert dense.kernel_regularizer.get_config() == {"l1": 1e-5, "l2": 1e-4}
-    assert type(models[0].get_layer("dense_1_norm")).__name__ == "BatchNormalization"
+    assert (
+        type(models[0].get_layer("dense_1_norm")).__name__
+        == "BatchNormalization"
+    )
 
 
 def test_learning_rate_and_optimizer_come_from_the_flags(digits):
@@ -46,15 +62,25 @@ def test_learning_rate_and_optimizer_come_from_the_flags(digits):
 
 
 def test_a_cnn_gets_its_filters_and_spatial_dropout(digits):
-    model = _model("train", digits, "--model", "cnn", "--filters", "4,8",
-                   "--spatial-dropout", "0.2")
+    model = _model(
+        "train",
+        digits,
+        "--model",
+        "cnn",
+        "--filters",
+        "4,8",
+        "--spatial-dropout",
+        "0.2",
+    )
     convs = [layer for layer in model.layers if "conv" in layer.name]
     assert [c.filters for c in convs if hasattr(c, "filters")][:2] == [4, 8]
     assert any("spatial_dropout" in layer.name for layer in model.layers)
 
 
 def test_tune_shares_the_architecture_flags():
-    args = build_parser().parse_args(["tune", "--model", "mlp", "--hidden-units", "16,8"])
+    args = build_parser().parse_args(
+        ["tune", "--model", "mlp", "--hidden-units", "16,8"]
+    )
     assert model_flags.architecture(args) == ("mlp", {"hidden_units": (16, 8)})
     args = build_parser().parse_args(["tune", "--filters", "4"])
     assert model_flags.architecture(args) == ("cnn", {"filters": (4,)})

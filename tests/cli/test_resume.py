@@ -23,8 +23,19 @@ from keras_training_kit import run_files  # noqa: E402
 from keras_training_kit.cli import resume  # noqa: E402
 
 _COMMAND = [
-    "train", "--dataset", "digits", "--model", "mlp", "--hidden-units", "32",
-    "--dropout", "0.2", "--epochs", "3", "--verbose", "0",
+    "train",
+    "--dataset",
+    "digits",
+    "--model",
+    "mlp",
+    "--hidden-units",
+    "32",
+    "--dropout",
+    "0.2",
+    "--epochs",
+    "3",
+    "--verbose",
+    "0",
 ]
 # One kill point of every kind of state change, and the windows that were
 # bugs: after an epoch's row but before its checkpoint, between a new
@@ -40,7 +51,9 @@ _SAMPLE = [
     ("rename", "metrics.json"),
 ]
 _POINTS = (
-    list(range(1, 41)) if os.environ.get("KTK_CRASH_SWEEP") == "all" else _SAMPLE
+    list(range(1, 41))
+    if os.environ.get("KTK_CRASH_SWEEP") == "all"
+    else _SAMPLE
 )
 
 
@@ -62,7 +75,9 @@ def _outcome(run_dir):
         metrics = json.load(f)
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
     return {
-        "history": run_files.read_csv_rows(os.path.join(run_dir, "history.csv")),
+        "history": run_files.read_csv_rows(
+            os.path.join(run_dir, "history.csv")
+        ),
         "test_accuracy": metrics["test_accuracy"],
         "test_loss": metrics["test_loss"],
         "epochs": metrics["epochs"],
@@ -83,7 +98,7 @@ def _finished_epochs(events):
     epochs = 0
     for kind, path in events:
         if kind == "rename" and path.startswith("backup/epoch-"):
-            epochs = int(path[len("backup/epoch-"):].split(".")[0])
+            epochs = int(path[len("backup/epoch-") :].split(".")[0])
     return epochs
 
 
@@ -107,7 +122,9 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
 
     run_dir, events, resumed = _run(str(tmp_path), 0)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    fits = [line for kind, line in crash_points.read_events(events) if kind == "fit"]
+    fits = [
+        line for kind, line in crash_points.read_events(events) if kind == "fit"
+    ]
     # The finished run is reported, not retrained; otherwise one fit resumes
     # after the last committed epoch.
     assert fits == ([] if done else [str(finished)])
@@ -142,9 +159,11 @@ def test_epoch_stream_skips_whole_epochs():
     assert sorted(sum(batches[:steps], [])) == list(range(10))
     # Passes are reshuffled, and a stream resumed after two epochs gives the
     # third epoch's batches.
-    assert batches[:steps] != batches[steps:2 * steps]
+    assert batches[:steps] != batches[steps : 2 * steps]
     again, _ = resume.epoch_stream(make_train(), finished_epochs=2)
-    assert [b.numpy().tolist() for b in again.take(steps)] == batches[2 * steps:]
+    assert [b.numpy().tolist() for b in again.take(steps)] == batches[
+        2 * steps :
+    ]
     unknown = train.filter(lambda x: tf.reduce_all(x >= 0))
     assert resume.epoch_stream(unknown)[1] == 3
     with pytest.raises(ValueError, match="must be finite"):
@@ -156,8 +175,9 @@ def test_latest_checkpoint_and_epoch_seeds(tmp_path):
 
     backup = str(tmp_path / "backup")
     assert resume.latest_checkpoint(backup) == (0, None)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
-                              keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dropout(0.5), keras.layers.Dense(2)]
+    )
     model.compile("adam", "mse")
     x, y = np.ones((8, 4)), np.zeros((8, 2))
     checkpoint = resume.EpochCheckpoint(backup)
@@ -165,20 +185,31 @@ def test_latest_checkpoint_and_epoch_seeds(tmp_path):
 
     class Record(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            states.append(keras.ops.convert_to_numpy(
-                model.layers[0].seed_generator.state).tolist())
+            states.append(
+                keras.ops.convert_to_numpy(
+                    model.layers[0].seed_generator.state
+                ).tolist()
+            )
 
-    model.fit(x, y, epochs=2, batch_size=4, verbose=0,
-              callbacks=[checkpoint, Record()])
+    model.fit(
+        x,
+        y,
+        epochs=2,
+        batch_size=4,
+        verbose=0,
+        callbacks=[checkpoint, Record()],
+    )
     # Only the newest checkpoint is kept, named after its finished epochs.
     assert os.listdir(backup) == ["epoch-000002.weights.h5"]
     assert resume.latest_checkpoint(backup) == (
-        2, os.path.join(backup, "epoch-000002.weights.h5")
+        2,
+        os.path.join(backup, "epoch-000002.weights.h5"),
     )
     # Epoch k starts from the seed state before training plus k * 2**20.
     assert states[1][1] - states[0][1] == 2**20 and states[0][0] == states[1][0]
-    restored = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
-                                 keras.layers.Dense(2)])
+    restored = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dropout(0.5), keras.layers.Dense(2)]
+    )
     restored.compile("adam", "mse")
     resume.restore(restored, resume.latest_checkpoint(backup)[1])
     for a, b in zip(model.optimizer.variables, restored.optimizer.variables):

@@ -10,7 +10,16 @@ import pytest
 
 from keras_training_kit.cli.main import main
 
-_FAST = ["--dataset", "digits", "--model", "mlp", "--hidden-units", "32", "--verbose", "0"]
+_FAST = [
+    "--dataset",
+    "digits",
+    "--model",
+    "mlp",
+    "--hidden-units",
+    "32",
+    "--verbose",
+    "0",
+]
 
 
 def _epochs(run_dir):
@@ -22,7 +31,13 @@ def test_train_one_epoch_writes_run_folder(tmp_path, capsys):
     run_dir = str(tmp_path / "run")
     code = main(["train", *_FAST, "--epochs", "1", "--output-dir", run_dir])
     assert code == 0
-    for name in ("config.json", "model.keras", "history.csv", "metrics.json", "curves.png"):
+    for name in (
+        "config.json",
+        "model.keras",
+        "history.csv",
+        "metrics.json",
+        "curves.png",
+    ):
         assert os.path.getsize(os.path.join(run_dir, name)) > 0, name
     with open(os.path.join(run_dir, "metrics.json")) as f:
         metrics = json.load(f)
@@ -33,7 +48,9 @@ def test_train_one_epoch_writes_run_folder(tmp_path, capsys):
     # The same command on a finished run folder reports the saved result
     # (it trains nothing and overwrites nothing).
     before = os.path.getmtime(os.path.join(run_dir, "model.keras"))
-    assert main(["train", *_FAST, "--epochs", "1", "--output-dir", run_dir]) == 0
+    assert (
+        main(["train", *_FAST, "--epochs", "1", "--output-dir", run_dir]) == 0
+    )
     out = capsys.readouterr().out
     assert "holds a finished run (completed): test accuracy" in out
     assert f"{metrics['test_accuracy']:.4f}" in out
@@ -43,7 +60,9 @@ def test_train_one_epoch_writes_run_folder(tmp_path, capsys):
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "config.json").write_text(json.dumps({"dataset": "digits", "lr": 0.5}))
+    (run_dir / "config.json").write_text(
+        json.dumps({"dataset": "digits", "lr": 0.5})
+    )
     assert main(["train", *_FAST, "--output-dir", str(run_dir)]) == 2
     assert "other settings" in capsys.readouterr().err
 
@@ -51,21 +70,46 @@ def test_resume_with_other_settings_is_refused(tmp_path, capsys):
 def test_bad_flag_value_is_reported(tmp_path, capsys):
     # argparse stops at the flag, before any work (exit status 2).
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", *_FAST, "--dropout", "1.5", "--output-dir", str(tmp_path / "r")])
+        main(
+            [
+                "train",
+                *_FAST,
+                "--dropout",
+                "1.5",
+                "--output-dir",
+                str(tmp_path / "r"),
+            ]
+        )
     assert exit_info.value.code == 2
-    assert "argument --dropout: must be a float in [0, 1)" in capsys.readouterr().err
+    assert (
+        "argument --dropout: must be a float in [0, 1)"
+        in capsys.readouterr().err
+    )
     assert not os.path.exists(tmp_path / "r")
 
 
 def test_help_lists_subcommands_without_importing_tensorflow():
-    code = ("import sys; from keras_training_kit.cli.main import main\n"
-            "try: main(['--help'])\n"
-            "except SystemExit: pass\n"
-            "print('TF LOADED' if 'tensorflow' in sys.modules else 'TF NOT LOADED')")
-    result = subprocess.run([sys.executable, "-c", code],
-                            capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from keras_training_kit.cli.main import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "print('TF LOADED' if 'tensorflow' in sys.modules else 'TF NOT LOADED')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0
-    for command in ("train", "tune", "lr-find", "init-study", "sanity-check", "augment-preview"):
+    for command in (
+        "train",
+        "tune",
+        "lr-find",
+        "init-study",
+        "sanity-check",
+        "augment-preview",
+    ):
         assert command in result.stdout
     assert "TF NOT LOADED" in result.stdout
 
@@ -74,11 +118,35 @@ def test_train_cnn_with_xla_and_mixed_precision_restores_policy(tmp_path):
     import keras
 
     run_dir = str(tmp_path / "run")
-    code = main(["train", "--dataset", "digits", "--model", "cnn", "--filters", "8",
-                 "--normalization", "batch", "--dropout", "0.1", "--l2", "1e-4",
-                 "--optimizer", "momentum", "--lr", "0.01", "--jit-compile",
-                 "--mixed-precision", "--epochs", "1", "--verbose", "0",
-                 "--output-dir", run_dir])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "cnn",
+            "--filters",
+            "8",
+            "--normalization",
+            "batch",
+            "--dropout",
+            "0.1",
+            "--l2",
+            "1e-4",
+            "--optimizer",
+            "momentum",
+            "--lr",
+            "0.01",
+            "--jit-compile",
+            "--mixed-precision",
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+            "--output-dir",
+            run_dir,
+        ]
+    )
     assert code == 0
     assert keras.config.dtype_policy().name == "float32"
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))

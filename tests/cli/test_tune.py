@@ -6,14 +6,34 @@ import pytest
 
 from keras_training_kit.cli.main import main
 
-TINY = ["--dataset", "digits", "--model", "mlp", "--hidden-units", "8",
-        "--epochs", "1", "--batch-size", "128", "--validation-split", "0.2"]
+TINY = [
+    "--dataset",
+    "digits",
+    "--model",
+    "mlp",
+    "--hidden-units",
+    "8",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "128",
+    "--validation-split",
+    "0.2",
+]
 
 
 def test_tune_writes_report_and_continues(tmp_path, capsys):
     out = str(tmp_path / "tune")
-    args = ["tune", *TINY, "--search", "coarse-to-fine", "--top-k", "1",
-            "--output-dir", out]
+    args = [
+        "tune",
+        *TINY,
+        "--search",
+        "coarse-to-fine",
+        "--top-k",
+        "1",
+        "--output-dir",
+        out,
+    ]
     assert main([*args, "--trials", "1"]) == 0
     printed = capsys.readouterr().out
     assert "best_val_accuracy" in printed and "best: {" in printed
@@ -21,7 +41,10 @@ def test_tune_writes_report_and_continues(tmp_path, capsys):
         assert os.path.exists(os.path.join(out, name)), name
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.DictReader(f))
-    assert sorted((r["stage"], r["trial"]) for r in rows) == [("1", "0"), ("2", "0")]
+    assert sorted((r["stage"], r["trial"]) for r in rows) == [
+        ("1", "0"),
+        ("2", "0"),
+    ]
     best = json.load(open(os.path.join(out, "best_hyperparameters.json")))
     assert set(best) == {"learning_rate", "l2"}
     # Same folder, more trials: the search continues.
@@ -59,27 +82,64 @@ def test_tune_where_every_trial_diverges_exits_non_zero(tmp_path):
 
     # An earlier search's report in the folder, discarded by --overwrite.
     os.makedirs(tmp_path / "t")
-    stale = ("config.json", "results.csv", "search.png", "best_hyperparameters.json")
+    stale = (
+        "config.json",
+        "results.csv",
+        "search.png",
+        "best_hyperparameters.json",
+    )
     for name in stale:
         (tmp_path / "t" / name).write_text("{}")
     ktk = os.path.join(os.path.dirname(sys.executable), "ktk")
     result = subprocess.run(
-        [ktk, "tune", *TINY, "--search", "random", "--trials", "2", "--optimizer", "sgd",
-         "--lr-range", "1e2,1e3", "--output-dir", str(tmp_path / "t"), "--overwrite"],
-        capture_output=True, text=True, timeout=300,
+        [
+            ktk,
+            "tune",
+            *TINY,
+            "--search",
+            "random",
+            "--trials",
+            "2",
+            "--optimizer",
+            "sgd",
+            "--lr-range",
+            "1e2,1e3",
+            "--output-dir",
+            str(tmp_path / "t"),
+            "--overwrite",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("ktk tune: error: Every trial of the search diverged")
+    assert last.startswith(
+        "ktk tune: error: Every trial of the search diverged"
+    )
     # No report claims a best trial, not even the earlier one.
     assert not any(os.path.exists(tmp_path / "t" / name) for name in stale[1:])
 
 
-def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(tmp_path, capsys):
-    grid = ["tune", *TINY, "--search", "grid", "--lr-range", "1e-3,1e-2",
-            "--l2-range", "1e-4,1e-3"]
-    assert main([*grid, "--trials", "1", "--output-dir", str(tmp_path / "a")]) == 0
-    assert "grid: 4 points; --trials 1 runs the first 1" in capsys.readouterr().out
+def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(
+    tmp_path, capsys
+):
+    grid = [
+        "tune",
+        *TINY,
+        "--search",
+        "grid",
+        "--lr-range",
+        "1e-3,1e-2",
+        "--l2-range",
+        "1e-4,1e-3",
+    ]
+    assert (
+        main([*grid, "--trials", "1", "--output-dir", str(tmp_path / "a")]) == 0
+    )
+    assert (
+        "grid: 4 points; --trials 1 runs the first 1" in capsys.readouterr().out
+    )
     assert main([*grid, "--output-dir", str(tmp_path / "b")]) == 0
     with open(tmp_path / "b" / "results.csv") as f:
         assert len(list(csv.DictReader(f))) == 4
@@ -87,8 +147,23 @@ def test_grid_says_what_trials_leave_out_and_runs_the_whole_grid_by_default(tmp_
 
 def test_a_fixed_value_range_is_reported_and_plotted(tmp_path):
     out = str(tmp_path / "fixed")
-    assert main(["tune", *TINY, "--search", "grid", "--lr-range", "1e-3,1e-2",
-                 "--l2-range", "1e-4,1e-4", "--output-dir", out]) == 0
+    assert (
+        main(
+            [
+                "tune",
+                *TINY,
+                "--search",
+                "grid",
+                "--lr-range",
+                "1e-3,1e-2",
+                "--l2-range",
+                "1e-4,1e-4",
+                "--output-dir",
+                out,
+            ]
+        )
+        == 0
+    )
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and {float(r["l2"]) for r in rows} == {1e-4}

@@ -29,8 +29,11 @@ def test_from_logits_follows_output():
 
 def test_fit_with_jit_compile():
     x, y = _data()
-    model = compile_classifier(build_cnn((8, 8, 1), 3, (4,), normalization="batch"),
-                               learning_rate=1e-2, jit_compile=True)
+    model = compile_classifier(
+        build_cnn((8, 8, 1), 3, (4,), normalization="batch"),
+        learning_rate=1e-2,
+        jit_compile=True,
+    )
     assert model.jit_compile is True
     history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -38,7 +41,9 @@ def test_fit_with_jit_compile():
 
 def test_fit_under_mixed_float16(mixed_precision):
     x, y = _data()
-    model = compile_classifier(build_cnn((8, 8, 1), 3, (4,), normalization="batch", dropout=0.1))
+    model = compile_classifier(
+        build_cnn((8, 8, 1), 3, (4,), normalization="batch", dropout=0.1)
+    )
     assert model.get_layer("conv_1_linear").compute_dtype == "float16"
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     out = model.predict(x[:4], verbose=0)
@@ -50,8 +55,11 @@ def test_fit_under_mirrored_strategy(mirrored_strategy):
     assert mirrored_strategy.num_replicas_in_sync == 2
     x, y = _data((40, 1))
     with mirrored_strategy.scope():
-        model = compile_classifier(build_cnn((40, 1), 3, (4,), normalization="batch"),
-                                   optimizer="momentum", learning_rate=1e-2)
+        model = compile_classifier(
+            build_cnn((40, 1), 3, (4,), normalization="batch"),
+            optimizer="momentum",
+            learning_rate=1e-2,
+        )
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     history = model.fit(dataset, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
@@ -64,20 +72,25 @@ def test_fit_under_mirrored_strategy(mirrored_strategy):
 
 def test_keras_round_trip_in_fresh_process(tmp_path):
     x, y = _data()
-    model = compile_classifier(build_cnn((8, 8, 1), 3, (4,), normalization="batch",
-                                         dropout=0.2, l2=1e-3))
+    model = compile_classifier(
+        build_cnn(
+            (8, 8, 1), 3, (4,), normalization="batch", dropout=0.2, l2=1e-3
+        )
+    )
     model.fit(x, y, epochs=1, verbose=0)
     path = os.path.join(tmp_path, "model.keras")
     model.save(path)
     np.save(tmp_path / "x.npy", x[:8])
     expected = model.predict(x[:8], verbose=0)
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import numpy as np, keras
         model = keras.saving.load_model({path!r}, safe_mode=True)
         np.save({str(tmp_path / 'out.npy')!r}, model.predict(np.load({str(tmp_path / 'x.npy')!r}), verbose=0))
-        """
-    )
+        """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
-    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-5, atol=1e-6)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env=env, timeout=300
+    )
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out.npy"), expected, rtol=1e-5, atol=1e-6
+    )

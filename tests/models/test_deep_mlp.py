@@ -16,7 +16,9 @@ def test_structure():
 
 def test_small_init_collapses_activations():
     init = keras.initializers.RandomNormal(stddev=0.01, seed=0)
-    model = build_deep_mlp(input_dim=100, depth=5, width=100, kernel_initializer=init)
+    model = build_deep_mlp(
+        input_dim=100, depth=5, width=100, kernel_initializer=init
+    )
     x = np.random.default_rng(0).standard_normal((200, 100)).astype("float32")
     assert float(np.std(model(x))) < 1e-4
 

@@ -13,7 +13,13 @@ def test_default_mlp_shapes():
     model = build_mlp((8, 8, 1), 10)
     assert model.output_shape == (None, 10)
     assert _layer_types(model) == [
-        "InputLayer", "Flatten", "Dense", "Activation", "Dense", "Activation", "Dense",
+        "InputLayer",
+        "Flatten",
+        "Dense",
+        "Activation",
+        "Dense",
+        "Activation",
+        "Dense",
     ]
     assert model.layers[-1].activation.__name__ == "linear"
 
@@ -31,8 +37,18 @@ def test_batchnorm_before_activation_drops_bias():
 
 
 def test_batchnorm_after_activation():
-    model = build_mlp((4,), 3, (6,), normalization="batch", normalization_position="after_activation")
-    assert _layer_types(model)[1:4] == ["Dense", "Activation", "BatchNormalization"]
+    model = build_mlp(
+        (4,),
+        3,
+        (6,),
+        normalization="batch",
+        normalization_position="after_activation",
+    )
+    assert _layer_types(model)[1:4] == [
+        "Dense",
+        "Activation",
+        "BatchNormalization",
+    ]
     assert model.get_layer("dense_1_linear").use_bias is True
 
 
@@ -69,8 +85,13 @@ def test_softmax_output():
 
 @pytest.mark.parametrize(
     "activation,expected",
-    [("relu", "HeNormal"), ("leaky_relu", "HeNormal"), ("tanh", "GlorotUniform"),
-     ("sigmoid", "GlorotUniform"), ("selu", "LecunNormal")],
+    [
+        ("relu", "HeNormal"),
+        ("leaky_relu", "HeNormal"),
+        ("tanh", "GlorotUniform"),
+        ("sigmoid", "GlorotUniform"),
+        ("selu", "LecunNormal"),
+    ],
 )
 def test_auto_initializer(activation, expected):
     model = build_mlp((4,), 3, (6,), activation=activation)
@@ -85,7 +106,9 @@ def test_explicit_initializer_and_seeded_layers_differ():
     k1 = a.get_layer("dense_1_linear").kernel.numpy()
     k2 = a.get_layer("dense_2_linear").kernel.numpy()
     assert not np.allclose(k1, k2)
-    np.testing.assert_array_equal(k1, b.get_layer("dense_1_linear").kernel.numpy())
+    np.testing.assert_array_equal(
+        k1, b.get_layer("dense_1_linear").kernel.numpy()
+    )
     assert np.std(k1) > 0.2
 
 
@@ -94,8 +117,14 @@ def test_explicit_initializer_and_seeded_layers_differ():
     [
         ({"activation": "nope"}, "activation.*Received: activation='nope'"),
         ({"kernel_initializer": "nope"}, "kernel_initializer.*Received"),
-        ({"normalization": "group"}, r"normalization.*\(None, 'batch', 'layer'\).*Received: normalization='group'"),
-        ({"normalization_position": "middle"}, "normalization_position.*before_activation"),
+        (
+            {"normalization": "group"},
+            r"normalization.*\(None, 'batch', 'layer'\).*Received: normalization='group'",
+        ),
+        (
+            {"normalization_position": "middle"},
+            "normalization_position.*before_activation",
+        ),
         ({"dropout": 1.0}, r"dropout.*\[0, 1\).*Received: dropout=1.0"),
         ({"l2": -1.0}, "l2.*Received: l2=-1.0"),
         ({"output": "sigmoid"}, "output.*logits.*softmax"),
@@ -118,7 +147,9 @@ def test_maxout_pieces_without_maxout_is_refused():
     from keras_training_kit.models import build_cnn
     from keras_training_kit.models import build_mlp
 
-    with pytest.raises(ValueError, match="only with `activation='maxout'`.*maxout_pieces=3"):
+    with pytest.raises(
+        ValueError, match="only with `activation='maxout'`.*maxout_pieces=3"
+    ):
         build_mlp((4,), 2, (8,), activation="relu", maxout_pieces=3)
     with pytest.raises(ValueError, match="only with `activation='maxout'`"):
         build_cnn((8, 8, 1), 2, (4,), maxout_pieces=3)

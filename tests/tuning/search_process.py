@@ -69,7 +69,11 @@ def _poll_chief_faster():
 
 
 if __name__ == "__main__":
-    directory, max_trials, count_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    directory, max_trials, count_file = (
+        sys.argv[1],
+        int(sys.argv[2]),
+        sys.argv[3],
+    )
     if os.environ.get("KERASTUNER_TUNER_ID") == "chief":
         _poll_chief_faster()
     result = tiny_search(directory, max_trials, count_file)

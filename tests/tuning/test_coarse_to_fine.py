@@ -21,7 +21,9 @@ def test_narrow_ranges_around_the_best_values():
         math.log10(high), math.log10(3e-3) + 0.4
     )
     low, high = narrowed["l2"]
-    assert math.isclose(math.log10(low), -4.4) and math.isclose(math.log10(high), -3.6)
+    assert math.isclose(math.log10(low), -4.4) and math.isclose(
+        math.log10(high), -3.6
+    )
 
 
 def test_narrow_ranges_clips_and_keeps_unknown():
@@ -38,29 +40,41 @@ def test_coarse_to_fine_narrows_around_top_trials_and_resumes(tmp_path):
     train = data.train.take(256).batch(128)
     validation = data.validation.take(128).batch(128)
     hypermodel = TrainingHyperModel(
-        "mlp", data.input_shape, data.num_classes,
-        learning_rate=(1e-4, 1.0), l2=(1e-6, 1e-2),
+        "mlp",
+        data.input_shape,
+        data.num_classes,
+        learning_rate=(1e-4, 1.0),
+        l2=(1e-6, 1e-2),
         builder_kwargs={"hidden_units": (8,)},
     )
-    options = dict(strategy="coarse-to-fine", epochs=1, top_k=2,
-                   directory=str(tmp_path))
+    options = dict(
+        strategy="coarse-to-fine", epochs=1, top_k=2, directory=str(tmp_path)
+    )
     result = search(hypermodel, train, validation, max_trials=2, **options)
     first, second = result.ranges
     assert first == {"learning_rate": (1e-4, 1.0), "l2": (1e-6, 1e-2)}
-    stage1 = [r for r in result.rows if r["stage"] == 1 and r["status"] == "completed"]
+    stage1 = [
+        r for r in result.rows if r["stage"] == 1 and r["status"] == "completed"
+    ]
     top = sorted(stage1, key=lambda r: -r["best_val_accuracy"])[:2]
     for name in ("learning_rate", "l2"):
         low, high = second[name]
         assert first[name][0] <= low < high <= first[name][1]
-        assert math.log10(high / low) < math.log10(first[name][1] / first[name][0])
+        assert math.log10(high / low) < math.log10(
+            first[name][1] / first[name][0]
+        )
         # The top-2 values of stage 1 lie inside the narrowed range ...
         assert all(low <= r[name] <= high for r in top)
         # ... and so does every stage-2 trial.
-        assert all(low <= r[name] <= high for r in result.rows if r["stage"] == 2)
+        assert all(
+            low <= r[name] <= high for r in result.rows if r["stage"] == 2
+        )
     stage2 = [r for r in result.rows if r["stage"] == 2]
     assert len(stage2) == 2 and all(r["epochs_run"] == 2 for r in stage2)
     saved = json.load(open(os.path.join(tmp_path, "stage_ranges.json")))
-    assert saved[1]["learning_rate"] == pytest.approx(list(second["learning_rate"]))
+    assert saved[1]["learning_rate"] == pytest.approx(
+        list(second["learning_rate"])
+    )
     # Resuming with one more trial per stage keeps the four finished trials
     # and the stage-2 ranges.
     more = search(hypermodel, train, validation, max_trials=3, **options)
@@ -78,4 +92,6 @@ def test_coarse_to_fine_refuses_distributed_mode(monkeypatch, tmp_path):
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     hypermodel = TrainingHyperModel("mlp", (4,), 2)
     with pytest.raises(ValueError, match="distributed"):
-        search(hypermodel, None, strategy="coarse-to-fine", directory=str(tmp_path))
+        search(
+            hypermodel, None, strategy="coarse-to-fine", directory=str(tmp_path)
+        )

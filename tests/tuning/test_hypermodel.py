@@ -44,16 +44,21 @@ def test_build_declares_log_floats_and_compiles_with_them():
     space = {p.name: p for p in hp.space}
     assert space["learning_rate"].sampling == "log"
     assert space["l2"].sampling == "log"
-    assert math.isclose(float(model.optimizer.learning_rate), 3e-3, rel_tol=1e-6)
     assert math.isclose(
-        float(model.get_layer("dense_1_linear").kernel_regularizer.l2), 2e-4,
+        float(model.optimizer.learning_rate), 3e-3, rel_tol=1e-6
+    )
+    assert math.isclose(
+        float(model.get_layer("dense_1_linear").kernel_regularizer.l2),
+        2e-4,
         rel_tol=1e-6,
     )
 
 
 def test_fixed_values_and_choices():
     hypermodel = _hypermodel(
-        learning_rate=1e-3, dropout=[0.0, 0.5], normalization=[None, "batch"],
+        learning_rate=1e-3,
+        dropout=[0.0, 0.5],
+        normalization=[None, "batch"],
         optimizer=["adam", "sgd"],
     )
     space = _space(hypermodel)
@@ -67,8 +72,12 @@ def test_fixed_values_and_choices():
 def test_with_ranges_builds_with_the_new_ranges():
     narrowed = _hypermodel().with_ranges(learning_rate=(1e-3, 2e-3))
     space = _space(narrowed)
-    assert (space["learning_rate"].min_value, space["learning_rate"].max_value) == (
-        1e-3, 2e-3,
+    assert (
+        space["learning_rate"].min_value,
+        space["learning_rate"].max_value,
+    ) == (
+        1e-3,
+        2e-3,
     )
 
 
@@ -112,15 +121,19 @@ def test_callable_builder_and_cnn():
     def builder(input_shape, num_classes, **options):
         calls.update(options)
         return keras.Sequential(
-            [keras.Input(input_shape), keras.layers.Flatten(),
-             keras.layers.Dense(num_classes)]
+            [
+                keras.Input(input_shape),
+                keras.layers.Flatten(),
+                keras.layers.Dense(num_classes),
+            ]
         )
 
     hp = keras_tuner.HyperParameters()
     TrainingHyperModel(builder, (4, 4, 1), 3, builder_kwargs={"x": 1}).build(hp)
     assert calls["x"] == 1 and 1e-6 <= calls["l2"] <= 1e-1
-    cnn = TrainingHyperModel("cnn", (8, 8, 1), 10,
-                             builder_kwargs={"filters": (4,)})
+    cnn = TrainingHyperModel(
+        "cnn", (8, 8, 1), 10, builder_kwargs={"filters": (4,)}
+    )
     assert cnn.build(keras_tuner.HyperParameters()).output_shape == (None, 10)
 
 
@@ -129,7 +142,9 @@ def test_fit_records_divergence():
     train = data.train.take(256).batch(32)
     hypermodel = _hypermodel(learning_rate=1e3, optimizer="sgd")
     hp = keras_tuner.HyperParameters()
-    history = hypermodel.fit(hp, hypermodel.build(hp), train, epochs=3, verbose=0)
+    history = hypermodel.fit(
+        hp, hypermodel.build(hp), train, epochs=3, verbose=0
+    )
     assert history.history["diverged"] == [1.0] * len(history.epoch)
     assert len(history.epoch) == 1
     calm = _hypermodel(learning_rate=1e-3)

@@ -27,8 +27,19 @@ import crash_points  # noqa: E402
 
 from keras_training_kit.tuning import keras_tuner_compat  # noqa: E402
 
-_COMMON = ["tune", "--hidden-units", "8", "--trials", "2", "--epochs", "1",
-           "--lr-range", "1e-3,1e-1", "--seed", "0"]
+_COMMON = [
+    "tune",
+    "--hidden-units",
+    "8",
+    "--trials",
+    "2",
+    "--epochs",
+    "1",
+    "--lr-range",
+    "1e-3,1e-1",
+    "--seed",
+    "0",
+]
 _STRATEGIES = {
     "coarse-to-fine": ["--search", "coarse-to-fine"],
     "random": ["--search", "random"],
@@ -73,11 +84,15 @@ def _results(run_dir):
 def _completed(run_dir):
     """`{trial folder: score}` of the trials whose trial.json says COMPLETED."""
     done = {}
-    for path in glob.glob(os.path.join(run_dir, "**", "trial.json"), recursive=True):
+    for path in glob.glob(
+        os.path.join(run_dir, "**", "trial.json"), recursive=True
+    ):
         with open(path) as f:
             trial = json.load(f)  # written by rename: never torn
         if trial["status"] == "COMPLETED":
-            done[os.path.relpath(os.path.dirname(path), run_dir)] = trial["score"]
+            done[os.path.relpath(os.path.dirname(path), run_dir)] = trial[
+                "score"
+            ]
     return done
 
 
@@ -117,7 +132,9 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
 
     run_dir, events_path, resumed = _run(str(tmp_path), strategy, 0)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    resumed_fits = sum(kind == "fit" for kind, _ in crash_points.read_events(events_path))
+    resumed_fits = sum(
+        kind == "fit" for kind, _ in crash_points.read_events(events_path)
+    )
     # Finished trials are kept (same score), not trained again; the rest run.
     assert resumed_fits == fits - len(finished)
     assert _results(run_dir) == expected
@@ -135,7 +152,9 @@ def _write(path, data):
 
 def _trial(trial_id, status, metrics=None):
     return {
-        "trial_id": trial_id, "status": status, "score": 0.5 if metrics else None,
+        "trial_id": trial_id,
+        "status": status,
+        "score": 0.5 if metrics else None,
         "best_step": 0 if metrics else None,
         "metrics": {"metrics": metrics or {}},
     }
@@ -143,21 +162,42 @@ def _trial(trial_id, status, metrics=None):
 
 def test_repair_project_removes_ends_and_clears(tmp_path):
     project = str(tmp_path)
-    _write(os.path.join(project, "oracle.json"), {
-        "start_order": ["0", "1", "2"], "end_order": [],
-        "ongoing_trials": {"tuner0": "1", "tuner1": "2"}, "run_times": {},
-    })
-    _write(os.path.join(project, "trial_0", "trial.json"), _trial("0", "COMPLETED", {"m": 1}))
+    _write(
+        os.path.join(project, "oracle.json"),
+        {
+            "start_order": ["0", "1", "2"],
+            "end_order": [],
+            "ongoing_trials": {"tuner0": "1", "tuner1": "2"},
+            "run_times": {},
+        },
+    )
+    _write(
+        os.path.join(project, "trial_0", "trial.json"),
+        _trial("0", "COMPLETED", {"m": 1}),
+    )
     # Finished but still listed as ongoing: ended as Oracle.end_trial would.
-    _write(os.path.join(project, "trial_1", "trial.json"), _trial("1", "COMPLETED", {"m": 1}))
+    _write(
+        os.path.join(project, "trial_1", "trial.json"),
+        _trial("1", "COMPLETED", {"m": 1}),
+    )
     # Killed while running: retried from scratch, its partial metrics cleared.
-    _write(os.path.join(project, "trial_2", "trial.json"), _trial("2", "RUNNING", {"m": 1}))
+    _write(
+        os.path.join(project, "trial_2", "trial.json"),
+        _trial("2", "RUNNING", {"m": 1}),
+    )
     # Written before oracle.json listed it: never started, removed.
-    _write(os.path.join(project, "trial_3", "trial.json"), _trial("3", "RUNNING"))
+    _write(
+        os.path.join(project, "trial_3", "trial.json"), _trial("3", "RUNNING")
+    )
     with open(os.path.join(project, ".oracle.tmp.json"), "w") as f:
         f.write('{"torn')
     done = keras_tuner_compat.repair_project(project)
-    assert done == {"removed": ["3"], "ended": ["1"], "cleared": ["2"], "retried": []}
+    assert done == {
+        "removed": ["3"],
+        "ended": ["1"],
+        "cleared": ["2"],
+        "retried": [],
+    }
     with open(os.path.join(project, "oracle.json")) as f:
         state = json.load(f)
     assert state["ongoing_trials"] == {"tuner1": "2"}
@@ -170,19 +210,38 @@ def test_repair_project_removes_ends_and_clears(tmp_path):
     # Repairing a repaired folder changes nothing; a folder without
     # oracle.json is left alone.
     assert keras_tuner_compat.repair_project(project) == {
-        "removed": [], "ended": [], "cleared": [], "retried": []}
+        "removed": [],
+        "ended": [],
+        "cleared": [],
+        "retried": [],
+    }
     assert keras_tuner_compat.repair_project(str(tmp_path / "missing")) == {
-        "removed": [], "ended": [], "cleared": [], "retried": []}
+        "removed": [],
+        "ended": [],
+        "cleared": [],
+        "retried": [],
+    }
 
 
 def test_repair_project_queues_failed_trials_for_a_retry(tmp_path):
     project = str(tmp_path)
-    _write(os.path.join(project, "oracle.json"), {
-        "start_order": ["0", "1"], "end_order": ["0", "1"], "ongoing_trials": {},
-        "run_times": {"0": 1, "1": 1}, "retry_queue": [],
-    })
-    _write(os.path.join(project, "trial_0", "trial.json"), _trial("0", "COMPLETED", {"m": 1}))
-    failed = dict(_trial("1", "FAILED"), message="ModuleNotFoundError: tensorboard")
+    _write(
+        os.path.join(project, "oracle.json"),
+        {
+            "start_order": ["0", "1"],
+            "end_order": ["0", "1"],
+            "ongoing_trials": {},
+            "run_times": {"0": 1, "1": 1},
+            "retry_queue": [],
+        },
+    )
+    _write(
+        os.path.join(project, "trial_0", "trial.json"),
+        _trial("0", "COMPLETED", {"m": 1}),
+    )
+    failed = dict(
+        _trial("1", "FAILED"), message="ModuleNotFoundError: tensorboard"
+    )
     _write(os.path.join(project, "trial_1", "trial.json"), failed)
     done = keras_tuner_compat.repair_project(project)
     assert done["retried"] == ["1"]
@@ -198,7 +257,9 @@ def test_version_check_warns_once_for_an_untested_version(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert keras_tuner_compat.check_version("1.4.8")
-    with pytest.warns(RuntimeWarning, match="tested with KerasTuner 1.4.x; found 2.0.0"):
+    with pytest.warns(
+        RuntimeWarning, match="tested with KerasTuner 1.4.x; found 2.0.0"
+    ):
         assert not keras_tuner_compat.check_version("2.0.0")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -214,7 +275,9 @@ def test_installed_keras_tuner_has_the_internals_the_workarounds_use():
     assert callable(keras_tuner.Tuner._get_tuner_fname)
     grid = keras_tuner.oracles.GridSearchOracle(max_trials=1)
     assert hasattr(grid, "_ordered_ids") and hasattr(grid, "_populate_next")
-    assert grid._ordered_ids._memory == [] and callable(grid._ordered_ids.insert)
+    assert grid._ordered_ids._memory == [] and callable(
+        grid._ordered_ids.insert
+    )
     assert callable(grid._compare)
 
 
@@ -226,8 +289,9 @@ def test_prepare_tuner_saves_state_before_the_first_trial(tmp_path):
         model.compile("sgd", "mse")
         return model
 
-    tuner = keras_tuner.RandomSearch(build, max_trials=1, directory=str(tmp_path),
-                                     project_name="p")
+    tuner = keras_tuner.RandomSearch(
+        build, max_trials=1, directory=str(tmp_path), project_name="p"
+    )
     keras_tuner_compat.prepare_tuner(tuner)
     # A search killed during its first trial now reloads instead of starting
     # afresh in the same folder.

@@ -49,7 +49,9 @@ def test_sweep_stops_when_loss_explodes(batches):
     result = LRFinder(_model("sgd"), 1e-3, 1e4, num_steps=60).find(batches)
     assert result.stopped_early and len(result.losses) < 60
     smoothed = np.array(result.smoothed_losses)
-    assert not np.isfinite(smoothed[-1]) or smoothed[-1] > 4 * smoothed[:-1].min()
+    assert (
+        not np.isfinite(smoothed[-1]) or smoothed[-1] > 4 * smoothed[:-1].min()
+    )
     assert 1e-3 <= result.suggested_learning_rate < result.learning_rates[-1]
 
 
@@ -63,7 +65,10 @@ def test_suggest_learning_rate():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(min_learning_rate=1.0, max_learning_rate=0.1), "min_learning_rate"),
+        (
+            dict(min_learning_rate=1.0, max_learning_rate=0.1),
+            "min_learning_rate",
+        ),
         (dict(num_steps=1), "num_steps"),
         (dict(smoothing=1.0), "smoothing"),
         (dict(divergence_factor=0.5), "divergence_factor"),

@@ -20,19 +20,28 @@ SCRIPT = os.path.join(HERE, "search_process.py")
 @pytest.fixture(scope="module")
 def digits():
     data = load_dataset("digits", validation_split=0.2)
-    return data, data.train.take(256).batch(128), data.validation.take(128).batch(128)
+    return (
+        data,
+        data.train.take(256).batch(128),
+        data.validation.take(128).batch(128),
+    )
 
 
 def _hypermodel(data, **kwargs):
     return TrainingHyperModel(
-        "mlp", data.input_shape, data.num_classes,
-        builder_kwargs={"hidden_units": (8,)}, **kwargs,
+        "mlp",
+        data.input_shape,
+        data.num_classes,
+        builder_kwargs={"hidden_units": (8,)},
+        **kwargs,
     )
 
 
 def test_unknown_strategy(digits):
     data, train, validation = digits
-    with pytest.raises(ValueError, match="`strategy`.*Received: strategy='sobol'"):
+    with pytest.raises(
+        ValueError, match="`strategy`.*Received: strategy='sobol'"
+    ):
         search(_hypermodel(data), train, validation, strategy="sobol")
 
 
@@ -40,17 +49,26 @@ def test_unknown_strategy(digits):
     "strategy, max_trials, epochs",
     [("grid", 3, 1), ("bayesian", 2, 1), ("hyperband", 1, 2)],
 )
-def test_strategies_run_and_report(strategy, max_trials, epochs, digits, tmp_path):
+def test_strategies_run_and_report(
+    strategy, max_trials, epochs, digits, tmp_path
+):
     data, train, validation = digits
     hypermodel = _hypermodel(data, learning_rate=(1e-3, 1e-1), l2=1e-4)
     result = search(
-        hypermodel, train, validation, strategy=strategy, max_trials=max_trials,
-        epochs=epochs, directory=str(tmp_path),
+        hypermodel,
+        train,
+        validation,
+        strategy=strategy,
+        max_trials=max_trials,
+        epochs=epochs,
+        directory=str(tmp_path),
     )
     rows = result.rows
     assert rows and all(r["status"] == "completed" for r in rows)
     assert all(0 <= r["best_val_accuracy"] <= 1 for r in rows)
-    assert result.best_hyperparameters["learning_rate"] in [r["learning_rate"] for r in rows]
+    assert result.best_hyperparameters["learning_rate"] in [
+        r["learning_rate"] for r in rows
+    ]
     if strategy == "grid":
         assert sorted(r["learning_rate"] for r in rows) == [1e-3, 1e-2, 1e-1]
     if strategy == "hyperband":
@@ -64,10 +82,17 @@ def test_a_search_where_every_trial_diverged_raises(digits, tmp_path):
     data, train, validation = digits
     hypermodel = _hypermodel(data, learning_rate=(1e2, 1e3), optimizer="sgd")
     with pytest.raises(SearchError, match="Every trial of the search diverged"):
-        search(hypermodel, train, validation, max_trials=2, epochs=3,
-               directory=str(tmp_path))
-    tuner = make_tuner("random", hypermodel, max_trials=2, epochs=3,
-                       directory=str(tmp_path))
+        search(
+            hypermodel,
+            train,
+            validation,
+            max_trials=2,
+            epochs=3,
+            directory=str(tmp_path),
+        )
+    tuner = make_tuner(
+        "random", hypermodel, max_trials=2, epochs=3, directory=str(tmp_path)
+    )
     rows = results_table([tuner])
     assert [r["status"] for r in rows] == ["diverged", "diverged"]
     assert all(r["epochs_run"] == 1 for r in rows)
@@ -83,10 +108,17 @@ def test_failed_trials_raise_and_a_rerun_retries_them(digits, tmp_path):
 
     data, train, validation = digits
     options = dict(max_trials=2, epochs=1, directory=str(tmp_path))
-    broken = _BrokenHyperModel("mlp", data.input_shape, data.num_classes,
-                               builder_kwargs={"hidden_units": (8,)})
-    with pytest.raises(SearchError, match="2 of 2 failed. Trial 0's error: "
-                       "ModuleNotFoundError: No module named 'tensorboard'"):
+    broken = _BrokenHyperModel(
+        "mlp",
+        data.input_shape,
+        data.num_classes,
+        builder_kwargs={"hidden_units": (8,)},
+    )
+    with pytest.raises(
+        SearchError,
+        match="2 of 2 failed. Trial 0's error: "
+        "ModuleNotFoundError: No module named 'tensorboard'",
+    ):
         search(broken, train, validation, **options)
     # Fixed (the package installed): the same search retries both trials.
     result = search(_hypermodel(data), train, validation, **options)
@@ -127,14 +159,21 @@ def test_distributed_chief_and_two_workers(tmp_path):
     processes = []
     try:
         for tuner_id in ("chief", "tuner0", "tuner1"):
-            env = _env(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
+            env = _env(
+                KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port
+            )
             env["KERASTUNER_TUNER_ID"] = tuner_id
             args = [sys.executable, SCRIPT, directory, "3", count]
             if tuner_id == "chief":
                 args.append(rows_path)
-            processes.append(subprocess.Popen(
-                args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            ))
+            processes.append(
+                subprocess.Popen(
+                    args,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )
         for process in processes:
             _, stderr = process.communicate(timeout=150)
             assert process.returncode == 0, stderr.decode()[-2000:]

@@ -18,7 +18,10 @@ class _Metrics:
 
 def _trial(trial_id, status, score, diverged=0.0, message=None):
     return types.SimpleNamespace(
-        trial_id=trial_id, status=status, score=score, message=message,
+        trial_id=trial_id,
+        status=status,
+        score=score,
+        message=message,
         metrics=_Metrics({"diverged": diverged}),
         hyperparameters=types.SimpleNamespace(values={"learning_rate": 0.1}),
     )
@@ -42,16 +45,23 @@ def test_failed_diverged_and_non_finite_trials_are_never_usable():
         _trial("5", "RUNNING", None),
     )
     assert [t.trial_id for t in trials.usable_trials(tuner)] == ["4", "1"]
-    low = _tuner(_trial("0", "COMPLETED", 0.3), _trial("1", "COMPLETED", 0.2),
-                 direction="min")
+    low = _tuner(
+        _trial("0", "COMPLETED", 0.3),
+        _trial("1", "COMPLETED", 0.2),
+        direction="min",
+    )
     assert [t.trial_id for t in trials.usable_trials(low)] == ["1", "0"]
     trials.check_usable([tuner])
 
 
 def test_check_usable_says_why():
-    failed = _tuner(_trial("1", "FAILED", None, message="Traceback\nValueError: bad"),
-                    _trial("0", "FAILED", None, message="Traceback\nKeyError: 'x'"))
-    with pytest.raises(trials.SearchError, match="2 of 2 failed. Trial 0's error: KeyError"):
+    failed = _tuner(
+        _trial("1", "FAILED", None, message="Traceback\nValueError: bad"),
+        _trial("0", "FAILED", None, message="Traceback\nKeyError: 'x'"),
+    )
+    with pytest.raises(
+        trials.SearchError, match="2 of 2 failed. Trial 0's error: KeyError"
+    ):
         trials.check_usable([failed])
     diverged = _tuner(_trial("0", "COMPLETED", 0.1, diverged=1.0))
     with pytest.raises(trials.SearchError, match="Every trial .* diverged"):

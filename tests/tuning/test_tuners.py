@@ -14,16 +14,24 @@ def digits():
 
 def _hypermodel(data, **kwargs):
     return TrainingHyperModel(
-        "mlp", data.input_shape, data.num_classes,
-        builder_kwargs={"hidden_units": (8,)}, **kwargs,
+        "mlp",
+        data.input_shape,
+        data.num_classes,
+        builder_kwargs={"hidden_units": (8,)},
+        **kwargs,
     )
 
 
 @pytest.mark.parametrize(
     "name, direction",
-    [("val_accuracy", "max"), ("accuracy", "max"), ("val_auc", "max"),
-     ("val_loss", "min"), ("loss", "min"),
-     ("val_mean_squared_error", "min")],
+    [
+        ("val_accuracy", "max"),
+        ("accuracy", "max"),
+        ("val_auc", "max"),
+        ("val_loss", "min"),
+        ("loss", "min"),
+        ("val_mean_squared_error", "min"),
+    ],
 )
 def test_objective_direction_is_keras_tuners(name, direction):
     objective = make_objective(name)
@@ -45,10 +53,16 @@ def test_make_tuner_kinds(digits, tmp_path):
     assert type(tuner).__name__ == "GridSearch"
     assert tuner.hypermodel.grid_per_decade == 1
     assert tuner.oracle.objective.direction == "max"
-    with pytest.raises(ValueError, match="`max_trials`.*Received: max_trials=0"):
+    with pytest.raises(
+        ValueError, match="`max_trials`.*Received: max_trials=0"
+    ):
         make_tuner("random", _hypermodel(data), max_trials=0)
     with pytest.raises(ValueError, match="`strategy`.*'coarse-to-fine'"):
         make_tuner("coarse-to-fine", _hypermodel(data))
-    loss = make_tuner("random", _hypermodel(data), objective="val_loss",
-                      directory=str(tmp_path / "loss"))
+    loss = make_tuner(
+        "random",
+        _hypermodel(data),
+        objective="val_loss",
+        directory=str(tmp_path / "loss"),
+    )
     assert loss.oracle.objective.direction == "min"
