@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from keras_training_kit.layers.whitening import Whitening
+from keras_training_kit.layers.streaming_covariance import StreamingCovariance
+from keras_training_kit.layers.streaming_covariance import principal_axes
+from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
 # Images per step when patches are extracted: bounds the memory of one step
@@ -21,7 +23,8 @@ def patch_whitening_kernel(
 
     Every `kernel_size` patch of `images` (stride 1, `"valid"` padding) is a
     vector of `kh * kw * C` values. Their covariance (ddof=1) is accumulated
-    by `Whitening.adapt()` (streaming, float64), and its eigenvectors, scaled
+    by `StreamingCovariance` (as in `Whitening.adapt()`: streaming, float64),
+    and its eigenvectors, scaled
     by `1 / sqrt(eigenvalue + epsilon)`, become the filters, followed by
     their negatives, as in the airbench CIFAR-10 recipe (Jordan, 2024): a
     convolution with this kernel maps each centered patch to its whitened
@@ -79,6 +82,7 @@ def patch_whitening_kernel(
             f"Received: kernel_size={given!r}"
         )
     check_int("batch_size", batch_size)
+    check_float("epsilon", epsilon, 0)
     kh, kw = kernel_size
     if isinstance(images, tf.data.Dataset):
         dataset = images
@@ -113,18 +117,16 @@ def patch_whitening_kernel(
         )
         return tf.reshape(patches, (-1, features))
 
-    whitening = Whitening(mode="pca_whiten", epsilon=epsilon)
-    whitening.adapt(
-        dataset.map(to_patches, num_parallel_calls=tf.data.AUTOTUNE)
-    )
-    # Rows of `components` are the eigenvectors, by decreasing eigenvalue.
-    filters = (
-        whitening.components
-        / np.sqrt(whitening.explained_variance + epsilon)[:, None]
-    )
+    statistics = StreamingCovariance(features)
+    patches = dataset.map(to_patches, num_parallel_calls=tf.data.AUTOTUNE)
+    for batch in patches.prefetch(tf.data.AUTOTUNE):
+        statistics.update(batch)
+    eigenvalues, eigenvectors = principal_axes(statistics.covariance())
+    # One filter per eigenvector, by decreasing eigenvalue.
+    filters = eigenvectors.T / np.sqrt(eigenvalues + epsilon)[:, None]
     filters = np.concatenate([filters, -filters], axis=0)
     kernel = filters.T.reshape(kh, kw, channels, 2 * features).astype("float32")
     if not return_bias:
         return kernel
-    bias = -(filters @ whitening.mean)
+    bias = -(filters @ statistics.mean)
     return kernel, bias.astype("float32")

@@ -1,6 +1,5 @@
 """`Whitening`: center, standardize, PCA, PCA-whitening and ZCA as a layer."""
 
-import functools
 import itertools
 import logging
 import math
@@ -9,108 +8,17 @@ import keras
 import numpy as np
 
 from keras_training_kit.api_export import register
+from keras_training_kit.layers.streaming_covariance import StreamingCovariance
+from keras_training_kit.layers.streaming_covariance import feature_batches
+from keras_training_kit.layers.streaming_covariance import principal_axes
+from keras_training_kit.validation import check_bool
+from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
 logger = logging.getLogger(__name__)
 
 MODES = ("center", "standardize", "pca", "pca_whiten", "zca")
-# Rows per `adapt()` step for arrays: large enough that the per-batch GEMM
-# (rows * d^2) dominates the O(d^2) merge of the running statistics.
-DEFAULT_BATCH_SIZE = 8192
-
-
-def _extract_features(batch):
-    """Returns `x` from a batch that may be `(x, y)` or `(x, y, weights)`."""
-    if isinstance(batch, (tuple, list)):
-        return batch[0]
-    return batch
-
-
-def _gram(centered, blocks):
-    """`centered.T @ centered`, computing only the upper block triangle.
-
-    TensorFlow has no symmetric rank-k update (BLAS SYRK); splitting the
-    features into `blocks` column blocks and multiplying only pairs
-    `i <= j` does `(blocks + 1) / (2 * blocks)` of the full GEMM's work
-    (62.5% for 4 blocks), the lower blocks being transposes.
-    """
-    import tensorflow as tf
-
-    if blocks == 1:
-        return tf.linalg.matmul(centered, centered, transpose_a=True)
-    size = centered.shape[1] // blocks
-    parts = [
-        centered[:, i * size : (i + 1) * size if i < blocks - 1 else None]
-        for i in range(blocks)
-    ]
-    upper = {
-        (i, j): tf.linalg.matmul(parts[i], parts[j], transpose_a=True)
-        for i in range(blocks)
-        for j in range(i, blocks)
-    }
-    return tf.concat(
-        [
-            tf.concat(
-                [
-                    upper[i, j] if j >= i else tf.transpose(upper[j, i])
-                    for j in range(blocks)
-                ],
-                axis=1,
-            )
-            for i in range(blocks)
-        ],
-        axis=0,
-    )
-
-
-@functools.cache
-def _update_function(num_features):
-    """The compiled per-batch merge of `(count, mean, co-moment)`.
-
-    One function per process and feature count, traced once.
-    """
-    import tensorflow as tf
-
-    # Blocking pays off once the GEMM dominates (measured at d=3072: the
-    # accumulation of 50k rows took 0.7x the time of one full GEMM a batch).
-    blocks = 4 if num_features >= 512 else 1
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec((None, num_features), tf.float32),
-            tf.TensorSpec((), tf.float64),
-            tf.TensorSpec((num_features,), tf.float64),
-            tf.TensorSpec((num_features, num_features), tf.float64),
-        ]
-    )
-    def update(rows, count, mean, comoment):
-        bad = tf.math.count_nonzero(~tf.math.is_finite(rows))
-        if bad > 0:
-            return count, mean, comoment, bad
-        batch_count = tf.cast(tf.shape(rows)[0], tf.float64)
-        # Shifted by its float32 mean, the batch is well conditioned (the
-        # subtraction of nearby floats is exact), so the GEMM runs in float32
-        # at full speed; the small residual mean corrects the shift, and the
-        # merge across batches (Chan et al.) is float64.
-        shift = tf.reduce_mean(rows, axis=0)
-        centered = rows - shift
-        residual = tf.cast(tf.reduce_mean(centered, axis=0), tf.float64)
-        batch_mean = tf.cast(shift, tf.float64) + residual
-        total = count + batch_count
-        delta = batch_mean - mean
-        new_mean = mean + delta * (batch_count / total)
-        # The batch's own rank-one correction (-n_b r r^T) and Chan's merge
-        # term (n n_b / total delta delta^T) in one (d x 2) @ (2 x d)
-        # product, so the d x d float64 matrix is touched by two adds only.
-        vectors = tf.stack([residual, delta], axis=1)
-        weights = tf.stack([-batch_count, count * batch_count / total])
-        correction = tf.linalg.matmul(
-            vectors * weights, vectors, transpose_b=True
-        )
-        gram = tf.cast(_gram(centered, blocks), tf.float64)
-        return total, new_mean, comoment + (gram + correction), bad
-
-    return update
 
 
 @register
@@ -213,10 +121,7 @@ class Whitening(keras.layers.Layer):
             # Statistics and transforms need float32 even under mixed_float16.
             kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(
-                f"`mode` must be one of {MODES}. Received: mode={mode!r}"
-            )
+        check_choice("mode", mode, MODES)
         if n_components is not None:
             is_int = isinstance(n_components, int) and not isinstance(
                 n_components, bool
@@ -229,17 +134,8 @@ class Whitening(keras.layers.Layer):
                     "`n_components` must be None, a positive int or a float in "
                     f"(0, 1). Received: n_components={n_components!r}"
                 )
-        if isinstance(epsilon, bool) or not (
-            isinstance(epsilon, (int, float)) and epsilon >= 0
-        ):
-            raise ValueError(
-                f"`epsilon` must be a float >= 0. Received: epsilon={epsilon!r}"
-            )
-        if not isinstance(per_channel, bool):
-            raise ValueError(
-                "`per_channel` must be a bool. Received: "
-                f"per_channel={per_channel!r}"
-            )
+        check_float("epsilon", epsilon, 0)
+        check_bool("per_channel", per_channel)
         if (mean is None) != (covariance is None):
             raise ValueError(
                 "`mean` and `covariance` must be given together. Received: "
@@ -335,7 +231,7 @@ class Whitening(keras.layers.Layer):
                 batches. A dataset is taken as batched unless `batch_size`
                 is given, in which case it is batched with it.
             batch_size: int, the examples per step for arrays and tensors
-                (defaults to `4096`), or the batch size applied to an
+                (defaults to `8192`), or the batch size applied to an
                 unbatched dataset. Defaults to `None`.
             steps: int, the maximum number of batches to read. Defaults to
                 `None` (all of `data`).
@@ -345,45 +241,23 @@ class Whitening(keras.layers.Layer):
                 the batch index), an empty `data`, fewer than 2 samples, or
                 a feature count different from the layer's.
         """
-        import tensorflow as tf
-
         check_int("batch_size", batch_size, allow_none=True)
         check_int("steps", steps, allow_none=True)
-        batches = self._batches(data, batch_size, tf)
-        if steps is not None:
-            batches = itertools.islice(batches, steps)
-        batches = iter(batches)
+        batches = iter(feature_batches(data, batch_size, steps))
         first = next(batches, None)
         if first is None:
             raise ValueError(
                 "`adapt()` received no data. Received: data with 0 batches"
             )
-        first_shape = tuple(first.shape)
         if not self.built:
-            self.build((None,) + first_shape[1:])
-        update = _update_function(self._num_features)
+            self.build((None,) + tuple(first.shape)[1:])
         d = self._num_features
-        count = tf.constant(0.0, tf.float64)
-        mean = tf.zeros((d,), tf.float64)
-        comoment = tf.zeros((d, d), tf.float64)
+        statistics = StreamingCovariance(d)
         for index, batch in enumerate(itertools.chain([first], batches)):
-            batch = tf.convert_to_tensor(batch)
             self._check_batch_shape(tuple(batch.shape), index)
-            rows = tf.reshape(tf.cast(batch, tf.float32), (-1, d))
-            count, mean, comoment, bad = update(rows, count, mean, comoment)
-            bad = int(bad)
-            if bad:
-                raise ValueError(
-                    f"`adapt()` data must be finite: batch {index} (counting "
-                    f"from 0) holds {bad} NaN or Inf values. Received: data "
-                    "with non-finite values"
-                )
-        n = float(count)
-        if n < 2:
-            raise ValueError(
-                "`adapt()` needs at least 2 samples to estimate a covariance "
-                f"(ddof=1). Received: {int(n)} sample(s)"
-            )
+            statistics.update(batch)
+        covariance = statistics.covariance()
+        n = statistics.count
         if n < d and self.mode in ("pca", "pca_whiten", "zca"):
             logger.warning(
                 "Whitening.adapt: %d samples for %d features: the covariance "
@@ -395,34 +269,9 @@ class Whitening(keras.layers.Layer):
                 self.epsilon,
             )
         self.count.assign(n)
-        self.adapted_mean.assign(mean)
-        self.adapted_covariance.assign(comoment / (n - 1.0))
+        self.adapted_mean.assign(statistics.mean)
+        self.adapted_covariance.assign(covariance)
         self.finalize_state()
-
-    def _batches(self, data, batch_size, tf):
-        """Yields batches of examples (arrays or tensors) from `data`."""
-        if isinstance(data, tf.data.Dataset):
-            dataset = (
-                data.map(
-                    lambda *batch: batch[0], num_parallel_calls=tf.data.AUTOTUNE
-                )
-                if isinstance(data.element_spec, tuple)
-                else data
-            )
-            if batch_size is not None:
-                dataset = dataset.batch(batch_size)
-            return iter(dataset.prefetch(tf.data.AUTOTUNE))
-        if isinstance(data, np.ndarray) or keras.ops.is_tensor(data):
-            size = batch_size or DEFAULT_BATCH_SIZE
-            return (
-                data[i : i + size] for i in range(0, int(data.shape[0]), size)
-            )
-        if hasattr(data, "__iter__"):
-            return (_extract_features(batch) for batch in data)
-        raise TypeError(
-            "`data` must be a NumPy array, a tensor, a `tf.data.Dataset` or an "
-            f"iterable of batches. Received: data of type {type(data).__name__}"
-        )
 
     def _check_batch_shape(self, shape, index):
         expected = (
@@ -468,20 +317,7 @@ class Whitening(keras.layers.Layer):
                 None if self.mode == "center" else np.sqrt(variance + eps)
             )
         else:
-            # One symmetric eigendecomposition, in float64 LAPACK (host side:
-            # it runs once per adapt, not per step).
-            eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-            eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
-            eigenvectors = eigenvectors[:, ::-1]
-            # scikit-learn's sign convention: the largest |loading| of each
-            # component is positive.
-            signs = np.sign(
-                eigenvectors[
-                    np.argmax(np.abs(eigenvectors), axis=0),
-                    np.arange(eigenvectors.shape[1]),
-                ]
-            )
-            eigenvectors = eigenvectors * np.where(signs == 0, 1.0, signs)
+            eigenvalues, eigenvectors = principal_axes(covariance)
             self._variance = np.clip(np.diag(covariance), 0.0, None)
             self._eigenvalues = eigenvalues
             self._eigenvectors = eigenvectors

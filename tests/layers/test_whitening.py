@@ -343,10 +343,17 @@ def test_blocked_accumulation_matches_numpy_for_many_features():
     from keras_training_kit.layers import Whitening
 
     rng = np.random.default_rng(0)
-    x = (rng.standard_normal((700, 520)) * rng.uniform(0.5, 2, 520) + 3).astype("float32")
+    x = (rng.standard_normal((700, 520)) * rng.uniform(0.5, 2, 520) + 3).astype(
+        "float32"
+    )
     layer = Whitening(mode="center")
     layer.adapt(x, batch_size=256)
-    np.testing.assert_allclose(layer.mean, x.astype("float64").mean(axis=0), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(
-        layer.adapted_covariance.numpy(), np.cov(x.astype("float64"), rowvar=False), rtol=1e-4, atol=1e-4
+        layer.mean, x.astype("float64").mean(axis=0), rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        layer.adapted_covariance.numpy(),
+        np.cov(x.astype("float64"), rowvar=False),
+        rtol=1e-4,
+        atol=1e-4,
     )

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_training_kit.layers.streaming_covariance import StreamingCovariance
+from keras_training_kit.layers.streaming_covariance import feature_batches
+from keras_training_kit.layers.streaming_covariance import principal_axes
+
+
+@pytest.mark.parametrize("num_features", [5, 600])  # 600: the blocked GEMM
+def test_uneven_batches_match_numpy(num_features):
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, size=(1500, num_features)).astype("float32")
+    stats = StreamingCovariance(num_features)
+    for start, stop in ((0, 1), (1, 700), (700, 701), (701, 1500)):
+        stats.update(x[start:stop])
+    assert stats.count == 1500
+    np.testing.assert_allclose(
+        stats.mean, x.astype("float64").mean(0), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        stats.covariance(), np.cov(x.astype("float64"), rowvar=False), atol=1e-5
+    )
+
+
+def test_non_finite_rows_are_refused_and_not_merged():
+    stats = StreamingCovariance(2)
+    stats.update(np.ones((3, 2)))
+    bad = np.array([[1.0, np.nan], [np.inf, 0.0]])
+    with pytest.raises(ValueError, match="batch 1 .* holds 2 NaN or Inf"):
+        stats.update(bad)
+    assert stats.count == 3
+    with pytest.raises(ValueError, match="at least 2 samples.*Received: 1"):
+        one = StreamingCovariance(2)
+        one.update(np.ones((1, 2)))
+        one.covariance()
+
+
+def test_feature_batches_of_arrays_datasets_and_iterables():
+    x = np.arange(20.0).reshape(10, 2)
+    assert [len(b) for b in feature_batches(x, 4)] == [4, 4, 2]
+    assert len(list(feature_batches(x, 4, steps=2))) == 2
+    labelled = tf.data.Dataset.from_tensor_slices((x, np.zeros(10)))
+    (batch,) = list(feature_batches(labelled, 10))
+    np.testing.assert_array_equal(batch, x)
+    pairs = [(x[:5], None), (x[5:], None)]
+    assert [b.shape for b in feature_batches(pairs)] == [(5, 2), (5, 2)]
+    with pytest.raises(TypeError, match="Received: data of type int"):
+        feature_batches(3)
+
+
+def test_principal_axes_are_sorted_with_sklearns_signs():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
+    values, vectors = principal_axes(np.cov(x, rowvar=False))
+    assert np.all(np.diff(values) <= 0) and np.all(values >= 0)
+    largest = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(4)]
+    assert np.all(largest > 0)
+    from sklearn.decomposition import PCA
+
+    pca = PCA(svd_solver="full").fit(x)
+    np.testing.assert_allclose(values, pca.explained_variance_, rtol=1e-8)
+    np.testing.assert_allclose(
+        np.abs(vectors.T), np.abs(pca.components_), atol=1e-8
+    )
