@@ -154,16 +154,18 @@ def main(argv=None):
         for v in variants
     }
     print(
-        f"setup: 10x256 ReLU MLP, {steps} steps of batch {args.batch_size} per fit, "
-        f"{args.rounds} rounds; reference fit {statistics.median(times['none']):.2f} s; "
-        f"ours sampled every {statistics.median(intervals):.0f} steps ({samples} samples)"
+        f"setup: 10x256 ReLU MLP, {steps} steps of batch {args.batch_size} "
+        f"per fit, {args.rounds} rounds; reference fit "
+        f"{statistics.median(times['none']):.2f} s; ours sampled every "
+        f"{statistics.median(intervals):.0f} steps ({samples} samples)"
     )
     print(
-        f"ActivationStatistics() / no callback, whole fit: {ratios['ours']:.3f}x"
+        "ActivationStatistics() / no callback, whole fit: "
+        f"{ratios['ours']:.3f}x"
     )
     print(
-        f"ActivationStatistics() / no callback, steady state: {steady_ratios['ours']:.3f}x "
-        "(goal <= 1.05)"
+        "ActivationStatistics() / no callback, steady state: "
+        f"{steady_ratios['ours']:.3f}x (goal <= 1.05)"
     )
     print(
         "ActivationStatistics() / no callback, median epoch (robust to "
@@ -173,10 +175,12 @@ def main(argv=None):
         f - r for f, r in zip(first["ours"], first["none"])
     )
     print(
-        f"ActivationStatistics() one-off cost (first epoch, extra): {one_off:.2f} s"
+        "ActivationStatistics() one-off cost (first epoch, extra): "
+        f"{one_off:.2f} s"
     )
     print(
-        f"keras TensorBoard(histogram_freq=1) / no callback, whole fit: {ratios['keras']:.3f}x"
+        "keras TensorBoard(histogram_freq=1) / no callback, whole fit: "
+        f"{ratios['keras']:.3f}x"
     )
     print(
         "keras TensorBoard(histogram_freq=1) / no callback, steady state: "

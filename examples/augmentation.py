@@ -25,7 +25,8 @@ print(
     preview(
         pipeline,
         data.train,
-        f"runs/example-augmentation-{time.strftime('%Y%m%d-%H%M%S')}/preview.png",
+        "runs/example-augmentation-"
+        f"{time.strftime('%Y%m%d-%H%M%S')}/preview.png",
     ),
 )
 
@@ -39,7 +40,8 @@ model = compile_classifier(
 )
 model.fit(train, validation_data=validation, epochs=15, verbose=2)
 print(
-    f"tf.data augmentation, test accuracy: {model.evaluate(test, verbose=0)[1]:.4f}"
+    "tf.data augmentation, test accuracy: "
+    f"{model.evaluate(test, verbose=0)[1]:.4f}"
 )
 
 # 3. MixUp mixes one-hot labels: train with a categorical loss.
@@ -59,5 +61,6 @@ in_model.fit(
     data.train.cache().shuffle(2048, seed=0).batch(32), epochs=15, verbose=0
 )
 print(
-    f"in-model augmentation, test accuracy: {in_model.evaluate(test, verbose=0)[1]:.4f}"
+    "in-model augmentation, test accuracy: "
+    f"{in_model.evaluate(test, verbose=0)[1]:.4f}"
 )

@@ -29,6 +29,7 @@ rows = {
 print(
     plot_activation_histograms(
         rows,
-        f"runs/example-init-study-{time.strftime('%Y%m%d-%H%M%S')}/init_study.png",
+        "runs/example-init-study-"
+        f"{time.strftime('%Y%m%d-%H%M%S')}/init_study.png",
     )
 )

@@ -71,7 +71,8 @@ def main():
         position = math.log(best[name] / low) / math.log(high / low)
         if position < 0.1 or position > 0.9:
             print(
-                f"warning: best {name}={best[name]:.3g} is at the edge of [{low}, {high}]"
+                f"warning: best {name}={best[name]:.3g} is at the edge of "
+                f"[{low}, {high}]"
             )
     print(f"best: {best}")
 

@@ -1,4 +1,5 @@
-"""Quality bar: tune lr/L2 coarse-to-fine for the CNN, retrain, report test accuracy.
+"""Quality bar: tune lr/L2 coarse-to-fine for the CNN, retrain, report test
+accuracy.
 
     python examples/tune_quality_bar.py --dataset mnist1d
     python examples/tune_quality_bar.py --dataset digits

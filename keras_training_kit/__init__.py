@@ -1,4 +1,7 @@
-"""keras-training-kit: the "training neural networks" toolbox as Keras 3 components."""
+"""keras-training-kit: the "training neural networks" toolbox for Keras 3.
+
+The toolbox comes as Keras 3 components.
+"""
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,7 @@
-"""`build_optimizer()`: the one place that turns a name and a learning rate into an optimizer."""
+"""`build_optimizer()`: a name and a learning rate to an optimizer.
+
+It is the one place that turns a name and a learning rate into an optimizer.
+"""
 
 import keras
 

@@ -1,4 +1,6 @@
-"""Crash-safe run-folder files: write-then-rename, and readers that skip torn lines.
+"""Crash-safe run-folder files: write-then-rename, and tolerant readers.
+
+The readers skip torn lines.
 
 A process may be killed at any instant (SIGKILL, a preempted machine). Every
 state or result file of the package is therefore written to a temporary file

@@ -168,7 +168,8 @@ def check_rate(option, value):
         isinstance(value, (int, float)) and 0 <= value < 1
     ):
         raise ValueError(
-            f"`{option}` must be a float in [0, 1). Received: {option}={value!r}"
+            f"`{option}` must be a float in [0, 1). "
+            f"Received: {option}={value!r}"
         )
 
 
@@ -244,7 +245,7 @@ def check_num_classes(num_classes):
 
 
 def check_log_range(option, value):
-    """Returns `(min, max)` for a log-scale range, or `(v, v)` for a fixed value.
+    """Returns `(min, max)` for a log-scale range, `(v, v)` for a fixed value.
 
     Raises:
         ValueError: unless `value` is a positive number or a pair

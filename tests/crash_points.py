@@ -1,4 +1,4 @@
-"""Runs a command of the package and SIGKILLs it right after its N-th state change.
+"""Runs a package command and SIGKILLs it right after its N-th state change.
 
 Usage:
     python tests/crash_points.py FOLDER N EVENTS -- (-m MODULE | SCRIPT) ARGS...

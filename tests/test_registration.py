@@ -1,4 +1,4 @@
-"""`import keras_training_kit` alone makes the package's saved models loadable."""
+"""`import keras_training_kit` alone makes the package's models loadable."""
 
 import os
 import subprocess
@@ -12,14 +12,18 @@ import keras
 import keras_training_kit
 from keras_training_kit import augmentation, initializers, layers
 # Every module of the package: whatever registers a class is in the registry.
-for info in pkgutil.walk_packages(keras_training_kit.__path__, "keras_training_kit."):
+prefix = "keras_training_kit."
+for info in pkgutil.walk_packages(keras_training_kit.__path__, prefix):
     importlib.import_module(info.name)
-names = sorted(k for k in keras.saving.get_custom_objects() if k.startswith("keras_training_kit>"))
+objects = keras.saving.get_custom_objects()
+names = sorted(k for k in objects if k.startswith("keras_training_kit>"))
 model = keras.Sequential([
     keras.Input((8, 8, 1)),
     augmentation.RandomPixelShift(0.1, seed=1),
     keras.layers.Flatten(),
-    keras.layers.Dense(8, kernel_initializer=initializers.KaimingNormal("relu")),
+    keras.layers.Dense(
+        8, kernel_initializer=initializers.KaimingNormal("relu")
+    ),
     layers.Maxout(4),
     layers.ParametricELU(),
     keras.layers.Dense(3, kernel_initializer=initializers.XavierUniform()),
@@ -31,7 +35,8 @@ print(json.dumps(names))
 _LOAD = """
 import json, sys
 {imports}
-names = sorted(k for k in keras.saving.get_custom_objects() if k.startswith("keras_training_kit>"))
+objects = keras.saving.get_custom_objects()
+names = sorted(k for k in objects if k.startswith("keras_training_kit>"))
 model = keras.saving.load_model(sys.argv[1])
 print(json.dumps([names, [type(layer).__name__ for layer in model.layers]]))
 """

@@ -1,4 +1,7 @@
-"""Babysitting the learning process: sanity checks and the initialization study."""
+"""Babysitting the learning process: sanity checks and the init study.
+
+The init study is the initialization study of `run_init_study()`.
+"""
 
 from keras_training_kit.babysitting.init_study import CONFIGURATIONS
 from keras_training_kit.babysitting.init_study import run_init_study

@@ -30,7 +30,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--output",
         default=None,
-        help="PNG path (default: augment_preview.png in a new folder under runs/)",
+        help="PNG path (default: augment_preview.png in a new folder under "
+        "runs/)",
     )
 
 
@@ -63,7 +64,9 @@ def run(args):
         num_examples=args.examples,
         num_versions=args.versions,
         seed=args.seed,
-        title=f"augmentation preset {args.preset!r} on the {data.name} data set",
+        title=(
+            f"augmentation preset {args.preset!r} on the {data.name} data set"
+        ),
     )
     print(
         f"Saved {path}: {args.examples} {data.name} examples, "

@@ -135,7 +135,10 @@ def log_range(text):
 
 
 def add_data_arguments(group, *, validation_split: bool = True):
-    """Adds `--dataset`, `--data-dir`, `--download` (and `--validation-split`)."""
+    """Adds `--dataset`, `--data-dir`, `--download`, `--validation-split`.
+
+    `--validation-split` only where `validation_split` is true.
+    """
     group.add_argument(
         "--dataset",
         default="digits",

@@ -11,7 +11,10 @@ from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
 
-HELP = "Learning-rate range test: sweep the learning rate, plot the loss, suggest a value."
+HELP = (
+    "Learning-rate range test: sweep the learning rate, plot the loss, "
+    "suggest a value."
+)
 
 
 def add_arguments(parser):
@@ -35,7 +38,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--output-dir",
         default=None,
-        help="folder for lr_find.csv and lr_find.png (default: a new folder under runs/)",
+        help="folder for lr_find.csv and lr_find.png (default: a new folder "
+        "under runs/)",
     )
 
 
@@ -91,9 +95,13 @@ def run(args):
         "stopped at 4x the best loss" if result.stopped_early else "full sweep"
     )
     suggested = result.suggested_learning_rate
+    if suggested is None:
+        suggested = "none (no finite loss)"
+    else:
+        suggested = f"{suggested:.3g}"
     print(
         f"{len(result.learning_rates)} steps ({stop}); suggested learning "
-        f"rate: {'none (no finite loss)' if suggested is None else f'{suggested:.3g}'}"
+        f"rate: {suggested}"
     )
     print(f"Wrote {csv_path} and {plot_path}.")
     return 0

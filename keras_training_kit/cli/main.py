@@ -25,7 +25,9 @@ COMMANDS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ktk",
-        description="keras-training-kit: train, diagnose and tune Keras models.",
+        description=(
+            "keras-training-kit: train, diagnose and tune Keras models."
+        ),
     )
     from keras_training_kit import __version__
 
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
-    """Runs `ktk` with `argv` (defaults to `sys.argv[1:]`); returns the exit code."""
+    """Runs `ktk` on `argv` (default `sys.argv[1:]`); returns the exit code."""
     logging.basicConfig(
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

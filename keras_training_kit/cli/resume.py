@@ -50,7 +50,7 @@ def latest_checkpoint(backup_dir: str):
 
 
 def epoch_stream(train, finished_epochs: int = 0):
-    """Returns `(stream, steps_per_epoch)` for `fit(stream, steps_per_epoch=...)`.
+    """Returns `(stream, steps_per_epoch)` for `fit(stream, steps_per_epoch)`.
 
     The stream is `train` repeated (each pass reshuffled and re-augmented as
     `train` does on a new iteration) with the batches of the first

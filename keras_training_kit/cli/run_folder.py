@@ -7,7 +7,7 @@ from keras_training_kit import run_files
 
 
 def check_config(folder: str, config: dict, *, hint: str) -> bool:
-    """Refuses a folder whose `config.json` holds other settings; writes nothing.
+    """Refuses a folder whose `config.json` has other settings; writes nothing.
 
     Args:
         folder: str, the run or search folder (it may not exist yet).

@@ -1,4 +1,4 @@
-"""`ktk train`: load a data set, build a model, train, evaluate, write a run folder.
+"""`ktk train`: load data, build a model, train, evaluate, write a run folder.
 
 A run folder holds `config.json`, `model.keras`, `history.csv`,
 `curves.png` and `metrics.json`, written in that order; `metrics.json` is
@@ -54,7 +54,8 @@ def add_arguments(parser):
         "--augment",
         default="none",
         metavar="PRESET",
-        help="augment the training split with a preset: none, digits, mnist, cifar10, cifar10_mixup",
+        help="augment the training split with a preset: none, digits, mnist, "
+        "cifar10, cifar10_mixup",
     )
     model = parser.add_argument_group("model")
     model_flags.add_architecture_arguments(model)
@@ -86,7 +87,8 @@ def add_arguments(parser):
     out.add_argument(
         "--overwrite",
         action="store_true",
-        help="delete what --output-dir holds (a finished or other run) and train afresh",
+        help="delete what --output-dir holds (a finished or other run) and "
+        "train afresh",
     )
     out.add_argument(
         "--verbose",
@@ -99,12 +101,14 @@ def add_arguments(parser):
     babysit.add_argument(
         "--activation-stats",
         action="store_true",
-        help="record per-layer activation statistics (CSV, TensorBoard, figures) in the run folder",
+        help="record per-layer activation statistics (CSV, TensorBoard, "
+        "figures) in the run folder",
     )
     babysit.add_argument(
         "--no-divergence-guard",
         action="store_true",
-        help="keep training when the loss is NaN/Inf or exceeds 3x its first value",
+        help="keep training when the loss is NaN/Inf or exceeds 3x its first "
+        "value",
     )
 
 
@@ -336,7 +340,8 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     if diverged:
         print(
             f"ktk train: error: training diverged ({guard.reason}); no model "
-            f"saved. Lower `--lr` (received {args.lr:g}). Run folder: {run_dir}",
+            f"saved. Lower `--lr` (received {args.lr:g}). "
+            f"Run folder: {run_dir}",
             file=sys.stderr,
         )
         return 1

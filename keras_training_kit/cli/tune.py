@@ -1,4 +1,4 @@
-"""`ktk tune`: a KerasTuner search over learning rate and L2 (and optional choices).
+"""`ktk tune`: a KerasTuner search over learning rate, L2 and optional choices.
 
 The output folder holds the KerasTuner project(s) (`search/`, or
 `stage_1/`, `stage_2/`, ... for coarse-to-fine), `config.json`,
@@ -17,7 +17,10 @@ from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
 
-HELP = "Search learning rate and L2 (random, grid, bayesian, hyperband, coarse-to-fine)."
+HELP = (
+    "Search learning rate and L2 (random, grid, bayesian, hyperband, "
+    "coarse-to-fine)."
+)
 # `keras_training_kit.tuning.STRATEGIES`, spelled out so `ktk --help` does not
 # import TensorFlow (a test checks that both agree).
 STRATEGIES = ("random", "grid", "bayesian", "hyperband", "coarse-to-fine")
@@ -89,8 +92,8 @@ def add_arguments(parser):
         "--trials",
         type=flags.positive_int,
         default=None,
-        help="trials (per stage for coarse-to-fine; default 10; grid: the whole grid; "
-        "hyperband: not used)",
+        help="trials (per stage for coarse-to-fine; default 10; grid: the "
+        "whole grid; hyperband: not used)",
     )
     strategy.add_argument(
         "--epochs",
@@ -122,7 +125,8 @@ def add_arguments(parser):
     out.add_argument(
         "--output-dir",
         default=None,
-        help="search folder; the same one again resumes (default: a new folder under runs/)",
+        help="search folder; the same one again resumes (default: a new "
+        "folder under runs/)",
     )
     out.add_argument(
         "--overwrite",

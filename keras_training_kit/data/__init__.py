@@ -1,4 +1,7 @@
-"""Data sets: `load_dataset()` returns unbatched `tf.data` train/validation/test splits."""
+"""Data sets: `load_dataset()` returns unbatched `tf.data` splits.
+
+The splits are train, validation and test.
+"""
 
 from keras_training_kit.data.batching import batched_splits
 from keras_training_kit.data.datasets import OFFLINE_DATASETS

@@ -1,4 +1,7 @@
-"""`load_dataset()`: embedded digits, procedural MNIST-1D and tensorflow-datasets."""
+"""`load_dataset()`: embedded digits, MNIST-1D and tensorflow-datasets.
+
+MNIST-1D is generated procedurally.
+"""
 
 import dataclasses
 import random

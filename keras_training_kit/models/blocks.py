@@ -104,7 +104,8 @@ def check_maxout_pieces(maxout_pieces, activation) -> int:
     if activation != "maxout":
         raise ValueError(
             "`maxout_pieces` applies only with `activation='maxout'`. "
-            f"Received: maxout_pieces={maxout_pieces}, activation={activation!r}"
+            f"Received: maxout_pieces={maxout_pieces}, "
+            f"activation={activation!r}"
         )
     return maxout_pieces
 

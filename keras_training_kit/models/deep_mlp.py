@@ -1,4 +1,7 @@
-"""`build_deep_mlp()`: the lecture's deep, narrow-initialization experiment network."""
+"""`build_deep_mlp()`: the lecture's deep network for initialization.
+
+It is the network of the deep, narrow-initialization experiment.
+"""
 
 import keras
 

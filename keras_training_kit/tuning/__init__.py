@@ -1,4 +1,7 @@
-"""Hyperparameter search: KerasTuner hypermodels, coarse-to-fine, LR range test, reports."""
+"""Hyperparameter search: hypermodels, coarse-to-fine, LR range test, reports.
+
+The hypermodels are KerasTuner hypermodels.
+"""
 
 from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
 from keras_training_kit.tuning.coarse_to_fine import narrow_ranges

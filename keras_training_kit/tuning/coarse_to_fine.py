@@ -1,4 +1,8 @@
-"""Coarse-to-fine search: wide log ranges and short runs, then narrowed ranges and longer runs."""
+"""Coarse-to-fine search: wide ranges, then narrowed ranges.
+
+The first stage searches wide log ranges with short runs; later stages
+search narrowed ranges with longer runs.
+"""
 
 import json
 import logging
@@ -212,8 +216,8 @@ def _per_stage(option, value, stages, growth):
     if isinstance(value, (list, tuple)):
         if len(value) != stages:
             raise ValueError(
-                f"`{option}` must be an int or a list of {stages} ints (one per "
-                f"stage). Received: {option}={value!r}"
+                f"`{option}` must be an int or a list of {stages} ints "
+                f"(one per stage). Received: {option}={value!r}"
             )
         values = list(value)
     else:

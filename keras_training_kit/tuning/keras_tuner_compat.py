@@ -77,7 +77,8 @@ def repair_project(project_dir: str) -> dict:
     ongoing whose `trial.json` says it finished is ended (dropped from
     `ongoing_trials`, added to `end_order`). A trial still running is
     cleared of the metrics of its killed run, so its retry is scored on its
-    own. A failed trial is queued to run again. Temporary files of writes whose rename never came are removed.
+    own. A failed trial is queued to run again. Temporary files of writes
+    whose rename never came are removed.
     Safe to run again after a kill during the repair itself.
 
     Args:

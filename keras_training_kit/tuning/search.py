@@ -1,4 +1,7 @@
-"""`search()`: one entry point for random, grid, Bayesian, Hyperband and coarse-to-fine."""
+"""`search()`: one entry point for all search strategies.
+
+The strategies are random, grid, Bayesian, Hyperband and coarse-to-fine.
+"""
 
 from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
 from keras_training_kit.tuning.search_result import SearchResult

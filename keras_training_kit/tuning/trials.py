@@ -1,4 +1,4 @@
-"""Which trials of a search count: completed, with a finite score, not diverged."""
+"""Which trials of a search count: completed, finite score, not diverged."""
 
 import math
 
@@ -12,7 +12,10 @@ class SearchError(RuntimeError):
 
 
 def is_diverged(trial) -> bool:
-    """Whether `DivergenceGuard` stopped the trial (see `TrainingHyperModel.fit`)."""
+    """Whether `DivergenceGuard` stopped the trial.
+
+    See `TrainingHyperModel.fit`.
+    """
     metrics = trial.metrics
     return bool(
         metrics.exists("diverged") and metrics.get_last_value("diverged")

@@ -1,4 +1,7 @@
-"""`sanity_check`: the lecture's checklist passes on a healthy model, flags broken ones."""
+"""`sanity_check`: the lecture's checklist, on healthy and broken models.
+
+It passes on a healthy model and flags broken ones.
+"""
 
 import math
 

@@ -1,4 +1,4 @@
-"""`ActivationStatistics`: statistics vs NumPy, warnings, outputs, model kinds."""
+"""`ActivationStatistics`: statistics vs NumPy, warnings, outputs, models."""
 
 import logging
 import math

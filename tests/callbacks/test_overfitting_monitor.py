@@ -1,4 +1,4 @@
-"""`OverfittingMonitor`: the train/validation gap triggers a warning or a stop."""
+"""`OverfittingMonitor`: the train/validation gap warns or stops training."""
 
 import logging
 

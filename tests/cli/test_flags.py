@@ -57,11 +57,14 @@ def _ktk(*args, cwd=None, timeout=240):
         ),
         (
             ["tune", "--optimizer", "adam,adamm"],
-            "argument --optimizer: must be comma-separated names from sgd, momentum, nesterov, rmsprop, adam, adamw. Received: 'adam,adamm' ('adamm' unknown)",
+            "argument --optimizer: must be comma-separated names from sgd, "
+            "momentum, nesterov, rmsprop, adam, adamw. Received: 'adam,adamm' "
+            "('adamm' unknown)",
         ),
         (
             ["tune", "--normalization", "none,bacth"],
-            "argument --normalization: must be comma-separated names from none, batch, layer.",
+            "argument --normalization: must be comma-separated names from "
+            "none, batch, layer.",
         ),
         (
             ["lr-find", "--min-lr", "1", "--max-lr", "0.1"],
@@ -69,7 +72,8 @@ def _ktk(*args, cwd=None, timeout=240):
         ),
         (
             ["train", "--output-dir", "/etc/hostname/run"],
-            "`--output-dir` must be a folder path, but '/etc/hostname' is a file",
+            "`--output-dir` must be a folder path, but '/etc/hostname' is a "
+            "file",
         ),
         (
             ["init-study", "--output-dir", "/etc/hostname/run"],
@@ -111,7 +115,8 @@ def test_name_lists_match_the_library():
         (["--dataset", "mnistt"], "`--dataset`: Unknown data set 'mnistt'"),
         (
             ["--augment", "foo"],
-            "`--augment` must be one of cifar10, cifar10_mixup, digits, mnist, none. Received: --augment foo",
+            "`--augment` must be one of cifar10, cifar10_mixup, digits, "
+            "mnist, none. Received: --augment foo",
         ),
     ],
 )

@@ -94,7 +94,7 @@ def reference(tmp_path_factory):
 
 
 def _finished_epochs(events):
-    """Epochs whose checkpoint was committed before the kill (or all, if done)."""
+    """Epochs whose checkpoint was committed before the kill (all, if done)."""
     epochs = 0
     for kind, path in events:
         if kind == "rename" and path.startswith("backup/epoch-"):

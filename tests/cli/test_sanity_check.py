@@ -1,4 +1,7 @@
-"""`ktk sanity-check` and `ktk train --activation-stats`/DivergenceGuard end to end."""
+"""`ktk sanity-check`, `ktk train --activation-stats` and DivergenceGuard.
+
+All three end to end.
+"""
 
 import csv
 import os

@@ -1,4 +1,7 @@
-"""End-to-end `ktk train`: run folder contents, refusals (resume: test_resume.py)."""
+"""End-to-end `ktk train`: run folder contents and refusals.
+
+Resuming is tested in test_resume.py.
+"""
 
 import csv
 import json

@@ -44,7 +44,9 @@ def test_cnn_reaches_tolerance_and_skips_layers_without_kernels():
     )
     x = np.random.default_rng(1).uniform(0, 1, (64, 8, 8, 1)).astype("float32")
     report = lsuv_initialize(model, x, seed=1)
-    kernel_layers = [l.name for l in model.layers if hasattr(l, "kernel")]
+    kernel_layers = [
+        layer.name for layer in model.layers if hasattr(layer, "kernel")
+    ]
     assert [r["layer"] for r in report] == kernel_layers
     assert len(kernel_layers) == 4  # 2 convs, 1 hidden dense, the output.
     for entry in report:

@@ -1,4 +1,7 @@
-"""Compiled builders' models train under XLA, mixed precision and MirroredStrategy, and reload."""
+"""Compiled builders' models train under XLA, mixed precision, and more.
+
+They also train under MirroredStrategy, and reload.
+"""
 
 import os
 import subprocess
@@ -85,7 +88,8 @@ def test_keras_round_trip_in_fresh_process(tmp_path):
     script = textwrap.dedent(f"""
         import numpy as np, keras
         model = keras.saving.load_model({path!r}, safe_mode=True)
-        np.save({str(tmp_path / 'out.npy')!r}, model.predict(np.load({str(tmp_path / 'x.npy')!r}), verbose=0))
+        x = np.load({str(tmp_path / 'x.npy')!r})
+        np.save({str(tmp_path / 'out.npy')!r}, model.predict(x, verbose=0))
         """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     subprocess.run(

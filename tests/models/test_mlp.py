@@ -119,7 +119,8 @@ def test_explicit_initializer_and_seeded_layers_differ():
         ({"kernel_initializer": "nope"}, "kernel_initializer.*Received"),
         (
             {"normalization": "group"},
-            r"normalization.*\(None, 'batch', 'layer'\).*Received: normalization='group'",
+            r"normalization.*\(None, 'batch', 'layer'\).*"
+            r"Received: normalization='group'",
         ),
         (
             {"normalization_position": "middle"},

@@ -8,7 +8,7 @@ from keras_training_kit.tuning import write_results_csv
 
 
 class _Tuner:
-    """A stand-in exposing the `oracle.trials` and objective the report reads."""
+    """A stand-in with the `oracle.trials` and objective the report reads."""
 
     def __init__(self, trials, objective="val_accuracy", direction="max"):
         self.oracle = type(

@@ -49,5 +49,6 @@ class _Tuner:
 @pytest.mark.parametrize("direction, best_trial", [("max", 1), ("min", 2)])
 def test_best_values_follow_the_objective_direction(direction, best_trial):
     best = best_values([_Tuner([0.5, 0.9, 0.1], direction)])
-    # The searched values only: KerasTuner's `tuner/...` bookkeeping is left out.
+    # The searched values only: KerasTuner's `tuner/...` bookkeeping is left
+    # out.
     assert best == {"learning_rate": 10.0**-best_trial}
