@@ -25,8 +25,16 @@ def test_build_optimizer(name, cls, momentum, nesterov):
         assert optimizer.nesterov == nesterov
 
 
-def test_every_name_builds():
-    assert all(build_optimizer(name) for name in OPTIMIZERS)
+def test_every_name_builds_a_keras_optimizer_that_steps():
+    for name in OPTIMIZERS:
+        optimizer = build_optimizer(name, 0.1)
+        assert isinstance(optimizer, keras.optimizers.Optimizer), name
+        weight = keras.Variable([1.0, -1.0])
+        optimizer.apply_gradients(
+            [(keras.ops.convert_to_tensor([1.0, 1.0]), weight)]
+        )
+        # One step against a positive gradient lowers both weights.
+        assert all(keras.ops.convert_to_numpy(weight) < [1.0, -1.0]), name
 
 
 @pytest.mark.parametrize(
