@@ -22,6 +22,15 @@ COMMANDS = (
 )
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends `(default: ...)` unless the help says it or it is `None`."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ktk",
@@ -48,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
             command,
             help=module.HELP,
             description=module.HELP,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_HelpFormatter,
         )
         module.add_arguments(sub)
         sub.set_defaults(_run=module.run)
