@@ -15,7 +15,15 @@ import os
 # `keras_training_kit.optimizers.OPTIMIZERS` and the builders' normalizations,
 # spelled out so `ktk --help` does not import TensorFlow (a test checks that
 # both agree).
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "adamw",
+)
 NORMALIZATIONS = ("none", "batch", "layer")
 
 

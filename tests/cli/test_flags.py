@@ -58,7 +58,8 @@ def _ktk(*args, cwd=None, timeout=240):
         (
             ["tune", "--optimizer", "adam,adamm"],
             "argument --optimizer: must be comma-separated names from sgd, "
-            "momentum, nesterov, rmsprop, adam, adamw. Received: 'adam,adamm' "
+            "momentum, nesterov, adagrad, rmsprop, adam, adamw. Received: "
+            "'adam,adamm' "
             "('adamm' unknown)",
         ),
         (
