@@ -19,6 +19,7 @@ _SUBMODULES = (
     "models",
     "optimizers",
     "plotting",
+    "schedules",
     "tuning",
 )
 

@@ -20,6 +20,7 @@ MODULES = (
     "keras_training_kit.initializers",
     "keras_training_kit.augmentation",
     "keras_training_kit.callbacks",
+    "keras_training_kit.schedules",
 )
 
 

@@ -6,7 +6,7 @@ import random
 import keras
 from keras import ops
 
-from keras_training_kit.augmentation import keras_compat
+from keras_training_kit import keras_compat
 from keras_training_kit.augmentation.cutout import RandomCutout
 from keras_training_kit.augmentation.noise import RandomGaussianNoise
 from keras_training_kit.augmentation.shift_flip_cutout import (

@@ -1,8 +1,8 @@
 """`AugmentationPipeline`: a seeded, label-aware `tf.data` augmentation."""
 
+from keras_training_kit import keras_compat
 from keras_training_kit.augmentation.augmentation_layer import AugmentationLayer
 from keras_training_kit.augmentation.batch_augmentation import BatchAugmentation
-from keras_training_kit.augmentation.keras_compat import BatchSeed
 from keras_training_kit.augmentation.presets import get_preset
 from keras_training_kit.validation import check_int
 
@@ -193,7 +193,9 @@ class AugmentationPipeline(BatchAugmentation):
         ).batch(2)
 
         def augment(images, labels, batch_seed):
-            return self.augment(images, labels, seed=BatchSeed(batch_seed))
+            return self.augment(
+                images, labels, seed=keras_compat.BatchSeed(batch_seed)
+            )
 
         if self.compiles_with_xla:
             # XLA fuses the index arithmetic into the gather of the fast

@@ -1,10 +1,9 @@
-"""The Keras behaviour the augmentation relies on beyond its documented API.
+"""The Keras behaviour the package relies on beyond its documented API.
 
-The only module of `keras_training_kit.augmentation` that depends on how
-Keras works inside. Written and tested against Keras 3.15
-(`TESTED_VERSIONS`); on another version it warns once and carries on.
-`tests/augmentation/test_keras_compat.py` fails when Keras changes one of
-these:
+The only module of the package that depends on how Keras works inside.
+Written and tested against Keras 3.15 (`TESTED_VERSIONS`); on another
+version it warns once and carries on. `tests/test_keras_compat.py` fails
+when Keras changes one of these:
 
 1. `keras.random` functions given a `keras.random.SeedGenerator` as `seed`
    call only its `next()` and use the returned `(2,)` tensor as a stateless
@@ -15,6 +14,13 @@ these:
    `"batch_masks"` are the pasted pixels and whose `"mix_weight"` is the
    weight `transform_labels` gives the original labels.
    `weight_cutmix_by_pixels` rewrites that weight.
+3. Keras optimizers read their hyperparameters (`SGD.momentum`,
+   `Adam.beta_1`) as attributes inside the compiled update, so a tracked
+   `keras.Variable` put there is read at run time on every backend; SGD
+   also asks `momentum != 0` in Python, which `HyperparameterVariable`
+   answers without a tensor. `untrack_optimizer_variable` takes such a
+   variable out of `optimizer.variables` again (private
+   `_untrack_variable`), so a saved optimizer has its usual variables.
 """
 
 import keras
@@ -43,12 +49,12 @@ def check_version(version: str | None = None) -> bool:
     True
     """
     return check_tested_version(
-        "keras_training_kit's augmentation",
+        "keras_training_kit's augmentation and momentum cycling",
         "Keras",
         version or keras.__version__,
         TESTED_VERSIONS,
         "It may fail or, for CutMix, mix labels by the box area rather than "
-        "the pasted pixels.",
+        "the pasted pixels, or OneCycleMomentum may not change the momentum.",
     )
 
 
@@ -112,3 +118,60 @@ def weight_cutmix_by_pixels(transformation: dict) -> dict:
     )
     transformation["mix_weight"] = 1.0 - pasted
     return transformation
+
+
+class HyperparameterVariable(keras.Variable):
+    """A scalar variable that stands in for an optimizer's float option.
+
+    `keras.optimizers.SGD` decides in Python whether it keeps momentum
+    slots (`if self.momentum != 0`); a plain variable would answer with a
+    tensor, which a compiled step cannot branch on. This one answers
+    comparisons with Python numbers from its first value (a cycled momentum
+    never crosses 0), and is otherwise a `keras.Variable`.
+
+    Args:
+        value: float, the first value.
+        name: str, the variable's name.
+
+    Example:
+
+    >>> momentum = HyperparameterVariable(0.9, name="momentum")
+    >>> momentum != 0
+    True
+    """
+
+    def __init__(self, value: float, name: str):
+        check_version()
+        super().__init__(
+            float(value), dtype="float32", trainable=False, name=name
+        )
+        self._first_value = float(value)
+
+    def __ne__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._first_value != other
+        return super().__ne__(other)
+
+    def __eq__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._first_value == other
+        return super().__eq__(other)
+
+
+def untrack_optimizer_variable(optimizer, variable) -> None:
+    """Removes `variable` from `optimizer.variables`.
+
+    Args:
+        optimizer: a `keras.optimizers.Optimizer` that tracks `variable`.
+        variable: a `keras.Variable` assigned to one of its attributes.
+
+    Example:
+
+    >>> optimizer = keras.optimizers.Adam()
+    >>> optimizer.beta_1 = HyperparameterVariable(0.9, name="beta_1")
+    >>> untrack_optimizer_variable(optimizer, optimizer.beta_1)
+    >>> len(optimizer.variables)
+    2
+    """
+    check_version()
+    optimizer._untrack_variable(variable)

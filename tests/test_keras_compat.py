@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
+from keras_training_kit import keras_compat
 from keras_training_kit import version_check
 from keras_training_kit.augmentation import AugmentationPipeline
-from keras_training_kit.augmentation import keras_compat
 
 
 def test_version_check_warns_once_on_an_untested_version(monkeypatch):
@@ -94,3 +94,50 @@ def test_cutmix_transformation_keys_and_label_weights():
     np.testing.assert_array_equal(
         pasted, np.where(masks, images[order], images)
     )
+
+
+@pytest.mark.parametrize("attribute", ["momentum", "beta_1"])
+def test_an_optimizer_reads_a_hyperparameter_variable_in_a_compiled_step(
+    attribute,
+):
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False)]
+    )
+    optimizer = (
+        keras.optimizers.SGD(0.1, momentum=0.9)
+        if attribute == "momentum"
+        else keras.optimizers.Adam(0.1)
+    )
+    model.compile(optimizer, "mse", jit_compile=True)
+    optimizer.build(model.trainable_variables)
+    before = len(optimizer.variables)
+    variable = keras_compat.HyperparameterVariable(0.9, name=attribute)
+    setattr(optimizer, attribute, variable)
+    assert len(optimizer.variables) == before + 1
+    x, y = np.ones((2, 1)), np.zeros((2, 1))
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)  # traced with 0.9
+    weights = []
+    for value in (0.0, 0.5):
+        variable.assign(value)
+        model.layers[0].set_weights([np.ones((1, 1))])
+        for slot in optimizer.variables:
+            if slot is not variable and slot.name not in (
+                "iteration",
+                "learning_rate",
+            ):
+                slot.assign(np.zeros(slot.shape))
+        model.fit(x, y, batch_size=1, epochs=1, verbose=0)  # two steps
+        weights.append(float(model.layers[0].get_weights()[0][0, 0]))
+    # The compiled step read each assigned value (no retrace).
+    if attribute == "momentum":
+        # w = 1, g = 2w: w1 = 0.8, then w2 = 0.64 - 0.2 * momentum.
+        np.testing.assert_allclose(weights, [0.64, 0.54], rtol=1e-6)
+    else:
+        assert weights[0] != weights[1]
+    keras_compat.untrack_optimizer_variable(optimizer, variable)
+    assert len(optimizer.variables) == before
+
+
+def test_hyperparameter_variable_compares_like_its_first_value():
+    variable = keras_compat.HyperparameterVariable(0.9, name="momentum")
+    assert (variable != 0) is True and (variable == 0) is False
