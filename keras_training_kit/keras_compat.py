@@ -21,6 +21,10 @@ when Keras changes one of these:
    answers without a tensor. `untrack_optimizer_variable` takes such a
    variable out of `optimizer.variables` again (private
    `_untrack_variable`), so a saved optimizer has its usual variables.
+4. A learning-rate schedule is evaluated at the optimizer's batch count
+   (private `_iterations`), which `optimizer.iterations` divides by
+   `gradient_accumulation_steps`; `optimizer_steps` reads it, so a
+   momentum cycle follows the learning rate.
 """
 
 import keras
@@ -156,6 +160,25 @@ class HyperparameterVariable(keras.Variable):
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return self._first_value == other
         return super().__eq__(other)
+
+
+def optimizer_steps(optimizer) -> int:
+    """The batches `optimizer` has seen: the step its schedule is given.
+
+    Args:
+        optimizer: a `keras.optimizers.Optimizer`.
+
+    Returns:
+        An int; `optimizer.iterations` times the gradient accumulation
+        steps, plus the batches of an unfinished accumulation.
+
+    Example:
+
+    >>> optimizer_steps(keras.optimizers.SGD(gradient_accumulation_steps=2))
+    0
+    """
+    check_version()
+    return int(keras.ops.convert_to_numpy(optimizer._iterations))
 
 
 def untrack_optimizer_variable(optimizer, variable) -> None:

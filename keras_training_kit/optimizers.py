@@ -64,7 +64,8 @@ def build_optimizer(
             every this many batches with their mean gradient (Keras' own
             accumulation, for a large effective batch when memory is
             short). `None` or `1` update every batch. Learning-rate
-            schedules then see the number of updates, not of batches.
+            schedules still count batches (Keras passes them the batch
+            count), so give them the steps of the whole run in batches.
             Defaults to `None`.
 
     Returns:

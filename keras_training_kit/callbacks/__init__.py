@@ -4,6 +4,7 @@ from keras_training_kit.callbacks.activation_statistics import (
     ActivationStatistics,
 )
 from keras_training_kit.callbacks.divergence_guard import DivergenceGuard
+from keras_training_kit.callbacks.learning_rate_logger import LearningRateLogger
 from keras_training_kit.callbacks.overfitting_monitor import OverfittingMonitor
 from keras_training_kit.plotting.activation_figures import (
     activation_histogram_rows,

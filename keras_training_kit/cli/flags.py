@@ -25,6 +25,8 @@ OPTIMIZERS = (
     "adamw",
 )
 NORMALIZATIONS = ("none", "batch", "layer")
+# `keras_training_kit.schedules.SCHEDULES`, for the same reason.
+SCHEDULES = ("constant", "step", "exponential", "cosine", "one-cycle")
 
 
 def _float(text):
@@ -64,6 +66,30 @@ def fraction(text):
             f"must be a float in [0, 1). Received: {text!r}"
         )
     return value
+
+
+def learning_rate(text):
+    """A finite float > 0, or `auto` (the LR range test's suggestion)."""
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite float > 0 or auto. Received: {text!r}"
+        ) from None
+
+
+def non_negative_int(text):
+    """An int >= 0 (counts that may be zero)."""
+    if text.strip() == "0":
+        return 0
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be an int >= 0. Received: {text!r}"
+        ) from None
 
 
 def positive_int(text):

@@ -110,6 +110,7 @@ def build_model(
     data,
     *,
     learning_rate: float | None = None,
+    optimizer=None,
     jit_compile="auto",
     one_hot_labels: bool = False,
 ):
@@ -123,6 +124,9 @@ def build_model(
         learning_rate: float or `None`, the optimizer's learning rate;
             `None` takes `--lr` when the subcommand has it, else
             `compile_classifier`'s default.
+        optimizer: a `keras.optimizers.Optimizer` or `None`; `None` builds
+            `--optimizer` (Adam where the subcommand has no such flag) at
+            `learning_rate`. Defaults to `None`.
         jit_compile: `compile_classifier`'s `jit_compile`. Defaults to
             `"auto"`.
         one_hot_labels: bool, whether the labels are one-hot (MixUp).
@@ -141,7 +145,7 @@ def build_model(
         **kwargs,
         **_layer_options(args, name),
     )
-    if learning_rate is None:
+    if learning_rate is None and getattr(args, "lr", None) != "auto":
         learning_rate = getattr(args, "lr", None)
     compile_kwargs = (
         {} if learning_rate is None else {"learning_rate": learning_rate}
@@ -149,7 +153,7 @@ def build_model(
     return models.compile_classifier(
         model,
         # `ktk sanity-check` has no `--optimizer`: its checks use Adam.
-        optimizer=getattr(args, "optimizer", "adam"),
+        optimizer=optimizer or getattr(args, "optimizer", "adam"),
         jit_compile=jit_compile,
         one_hot_labels=one_hot_labels,
         **compile_kwargs,

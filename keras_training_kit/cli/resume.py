@@ -117,3 +117,62 @@ class EpochCheckpoint(keras.callbacks.Callback):
             match = _PATTERN.match(name)
             if match and int(match.group(1)) < epoch + 1:
                 os.remove(os.path.join(self.backup_dir, name))
+
+
+class Replayed(keras.callbacks.Callback):
+    """Runs a Keras callback whose state follows from the logged epochs.
+
+    `ReduceLROnPlateau` and `EarlyStopping` count epochs without
+    improvement in attributes that no checkpoint holds, and reset them in
+    `on_train_begin`. A resumed run replays the finished epochs' logs (the
+    rows of `history.csv`) through the callback right after that reset,
+    against a stand-in model whose optimizer starts at the run's first
+    learning rate, so the counters, the best value and the learning-rate
+    decisions are those of the uninterrupted run. The model's own learning
+    rate is already right: it is part of the checkpoint.
+
+    Args:
+        callback: a `keras.callbacks.Callback` that reads only the logs and
+            the optimizer's learning rate (`ReduceLROnPlateau`,
+            `EarlyStopping` without `restore_best_weights`).
+        rows: list of dicts, the logs of the finished epochs, in order.
+        learning_rate: float, the learning rate the run started with.
+    """
+
+    def __init__(self, callback, rows, learning_rate: float):
+        super().__init__()
+        self.callback = callback
+        self.rows = [dict(row) for row in rows]
+        self.learning_rate = float(learning_rate)
+
+    def replay(self) -> bool:
+        """Replays the rows; returns whether the callback stopped training."""
+        import types
+
+        stand_in = types.SimpleNamespace(
+            optimizer=types.SimpleNamespace(learning_rate=self.learning_rate),
+            stop_training=False,
+        )
+        self.callback.set_model(stand_in)
+        for epoch, row in enumerate(self.rows):
+            self.callback.on_epoch_end(epoch, dict(row))
+        return bool(stand_in.stop_training)
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def on_train_begin(self, logs=None):
+        self.callback.on_train_begin(logs)
+        if self.rows:
+            self.replay()
+            self.callback.set_model(self.model)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.callback.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.callback.on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        self.callback.on_train_end(logs)

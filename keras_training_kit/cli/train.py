@@ -17,6 +17,7 @@ import time
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
+from keras_training_kit.cli import optimization_flags
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
@@ -40,6 +41,11 @@ _EXPERIMENT_KEYS = (
     "l1",
     "optimizer",
     "lr",
+    "schedule",
+    "warmup_epochs",
+    "accumulate",
+    "reduce_lr_on_plateau",
+    "early_stopping",
     "batch_size",
     "validation_split",
     "seed",
@@ -62,9 +68,7 @@ def add_arguments(parser):
     model_flags.add_layer_arguments(model)
     fit = parser.add_argument_group("training")
     model_flags.add_optimizer_argument(fit)
-    fit.add_argument(
-        "--lr", type=flags.positive_float, default=1e-3, help="learning rate"
-    )
+    optimization_flags.add_arguments(fit)
     fit.add_argument("--epochs", type=flags.positive_int, default=30)
     fit.add_argument("--batch-size", type=flags.positive_int, default=32)
     fit.add_argument("--seed", type=int, default=0)
@@ -114,6 +118,7 @@ def add_arguments(parser):
 
 def _check_args(args):
     """The checks argparse cannot make; run before any work."""
+    optimization_flags.check_args(args)
     flags.check_output_dir(_run_dir(args))
     flags.check_dataset(args)
     if args.augment != "none":
@@ -151,6 +156,25 @@ def _history(path):
     return history
 
 
+def _finished_rows(path, finished_epochs):
+    """The logs of the first `finished_epochs` rows of `history.csv`."""
+    rows = []
+    for row in run_files.read_csv_rows(path):
+        if int(row["epoch"]) < finished_epochs:
+            rows.append(
+                {k: float(v) for k, v in row.items() if v not in ("NA", "")}
+            )
+    return rows
+
+
+def _saved_config(run_dir):
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def _augmentation(data, args):
     """The `--augment` pipeline, or `None` for `none`."""
     if args.augment == "none":
@@ -165,11 +189,13 @@ def _augmentation(data, args):
 def _callbacks(args, run_dir, data, resumed):
     import keras
 
+    from keras_training_kit import callbacks
     from keras_training_kit.cli import resume
 
     # CSVLogger writes an epoch's row before its checkpoint is committed: a
     # kill in between leaves a row that `run` drops on resume.
     return [
+        callbacks.LearningRateLogger(),
         keras.callbacks.CSVLogger(
             os.path.join(run_dir, "history.csv"), append=True
         ),
@@ -276,33 +302,68 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     train, validation, test = batched_splits(
         data, args.batch_size, seed=args.seed, augmentation=augmentation
     )
+    train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
+    recorded = _saved_config(run_dir).get("lr_auto")
+    learning_rate, lr_auto = optimization_flags.learning_rate(
+        args, data, recorded
+    )
+    optimizer, one_cycle = optimization_flags.build_optimizer(
+        args, learning_rate, steps_per_epoch
+    )
     model = model_flags.build_model(
         args,
         data,
+        optimizer=optimizer,
         jit_compile=True if args.jit_compile else "auto",
         one_hot_labels=bool(augmentation and augmentation.mixes_labels),
     )
-    train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
+    has_validation = data.cardinality.get("validation") != 0
+    history_path = os.path.join(run_dir, "history.csv")
+    # Rows of epochs after the checkpoint will be written again.
+    rows = _finished_rows(history_path, resumed_epoch)
+    # Attached before the checkpoint loads: one-cycle's momentum variable
+    # is part of the optimizer state it holds.
+    schedule_callbacks = optimization_flags.callbacks(
+        args,
+        model,
+        one_cycle,
+        rows,
+        learning_rate,
+        monitor="val_loss" if has_validation else "loss",
+    )
     if checkpoint:
         resume.restore(model, checkpoint)
     # Everything could be built: the run starts, and only now writes.
-    save_config(run_dir, _experiment_config(args))
-    history_path = os.path.join(run_dir, "history.csv")
-    # Rows of epochs after the checkpoint will be written again; a kill may
-    # also have torn the last line.
+    config = _experiment_config(args)
+    if lr_auto:
+        config["lr_auto"] = lr_auto
+    save_config(run_dir, config)
+    # A kill may also have torn the last line.
     run_files.truncate_csv_log(
         history_path, lambda row: int(row["epoch"]) < resumed_epoch
     )
+    if lr_auto and not recorded:
+        print(
+            f"--lr auto: the LR range test suggests {learning_rate:.3g} "
+            f"({lr_auto['rule']}); recorded in config.json."
+        )
     if resumed_epoch:
         print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
     start = time.perf_counter()
-    chosen_callbacks = _callbacks(args, run_dir, data, resumed=bool(checkpoint))
+    chosen_callbacks = (
+        _callbacks(args, run_dir, data, resumed=bool(checkpoint))
+        + schedule_callbacks
+    )
+    # A run that early stopping ended before a kill trains no more.
+    epochs = (
+        resumed_epoch
+        if optimization_flags.stopped_early(schedule_callbacks)
+        else args.epochs
+    )
     model.fit(
         train,
-        validation_data=(
-            validation if data.cardinality.get("validation") != 0 else None
-        ),
-        epochs=args.epochs,
+        validation_data=validation if has_validation else None,
+        epochs=epochs,
         steps_per_epoch=steps_per_epoch,
         initial_epoch=resumed_epoch,
         shuffle=False,  # the stream is shuffled by the data pipeline
@@ -340,7 +401,7 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     if diverged:
         print(
             f"ktk train: error: training diverged ({guard.reason}); no model "
-            f"saved. Lower `--lr` (received {args.lr:g}). "
+            f"saved. Lower `--lr` (the learning rate was {learning_rate:g}). "
             f"Run folder: {run_dir}",
             file=sys.stderr,
         )

@@ -8,8 +8,8 @@ from keras_training_kit.optimizers import build_optimizer
 def compile_classifier(
     model: keras.Model,
     *,
-    optimizer: str = "adam",
-    learning_rate: float = 1e-3,
+    optimizer="adam",
+    learning_rate=1e-3,
     jit_compile="auto",
     one_hot_labels: bool = False,
 ) -> keras.Model:
@@ -24,9 +24,12 @@ def compile_classifier(
         model: a `keras.Model` whose last layer outputs logits or softmax
             probabilities.
         optimizer: str, an optimizer name accepted by
-            `keras_training_kit.optimizers.build_optimizer`. Defaults to
-            `"adam"`.
-        learning_rate: float > 0. Defaults to `1e-3`.
+            `keras_training_kit.optimizers.build_optimizer`, or a
+            `keras.optimizers.Optimizer` (then `learning_rate` is not used).
+            Defaults to `"adam"`.
+        learning_rate: float > 0 or a
+            `keras.optimizers.schedules.LearningRateSchedule`. Defaults to
+            `1e-3`.
         jit_compile: bool or `"auto"`, passed to `model.compile`. Defaults
             to `"auto"`.
         one_hot_labels: bool, whether labels are one-hot (or soft) vectors
@@ -52,7 +55,11 @@ def compile_classifier(
         )
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(
-        optimizer=build_optimizer(optimizer, learning_rate),
+        optimizer=(
+            optimizer
+            if isinstance(optimizer, keras.optimizers.Optimizer)
+            else build_optimizer(optimizer, learning_rate)
+        ),
         loss=loss,
         metrics=[accuracy],
         jit_compile=jit_compile,

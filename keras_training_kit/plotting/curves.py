@@ -1,4 +1,4 @@
-"""Training curves: loss and accuracy, train vs validation."""
+"""Training curves: loss and accuracy, train vs validation; learning rate."""
 
 from keras_training_kit.plotting import figure as figure_lib
 
@@ -7,6 +7,10 @@ def plot_training_curves(
     history: dict, path: str, title: str | None = None
 ) -> str:
     """Draws loss and accuracy per epoch, train vs validation, to a PNG.
+
+    A `"learning_rate"` entry (as `ktk train` logs it) gets a third panel,
+    on a log scale when it spans more than 30x, so a schedule's shape sits
+    next to the loss it produced.
 
     Args:
         history: dict mapping metric names (`"loss"`, `"val_loss"`,
@@ -26,12 +30,19 @@ def plot_training_curves(
     '/tmp/curves.png'
     """
     from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import NullFormatter
 
     panels = [m for m in ("loss", "accuracy") if m in history]
     panels = (
         panels
-        or [k for k in history if k != "epoch" and not k.startswith("val_")][:2]
+        or [
+            k
+            for k in history
+            if k not in ("epoch", "learning_rate") and not k.startswith("val_")
+        ][:2]
     )
+    if "learning_rate" in history:
+        panels.append("learning_rate")
     fig = figure_lib.new_figure(figsize=(5 * max(len(panels), 1), 3.5))
     axes = fig.subplots(1, max(len(panels), 1))
     axes = list(axes) if hasattr(axes, "__len__") else [axes]
@@ -55,8 +66,17 @@ def plot_training_curves(
             ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
             if len(epochs) <= 12:
                 ax.set_xticks(epochs)
-        ax.set_ylabel(metric)
+        ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
+        if metric == "learning_rate":
+            ax.lines[0].set_label("at the start of the epoch")
+            ax.lines[0].set_color("tab:green")
+            # A log scale once the rate spans decades (one-cycle, decays).
+            if min(values) > 0 and max(values) > 30 * min(values):
+                ax.set_yscale("log")
+                ax.yaxis.set_minor_formatter(NullFormatter())
+            else:
+                ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
         ax.legend()
     if title:
         fig.suptitle(title)

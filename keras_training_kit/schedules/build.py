@@ -27,7 +27,7 @@ def build_schedule(
     div_factor: float = DIV_FACTOR,
     final_div_factor: float = FINAL_DIV_FACTOR,
 ):
-    """Builds a learning-rate schedule for `total_steps` optimizer updates.
+    """Builds a learning-rate schedule for `total_steps` training steps.
 
     "Fast at first, then finer": every schedule but `"constant"` lowers the
     learning rate as training goes on. The decays are Keras' own schedules;
@@ -52,9 +52,9 @@ def build_schedule(
         name: str, one of `SCHEDULES`.
         learning_rate: float > 0, the peak (and first, after any warm-up)
             learning rate.
-        total_steps: int >= 1, the optimizer updates of the whole training:
-            epochs times batches per epoch, divided by the gradient
-            accumulation steps.
+        total_steps: int >= 1, the steps of the whole training: epochs
+            times batches per epoch (Keras evaluates a schedule at the batch
+            count, with gradient accumulation too).
         warmup_steps: int >= 0 or `None`, the steps of a linear warm-up
             from 0 (for `"one-cycle"`, of its rising phase), included in
             `total_steps`. `None` means none, and fastai's 25% of

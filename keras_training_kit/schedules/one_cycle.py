@@ -65,8 +65,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     Args:
         max_learning_rate: float > 0, the peak learning rate.
-        total_steps: int >= 2, the number of optimizer updates of training
-            (batches, divided by the gradient accumulation steps).
+        total_steps: int >= 2, the number of steps of training: batches,
+            also with gradient accumulation (Keras evaluates a schedule at
+            the batch count).
         warmup_steps: int in `[0, total_steps)` or `None`, the steps of the
             rising phase. `None` takes fastai's 25% of `total_steps`.
             Defaults to `None`.

@@ -21,7 +21,8 @@ class OneCycleMomentum(keras.callbacks.Callback):
     rate anneals (fastai's `moms=(0.95, 0.85, 0.95)`): a large step with a
     large momentum would overshoot. Keras' schedules set only the learning
     rate, so this callback sets the momentum before every batch, from the
-    same step count (optimizer updates) and the same two half cosines.
+    same step count (batches, as Keras gives the schedule) and the same two
+    half cosines.
 
     The optimizer's float hyperparameter (`momentum` of `SGD`, `beta_1` of
     `Adam`, `AdamW` and other optimizers with one) is replaced by a variable
@@ -30,7 +31,7 @@ class OneCycleMomentum(keras.callbacks.Callback):
     saved during such a fit, so the optimizer has the same variables), and
     the float is put back, with its last value, when training ends: a model
     saved afterwards saves and loads as usual. Resumed training continues
-    the cycle from `optimizer.iterations`.
+    the cycle from the optimizer's step count.
 
     Args:
         schedule: the `OneCycle` schedule of the optimizer's learning rate.
@@ -93,11 +94,10 @@ class OneCycleMomentum(keras.callbacks.Callback):
         self._attribute = None
         self._variable = None
         self._batches = 0
-        self._first_update = 0
-        self._accumulation = 1
+        self._first_step = 0
 
     def momentum(self, step) -> float:
-        """Returns the momentum of optimizer update `step`."""
+        """Returns the momentum of step (batch) `step`."""
         return float(
             two_phase_cosine(
                 step,
@@ -139,15 +139,12 @@ class OneCycleMomentum(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._attach()
-        self._accumulation = self._optimizer.gradient_accumulation_steps or 1
-        self._first_update = int(
-            keras.ops.convert_to_numpy(self._optimizer.iterations)
-        )
+        self._first_step = keras_compat.optimizer_steps(self._optimizer)
         self._batches = 0
         self.momentums = []
 
     def on_train_batch_begin(self, batch, logs=None):
-        step = self._first_update + self._batches // self._accumulation
+        step = self._first_step + self._batches
         self._batches += 1
         value = self.momentum(step)
         # The JAX trainer carries the variables' values from step to step;

@@ -29,11 +29,34 @@ def _ktk(*args, cwd=None, timeout=240):
     [
         (
             ["train", "--lr", "-1"],
-            "argument --lr: must be a finite float > 0. Received: '-1'",
+            "argument --lr: must be a finite float > 0 or auto. Received: '-1'",
         ),
         (
             ["train", "--lr", "inf"],
-            "argument --lr: must be a finite float > 0. Received: 'inf'",
+            "argument --lr: must be a finite float > 0 or auto. Received: "
+            "'inf'",
+        ),
+        (
+            ["train", "--schedule", "linear"],
+            "argument --schedule: invalid choice: 'linear'",
+        ),
+        (
+            ["train", "--warmup-epochs", "-1"],
+            "argument --warmup-epochs: must be an int >= 0. Received: '-1'",
+        ),
+        (
+            ["train", "--accumulate", "0"],
+            "argument --accumulate: must be an int >= 1. Received: '0'",
+        ),
+        (
+            ["train", "--schedule", "cosine", "--reduce-lr-on-plateau", "2"],
+            "`--reduce-lr-on-plateau` changes a constant learning rate, not "
+            "the 'cosine' schedule",
+        ),
+        (
+            ["train", "--epochs", "3", "--warmup-epochs", "3"],
+            "`--warmup-epochs` must be below `--epochs` (3). Received: "
+            "--warmup-epochs 3",
         ),
         (
             ["train", "--dropout", "1.5"],
@@ -105,8 +128,10 @@ def test_name_lists_match_the_library():
     from keras_training_kit.cli import flags
     from keras_training_kit.models.blocks import NORMALIZATIONS
     from keras_training_kit.optimizers import OPTIMIZERS
+    from keras_training_kit.schedules import SCHEDULES
 
     assert flags.OPTIMIZERS == OPTIMIZERS
+    assert flags.SCHEDULES == SCHEDULES
     assert flags.NORMALIZATIONS == tuple(n or "none" for n in NORMALIZATIONS)
 
 
@@ -243,7 +268,7 @@ def test_validation_split_zero_and_overwrite(tmp_path):
     with open(os.path.join(run_dir, "metrics.json")) as f:
         assert json.load(f)["epochs"] == 2
     with open(os.path.join(run_dir, "history.csv")) as f:
-        assert f.readline().startswith("epoch,accuracy,loss")
+        assert f.readline().startswith("epoch,accuracy,learning_rate,loss")
     # Other settings in a used folder: refused, unless --overwrite.
     other = [*common[:-4], "--output-dir", run_dir, "--lr", "0.01"]
     refused = _ktk(*other)

@@ -18,4 +18,4 @@ def test_help_says_each_default_once(command, capsys):
 
 
 def test_help_adds_the_defaults_it_does_not_say(capsys):
-    assert "learning rate (default: 0.001)" in _help("train", capsys)
+    assert "recorded in config.json (default: 0.001)" in _help("train", capsys)

@@ -55,13 +55,38 @@ _POINTS = (
     if os.environ.get("KTK_CRASH_SWEEP") == "all"
     else _SAMPLE
 )
+# The optimization flags keep state outside the weights: the range test's
+# learning rate (in config.json), one-cycle's momentum variable (in the
+# optimizer state), the accumulated gradients, early stopping's counters
+# (replayed from history.csv).
+_SCHEDULED = [
+    "--optimizer",
+    "momentum",
+    "--lr",
+    "auto",
+    "--schedule",
+    "one-cycle",
+    "--accumulate",
+    "2",
+    "--early-stopping",
+    "2",
+]
+_SCHEDULED_SAMPLE = [
+    ("rename", "config.json"),
+    ("append", "history.csv", 1),
+    ("rename", "backup/epoch-000002.weights.h5"),
+    ("rename", "metrics.json"),
+]
 
 
-def _run(folder, kill_at):
+def _run(folder, kill_at, extra=()):
     run_dir = os.path.join(folder, "run")
     events = os.path.join(folder, "events")
     result = crash_points.run(
-        run_dir, kill_at, events, _COMMAND + ["--output-dir", run_dir]
+        run_dir,
+        kill_at,
+        events,
+        _COMMAND + list(extra) + ["--output-dir", run_dir],
     )
     return run_dir, events, result
 
@@ -86,11 +111,21 @@ def _outcome(run_dir):
     }
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    run_dir, events, result = _run(str(tmp_path_factory.mktemp("reference")), 0)
+def _reference(tmp_path_factory, extra=()):
+    folder = str(tmp_path_factory.mktemp("reference"))
+    run_dir, events, result = _run(folder, 0, extra)
     assert result.returncode == 0, result.stderr[-2000:]
     return crash_points.read_events(events), _outcome(run_dir)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return _reference(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def scheduled_reference(tmp_path_factory):
+    return _reference(tmp_path_factory, _SCHEDULED)
 
 
 def _finished_epochs(events):
@@ -106,6 +141,18 @@ def _finished_epochs(events):
 def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
     point, reference, tmp_path
 ):
+    _check_kill_and_resume(point, reference, tmp_path)
+
+
+@pytest.mark.parametrize("point", _SCHEDULED_SAMPLE, ids=str)
+def test_the_optimization_flags_resume_as_the_uninterrupted_run(
+    point, scheduled_reference, tmp_path
+):
+    _check_kill_and_resume(point, scheduled_reference, tmp_path, _SCHEDULED)
+    assert "lr_auto" in scheduled_reference[1]["config"]
+
+
+def _check_kill_and_resume(point, reference, tmp_path, extra=()):
     reference_events, expected = reference
     if isinstance(point, int):
         kill_at = point
@@ -113,14 +160,14 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
             pytest.skip("the run has fewer state changes")
     else:
         kill_at = crash_points.pick(reference_events, *point)
-    run_dir, events, killed = _run(str(tmp_path), kill_at)
+    run_dir, events, killed = _run(str(tmp_path), kill_at, extra)
     assert killed.returncode == -9, killed.stderr[-2000:]
     before = crash_points.read_events(events)
     finished = _finished_epochs(before)
     done = ("rename", "metrics.json") in before
     os.remove(events)
 
-    run_dir, events, resumed = _run(str(tmp_path), 0)
+    run_dir, events, resumed = _run(str(tmp_path), 0, extra)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     fits = [
         line for kind, line in crash_points.read_events(events) if kind == "fit"
@@ -214,3 +261,70 @@ def test_latest_checkpoint_and_epoch_seeds(tmp_path):
     resume.restore(restored, resume.latest_checkpoint(backup)[1])
     for a, b in zip(model.optimizer.variables, restored.optimizer.variables):
         np.testing.assert_array_equal(a, b)
+
+
+def _logs(losses):
+    return [{"loss": value, "val_loss": value} for value in losses]
+
+
+def test_replayed_plateau_state_is_the_uninterrupted_runs():
+    import keras
+
+    losses = [1.0, 0.9, 0.95, 0.97, 0.96, 0.99, 0.98]
+
+    class Stand:
+        def __init__(self):
+            import types
+
+            self.optimizer = types.SimpleNamespace(learning_rate=0.1)
+            self.stop_training = False
+
+    def plateau():
+        return keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=2, cooldown=1
+        )
+
+    whole, model = plateau(), Stand()
+    whole.set_model(model)
+    whole.on_train_begin()
+    for epoch, logs in enumerate(_logs(losses)):
+        whole.on_epoch_end(epoch, logs)
+    # Resumed after 4 epochs, from the checkpoint's learning rate.
+    first = plateau()
+    first.set_model(Stand())
+    first.on_train_begin()
+    for epoch, logs in enumerate(_logs(losses[:4])):
+        first.on_epoch_end(epoch, logs)
+    resumed_model = Stand()
+    resumed_model.optimizer.learning_rate = first.model.optimizer.learning_rate
+    replayed = resume.Replayed(plateau(), _logs(losses[:4]), 0.1)
+    replayed.set_model(resumed_model)
+    replayed.on_train_begin()
+    for epoch, logs in enumerate(_logs(losses[4:]), start=4):
+        replayed.on_epoch_end(epoch, logs)
+    inner = replayed.callback
+    assert (inner.wait, inner.best, inner.cooldown_counter) == (
+        whole.wait,
+        whole.best,
+        whole.cooldown_counter,
+    )
+    assert (
+        resumed_model.optimizer.learning_rate == model.optimizer.learning_rate
+    )
+    assert model.optimizer.learning_rate == pytest.approx(0.025)  # 2 cuts
+    # Without the replay the counters start over and the decision differs.
+    fresh = plateau()
+    fresh.set_model(Stand())
+    fresh.on_train_begin()
+    for epoch, logs in enumerate(_logs(losses[4:]), start=4):
+        fresh.on_epoch_end(epoch, logs)
+    assert fresh.wait != whole.wait or fresh.best != whole.best
+
+
+def test_replayed_early_stopping_knows_the_run_had_stopped():
+    import keras
+
+    stopping = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
+    assert resume.Replayed(stopping, _logs([1.0, 1.1, 1.2]), 0.1).replay()
+    going = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
+    assert not resume.Replayed(going, _logs([1.0, 0.9]), 0.1).replay()
