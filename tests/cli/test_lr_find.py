@@ -13,6 +13,8 @@ from keras_training_kit.cli.main import main
 from keras_training_kit.tuning import SUGGESTIONS
 from keras_training_kit.tuning import suggest_learning_rates
 
+# A small model on the bundled data set: a sweep takes seconds.
+DIGITS_MLP = ("--dataset", "digits", "--model", "mlp", "--hidden-units", "16")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
@@ -36,12 +38,7 @@ def test_lr_find_prints_writes_and_marks_every_suggestion(tmp_path):
     out = str(tmp_path / "lr")
     done = _ktk(
         "lr-find",
-        "--dataset",
-        "digits",
-        "--model",
-        "mlp",
-        "--hidden-units",
-        "16",
+        *DIGITS_MLP,
         "--steps",
         "30",
         "--output-dir",
@@ -96,12 +93,7 @@ def test_lr_find_suggestion_chooses_the_default(tmp_path, capsys, monkeypatch):
     code = main(
         [
             "lr-find",
-            "--dataset",
-            "digits",
-            "--model",
-            "mlp",
-            "--hidden-units",
-            "16",
+            *DIGITS_MLP,
             "--steps",
             "12",
             "--min-lr",
