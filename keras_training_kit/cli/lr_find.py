@@ -1,7 +1,9 @@
 """`ktk lr-find`: the learning-rate range test on a freshly built model.
 
-Writes `lr_find.csv` (step, learning_rate, loss, smoothed_loss) and
-`lr_find.png` into `--output-dir` and prints the suggested learning rate.
+Writes `lr_find.csv` (step, learning_rate, loss, smoothed_loss),
+`lr_find.json` (each rule's suggested learning rate and the default rule) and
+`lr_find.png` (the curve with every suggestion marked) into `--output-dir`,
+and prints one line per rule, the `--suggestion` rule first.
 """
 
 import csv
@@ -10,6 +12,10 @@ import os
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
+
+# `keras_training_kit.tuning.SUGGESTIONS`, spelled out so `ktk --help` does
+# not import TensorFlow (a test checks that both agree).
+SUGGESTIONS = ("valley", "steep", "minimum", "slide")
 
 HELP = (
     "Learning-rate range test: sweep the learning rate, plot the loss, "
@@ -35,11 +41,19 @@ def add_arguments(parser):
     sweep.add_argument("--smoothing", type=flags.fraction, default=0.98)
     sweep.add_argument("--batch-size", type=flags.positive_int, default=32)
     sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument(
+        "--suggestion",
+        choices=SUGGESTIONS,
+        default="valley",
+        help="the default rule, printed first: valley (half way down the "
+        "longest valley), steep (steepest fall), minimum (a tenth of the "
+        "lowest loss's rate) or slide (fastai's slide rule)",
+    )
     parser.add_argument(
         "--output-dir",
         default=None,
-        help="folder for lr_find.csv and lr_find.png (default: a new folder "
-        "under runs/)",
+        help="folder for lr_find.csv, lr_find.json and lr_find.png (default: "
+        "a new folder under runs/)",
     )
 
 
@@ -68,6 +82,7 @@ def run(args):
         max_learning_rate=args.max_lr,
         num_steps=args.steps,
         smoothing=args.smoothing,
+        suggestion=args.suggestion,
     )
     train, _, _ = batched_splits(data, args.batch_size, seed=args.seed)
     result = finder.find(train)
@@ -83,25 +98,37 @@ def run(args):
                 )
             ):
                 writer.writerow([step, *row])
+    # The default rule first, then the others in their registry order.
+    suggestions = {
+        name: result.suggestions[name]
+        for name in sorted(
+            result.suggestions, key=lambda n: n != args.suggestion
+        )
+    }
+    json_path = os.path.join(args.output_dir, "lr_find.json")
+    run_files.write_json(
+        json_path, {"default": args.suggestion, "suggestions": suggestions}
+    )
     plot_path = plot_lr_finder(
         result.learning_rates,
         result.losses,
         os.path.join(args.output_dir, "lr_find.png"),
         smoothed_losses=result.smoothed_losses,
-        suggested_learning_rate=result.suggested_learning_rate,
         title=f"LR range test: {args.model} + {args.optimizer} on {data.name}",
+        suggestions=suggestions,
+        default_suggestion=args.suggestion,
     )
     stop = (
         "stopped at 4x the best loss" if result.stopped_early else "full sweep"
     )
-    suggested = result.suggested_learning_rate
-    if suggested is None:
-        suggested = "none (no finite loss)"
-    else:
-        suggested = f"{suggested:.3g}"
     print(
         f"{len(result.learning_rates)} steps ({stop}); suggested learning "
-        f"rate: {suggested}"
+        "rates:"
     )
-    print(f"Wrote {csv_path} and {plot_path}.")
+    width = max(map(len, suggestions))
+    for name, rate in suggestions.items():
+        value = "none (no finite loss)" if rate is None else f"{rate:.2e}"
+        default = "  (default)" if name == args.suggestion else ""
+        print(f"  {name:<{width}}  {value}{default}")
+    print(f"Wrote {csv_path}, {json_path} and {plot_path}.")
     return 0
