@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import logging
 import math
+import os
 
 import keras
 import numpy as np
@@ -135,13 +136,38 @@ class OptimizerStudy:
         return np.linalg.norm(np.diff(path, axis=0), axis=1)
 
     def to_csv(self, path: str) -> str:
-        """Writes the rows to `path` atomically; returns `path`."""
+        """Writes the rows to `path` atomically (creating its folder).
+
+        Returns:
+            `path`.
+        """
+        folder = os.path.dirname(os.fspath(path))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         with run_files.atomic_path(path) as temporary:
             with open(temporary, "w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(CSV_COLUMNS)
                 writer.writerows(self.rows())
         return path
+
+    def to_json(self, path: str) -> str:
+        """Writes the paths and learning rates to `path` as JSON; returns it.
+
+        With the CSV's losses they are all the figure needs: the contours
+        come from the surfaces (`SURFACES[name].grid()`).
+        """
+        return run_files.write_json(
+            path,
+            {
+                "problems": self.problems,
+                "optimizers": self.optimizers,
+                "dataset": self.dataset,
+                "paths": self.paths,
+                "learning_rates": self.learning_rates,
+            },
+            indent=None,
+        )
 
     def summary(self) -> str:
         """A text table: final loss per optimizer and problem, the winners.

@@ -2,9 +2,11 @@
 
 Runs `keras_training_kit.babysitting.run_optimizer_study` on the 2-D
 surfaces (ravine, saddle, local minimum) and on `--dataset`, writes
-`optimizer_study.csv` (problem, optimizer, step, loss) and
-`optimizer_study.png` into `--output-dir`, and prints the final loss of
-every optimizer on every problem, the winners and the learning rates.
+`optimizer_study.csv` (problem, optimizer, step, loss),
+`optimizer_study.json` (each optimizer's path on each surface, the
+learning rates) and `optimizer_study.png` into `--output-dir`, and prints
+the final loss of every optimizer on every problem, the winners and the
+learning rates.
 """
 
 import argparse
@@ -77,7 +79,7 @@ def add_arguments(parser):
     parser.add_argument(
         "--output-dir",
         default=None,
-        help="folder for optimizer_study.csv and optimizer_study.png "
+        help="folder for optimizer_study.csv, .json and .png "
         "(default: a new folder under runs/)",
     )
 
@@ -109,6 +111,9 @@ def run(args):
     csv_path = study.to_csv(
         os.path.join(args.output_dir, "optimizer_study.csv")
     )
+    json_path = study.to_json(
+        os.path.join(args.output_dir, "optimizer_study.json")
+    )
     png_path = plot_optimizer_study(
         **study.figure_data(),
         path=os.path.join(args.output_dir, "optimizer_study.png"),
@@ -120,5 +125,5 @@ def run(args):
             f"AdaGrad's steps on the ravine shrink from {lengths[0]:.3g} to "
             f"{lengths[-1]:.3g} ({lengths[0] / lengths[-1]:.0f}x)."
         )
-    print(f"Wrote {csv_path} and {png_path}.")
+    print(f"Wrote {csv_path}, {json_path} and {png_path}.")
     return 0

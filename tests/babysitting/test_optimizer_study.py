@@ -135,3 +135,19 @@ def test_bad_arguments_name_themselves(kwargs, message):
 def test_cli_names_match_the_library():
     assert cli_module.PROBLEMS == PROBLEMS
     assert cli_module.STUDY_OPTIMIZERS == STUDY_OPTIMIZERS
+
+
+def test_the_saved_files_hold_the_figures_data(study, tmp_path):
+    import json
+
+    from keras_training_kit import run_files
+
+    study.to_csv(str(tmp_path / "new" / "study.csv"))
+    study.to_json(str(tmp_path / "study.json"))
+    with open(tmp_path / "study.json") as f:
+        saved = json.load(f)
+    assert saved["paths"] == study.paths
+    assert saved["learning_rates"] == study.learning_rates
+    rows = run_files.read_csv_rows(str(tmp_path / "new" / "study.csv"))
+    losses = [float(r["loss"]) for r in rows if r["optimizer"] == "adam"]
+    assert losses[:101] == study.losses["ravine"]["adam"]

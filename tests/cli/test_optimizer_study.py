@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -64,8 +65,18 @@ def test_writes_csv_and_png_and_prints_the_table(tmp_path):
     assert str(out / "optimizer_study.png") in result.stdout
     assert sorted(os.listdir(out)) == [
         "optimizer_study.csv",
+        "optimizer_study.json",
         "optimizer_study.png",
     ]
+    with open(out / "optimizer_study.json") as f:
+        saved = json.load(f)
+    assert saved["dataset"] == "digits"
+    assert len(saved["paths"]["ravine"]["sgd"]) == 31
+    assert set(saved["learning_rates"]["digits"]) == {
+        "sgd",
+        "momentum",
+        "adagrad",
+    }
 
 
 def test_default_output_is_a_new_run_folder(tmp_path):
