@@ -15,6 +15,7 @@ import sys
 COMMANDS = (
     ("train", "train"),
     ("init-study", "init_study"),
+    ("optimizer-study", "optimizer_study"),
     ("tune", "tune"),
     ("lr-find", "lr_find"),
     ("sanity-check", "sanity_check"),
