@@ -78,7 +78,7 @@ def train(builder, weights, data, *, optimizer, batch_size, steps):
     assert int(model.optimizer.iterations) == EPOCHS * EXAMPLES // (
         BATCH * STEPS
     )
-    return [np.array(w) for w in model.trainable_weights]
+    return [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
 
 
 def accumulated_and_large(builder, data, optimizer="sgd"):
@@ -186,7 +186,7 @@ def test_leftover_micro_batches_carry_over_epochs_and_fits(digits):
         model.fit(
             x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0
         )
-        return [np.array(w) for w in model.trainable_weights]
+        return [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
 
     accumulated = compiled(STEPS)
     after_two_epochs = fit(accumulated, x, y, BATCH, epochs=2)
