@@ -80,10 +80,10 @@ def main():
         f"{args.epochs} epochs, seed 0: batch {args.batch_size} x "
         f"{args.steps} accumulated vs batch {large_batch}"
     )
+    small = f"{args.batch_size} x {args.steps}"
     print(
-        "| normalization | train examples | relative weight difference | "
-        f"test accuracy {args.batch_size} x {args.steps} | "
-        f"test accuracy {large_batch} |"
+        "| normalization | train examples | runs compared | relative weight "
+        "difference | test accuracy |"
     )
     print("|---|---|---|---|---|")
     for normalization in (None, "batch"):
@@ -99,18 +99,18 @@ def main():
                 data, initial, normalization, large_batch, None, args
             )
             print(
-                f"| {normalization} | {data.cardinality['train']} | "
-                f"{relative_difference(accumulated, large):.2e} | "
-                f"{accumulated_accuracy:.4f} | {large_accuracy:.4f} |"
+                f"| {normalization} | {data.cardinality['train']} | {small} vs "
+                f"{large_batch} | {relative_difference(accumulated, large):.2e}"
+                f" | {accumulated_accuracy:.4f} vs {large_accuracy:.4f} |"
             )
         reshuffled, reshuffled_accuracy = train(
             full, initial, normalization, large_batch, None, args, seed=1
         )
         print(
-            f"| {normalization} | {full.cardinality['train']}, batch "
-            f"{large_batch} shuffled with seed 1 vs 0 | "
-            f"{relative_difference(reshuffled, large):.2e} | - | "
-            f"{reshuffled_accuracy:.4f} (seed 1) |"
+            f"| {normalization} | {full.cardinality['train']} | {large_batch}"
+            f", shuffling seed 1 vs 0 | "
+            f"{relative_difference(reshuffled, large):.2e} | "
+            f"{reshuffled_accuracy:.4f} vs {large_accuracy:.4f} |"
         )
 
 
