@@ -78,8 +78,9 @@ def build_optimizer(
 
     >>> build_optimizer("momentum", 0.01).momentum
     0.9
-    >>> build_optimizer("adagrad", 0.1, gradient_accumulation_steps=4).name
-    'adagrad'
+    >>> optimizer = build_optimizer("adagrad", 0.1, gradient_accumulation_steps=4)
+    >>> type(optimizer).__name__, optimizer.gradient_accumulation_steps
+    ('Adagrad', 4)
     """
     if name not in OPTIMIZERS:
         raise ValueError(

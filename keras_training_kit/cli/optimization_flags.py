@@ -123,11 +123,10 @@ def learning_rate(args, data, recorded: dict | None):
             "`--lr auto`: the LR range test saw no finite loss; pass a "
             "learning rate with `--lr`."
         )
-    suggestions = getattr(result, "suggestions", None) or {}
     record = {
         "learning_rate": float(suggestion),
-        "rule": "valley" if "valley" in suggestions else "minimum/10",
-        "suggestions": {k: v for k, v in suggestions.items()},
+        "rule": result.suggestion,
+        "suggestions": dict(result.suggestions),
         "range": [_RANGE_TEST["min_learning_rate"], result.learning_rates[-1]],
         "steps": len(result.learning_rates),
         "batch_size": args.batch_size,
@@ -167,6 +166,33 @@ def build_optimizer(args, learning_rate: float, steps_per_epoch: int):
         gradient_accumulation_steps=args.accumulate,
     )
     return optimizer, schedule if isinstance(schedule, OneCycle) else None
+
+
+def accumulation_note(args, steps_per_epoch: int) -> str | None:
+    """What `--accumulate` does to a run whose batches do not divide by it.
+
+    Keras counts batches over the whole fit and updates every N-th: an
+    update may average the last batches of one epoch with the first of the
+    next, and the last `batches % N` of the run are never applied.
+
+    Returns:
+        A line to print, or `None` when every update is whole.
+    """
+    left = args.epochs * steps_per_epoch % args.accumulate
+    if args.accumulate == 1 or steps_per_epoch % args.accumulate == 0:
+        return None
+    return (
+        f"--accumulate {args.accumulate}: {steps_per_epoch} batches per epoch "
+        f"are not a multiple of {args.accumulate}, so some updates average "
+        f"batches of two epochs"
+        + (
+            f", and the run's last {left} batch(es) are not applied"
+            if left
+            else ""
+        )
+        + " (Keras' accumulation). A --batch-size that makes the batches a "
+        "multiple avoids it."
+    )
 
 
 def callbacks(

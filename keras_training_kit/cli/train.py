@@ -347,6 +347,9 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
             f"--lr auto: the LR range test suggests {learning_rate:.3g} "
             f"({lr_auto['rule']}); recorded in config.json."
         )
+    note = optimization_flags.accumulation_note(args, steps_per_epoch)
+    if note and not resumed_epoch:
+        print(note)
     if resumed_epoch:
         print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
     start = time.perf_counter()

@@ -41,6 +41,7 @@ _EXPERIMENT_KEYS = (
     "dropout",
     "normalization",
     "optimizer",
+    "schedule",
     "batch_size",
     "validation_split",
     "seed",
@@ -83,6 +84,14 @@ def add_arguments(parser):
         default=["adam"],
         help="optimizers to choose from, comma-separated: "
         + ",".join(flags.OPTIMIZERS),
+    )
+    space.add_argument(
+        "--schedule",
+        type=flags.choice_list(flags.SCHEDULES),
+        default=["constant"],
+        help="learning-rate schedules to choose from, comma-separated: "
+        + ",".join(flags.SCHEDULES)
+        + " (over each trial's epochs, peaking at its learning rate)",
     )
     strategy = parser.add_argument_group("search")
     strategy.add_argument(
@@ -155,7 +164,12 @@ def _grid_size(args) -> int:
         size *= (
             1 if low == high else len(log_grid(low, high, args.grid_per_decade))
         )
-    for choices in (args.dropout, args.normalization, args.optimizer):
+    for choices in (
+        args.dropout,
+        args.normalization,
+        args.optimizer,
+        args.schedule,
+    ):
         size *= len(choices)
     return size
 
@@ -232,6 +246,7 @@ def run(args):
         dropout=args.dropout,
         normalization=[None if v == "none" else v for v in args.normalization],
         optimizer=args.optimizer,
+        schedule=args.schedule,
         builder_kwargs=builder_kwargs,
         seed=args.seed,
     )

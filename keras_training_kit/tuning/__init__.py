@@ -7,11 +7,11 @@ from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
 from keras_training_kit.tuning.coarse_to_fine import narrow_ranges
 from keras_training_kit.tuning.hypermodel import TrainingHyperModel
 from keras_training_kit.tuning.hypermodel import log_grid
-from keras_training_kit.tuning.lr_finder import SUGGESTIONS
 from keras_training_kit.tuning.lr_finder import LRFinder
 from keras_training_kit.tuning.lr_finder import LRFinderResult
-from keras_training_kit.tuning.lr_finder import suggest_learning_rate
-from keras_training_kit.tuning.lr_finder import suggest_learning_rates
+from keras_training_kit.tuning.lr_suggestions import SUGGESTIONS
+from keras_training_kit.tuning.lr_suggestions import suggest_learning_rate
+from keras_training_kit.tuning.lr_suggestions import suggest_learning_rates
 from keras_training_kit.tuning.report import format_results
 from keras_training_kit.tuning.report import read_results_csv
 from keras_training_kit.tuning.report import results_table

@@ -74,8 +74,11 @@ class TrainingHyperModel(keras_tuner.HyperModel):
     (`hp.Float(..., sampling="log")`, hyperparameters `"learning_rate"` and
     `"l2"`), because their effect is multiplicative: a uniform draw in
     `[1e-5, 1e-1]` would put 90% of the trials above `1e-2`. Dropout,
-    normalization, initializer and optimizer are fixed or searched with
-    `hp.Choice` when given a sequence. Every trial trains with
+    normalization, initializer, optimizer and learning-rate schedule are
+    fixed or searched with `hp.Choice` when given a sequence. A schedule
+    runs over the trial's whole `fit` (its `epochs` times its batches per
+    epoch), peaking at the trial's learning rate; `"one-cycle"` also cycles
+    the momentum of optimizers that have one. Every trial trains with
     `keras_training_kit.callbacks.DivergenceGuard`, so diverging trials stop
     early, and records the metrics `"diverged"` (1.0 or 0.0) and
     `"epochs_run"` with the trial for the reports.
@@ -99,6 +102,9 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         optimizer: an optimizer name of
             `keras_training_kit.optimizers.build_optimizer`, or a sequence of
             names. Defaults to `"adam"`.
+        schedule: a schedule name of
+            `keras_training_kit.schedules.build_schedule`, or a sequence of
+            names (hyperparameter `"schedule"`). Defaults to `"constant"`.
         builder_kwargs: dict or `None`, more arguments for the builder, such
             as `{"filters": (32, 64)}`. Defaults to `None`.
         divergence_factor: float > 1, `DivergenceGuard`'s `factor`.
@@ -141,6 +147,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         normalization=None,
         kernel_initializer="auto",
         optimizer="adam",
+        schedule="constant",
         builder_kwargs: dict | None = None,
         divergence_factor: float = 3.0,
         grid_per_decade: int | None = None,
@@ -162,6 +169,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             normalization=normalization,
             kernel_initializer=kernel_initializer,
             optimizer=optimizer,
+            schedule=schedule,
             builder_kwargs=builder_kwargs,
             divergence_factor=divergence_factor,
             grid_per_decade=grid_per_decade,
@@ -199,6 +207,11 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         self.optimizer = _choices("optimizer", optimizer)
         for value in self.optimizer:
             check_choice("optimizer", value, OPTIMIZERS)
+        from keras_training_kit.schedules import SCHEDULES
+
+        self.schedule = _choices("schedule", schedule)
+        for value in self.schedule:
+            check_choice("schedule", value, SCHEDULES)
         if builder_kwargs is not None and not isinstance(builder_kwargs, dict):
             raise ValueError(
                 "`builder_kwargs` must be a dict or None. "
@@ -280,6 +293,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             **self.builder_kwargs,
         )
         optimizer = self._choice(hp, "optimizer", self.optimizer)
+        self._choice(hp, "schedule", self.schedule)  # applied in `fit`
         builder = self.builder
         if builder == "mlp":
             builder = models.build_mlp
@@ -313,13 +327,49 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         guard = DivergenceGuard(factor=self.divergence_factor)
         if callable(x):
             x = x()
+        callbacks = list(callbacks or []) + self._schedule(hp, model, x, kwargs)
         if not isinstance(x, (list, tuple)) and hasattr(x, "element_spec"):
             # A `tf.data.Dataset` shuffles itself; Keras warns on the default.
             kwargs.setdefault("shuffle", False)
-        history = model.fit(
-            x, *args, callbacks=list(callbacks or []) + [guard], **kwargs
-        )
+        history = model.fit(x, *args, callbacks=callbacks + [guard], **kwargs)
         epochs = len(history.epoch)
         history.history["diverged"] = [float(guard.diverged)] * epochs
         history.history["epochs_run"] = [float(epochs)] * epochs
         return history
+
+    def _schedule(self, hp, model, x, fit_kwargs) -> list:
+        """Puts the trial's schedule into its optimizer; returns callbacks."""
+        name = hp.values.get("schedule", self.schedule[0])
+        if name == "constant":
+            return []
+        from keras_training_kit.optimizers import MOMENTUM_OPTIMIZERS
+        from keras_training_kit.schedules import OneCycle
+        from keras_training_kit.schedules import OneCycleMomentum
+        from keras_training_kit.schedules import build_schedule
+
+        learning_rate = hp.values.get("learning_rate", self.learning_rate[0])
+        epochs = fit_kwargs.get("epochs", 1)
+        steps = fit_kwargs.get("steps_per_epoch") or _steps_per_epoch(
+            x, fit_kwargs.get("batch_size")
+        )
+        schedule = build_schedule(name, learning_rate, max(epochs * steps, 2))
+        model.optimizer.learning_rate = schedule
+        optimizer = hp.values.get("optimizer", self.optimizer[0])
+        if isinstance(schedule, OneCycle) and optimizer in MOMENTUM_OPTIMIZERS:
+            return [OneCycleMomentum(schedule)]
+        return []
+
+
+def _steps_per_epoch(x, batch_size) -> int:
+    """The batches of one pass over `fit`'s `x`, for a schedule's length."""
+    if hasattr(x, "cardinality"):
+        steps = int(x.cardinality())
+        if steps > 0:
+            return steps
+    elif hasattr(x, "__len__"):
+        return math.ceil(len(x) / (batch_size or 32))
+    raise ValueError(
+        "A learning-rate schedule runs over the trial's steps: pass "
+        "`steps_per_epoch` to the search when `x` has no known length. "
+        f"Received: x={type(x).__name__} of unknown length"
+    )

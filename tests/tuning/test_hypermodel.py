@@ -151,3 +151,79 @@ def test_fit_records_divergence():
     history = calm.fit(hp, calm.build(hp), train, epochs=2, verbose=0)
     assert history.history["diverged"] == [0.0, 0.0]
     assert history.history["epochs_run"] == [2.0, 2.0]
+
+
+def test_schedule_is_a_choice_and_runs_over_the_trials_fit():
+    hypermodel = _hypermodel(
+        learning_rate=0.05,
+        optimizer=("adam", "sgd"),
+        schedule=("constant", "one-cycle"),
+    )
+    space = _space(hypermodel)
+    assert space["schedule"].values == ["constant", "one-cycle"]
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("schedule", "one-cycle")
+    hp.Fixed("optimizer", "adam")
+    model = hypermodel.build(hp)
+    x = np.random.default_rng(0).random((40, 8, 8, 1)).astype("float32")
+    y = np.arange(40) % 10
+    hypermodel.fit(hp, model, x, y, epochs=3, batch_size=8, verbose=0)
+    config = model.optimizer.get_config()["learning_rate"]
+    assert config["class_name"] == "OneCycle"
+    # 3 epochs of 5 batches, peaking at the trial's learning rate.
+    assert config["config"]["total_steps"] == 15
+    assert config["config"]["max_learning_rate"] == pytest.approx(0.05)
+    # One-cycle cycled Adam's beta_1 and gave the float back.
+    assert isinstance(model.optimizer.beta_1, float)
+    assert model.optimizer.beta_1 != 0.9
+
+
+def test_a_search_over_schedule_and_optimizer(tmp_path):
+    data = load_dataset("digits")
+    hypermodel = TrainingHyperModel(
+        "mlp",
+        data.input_shape,
+        data.num_classes,
+        learning_rate=0.1,
+        l2=1e-4,
+        optimizer=("momentum", "adagrad"),
+        schedule=("cosine", "one-cycle"),
+        builder_kwargs={"hidden_units": (16,)},
+        seed=0,
+    )
+    tuner = keras_tuner.GridSearch(
+        hypermodel,
+        objective="val_accuracy",
+        directory=str(tmp_path),
+        project_name="grid",
+        max_trials=4,
+    )
+    train = data.train.batch(64)
+    tuner.search(train, validation_data=data.validation.batch(64), epochs=3)
+    trials = tuner.oracle.trials.values()
+    seen = sorted(
+        (t.hyperparameters.get("optimizer"), t.hyperparameters.get("schedule"))
+        for t in trials
+    )
+    assert seen == [
+        ("adagrad", "cosine"),
+        ("adagrad", "one-cycle"),
+        ("momentum", "cosine"),
+        ("momentum", "one-cycle"),
+    ]
+    # Every trial trained (chance is 0.1).
+    scores = [t.score for t in trials]
+    assert all(s is not None and s > 0.5 for s in scores), scores
+
+
+def test_a_schedule_over_data_of_unknown_length_needs_steps():
+    import tensorflow as tf
+
+    hypermodel = _hypermodel(schedule="cosine")
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    x = tf.data.Dataset.from_tensors(
+        (np.zeros((2, 8, 8, 1), "float32"), np.zeros(2, "int32"))
+    ).filter(lambda a, b: True)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        hypermodel.fit(hp, model, x, epochs=1, verbose=0)

@@ -11,10 +11,10 @@ from keras_training_kit.tuning import SUGGESTIONS
 from keras_training_kit.tuning import LRFinder
 from keras_training_kit.tuning import suggest_learning_rate
 from keras_training_kit.tuning import suggest_learning_rates
-from keras_training_kit.tuning.lr_finder import longest_valley
-from keras_training_kit.tuning.lr_finder import slide_rule
-from keras_training_kit.tuning.lr_finder import steepest_slope
-from keras_training_kit.tuning.lr_finder import tenth_of_minimum
+from keras_training_kit.tuning.lr_suggestions import longest_valley
+from keras_training_kit.tuning.lr_suggestions import slide_rule
+from keras_training_kit.tuning.lr_suggestions import steepest_slope
+from keras_training_kit.tuning.lr_suggestions import tenth_of_minimum
 
 
 @pytest.fixture(scope="module")
