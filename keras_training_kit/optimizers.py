@@ -78,7 +78,7 @@ def build_optimizer(
 
     >>> build_optimizer("momentum", 0.01).momentum
     0.9
-    >>> optimizer = build_optimizer("adagrad", 0.1, gradient_accumulation_steps=4)
+    >>> optimizer = build_optimizer("adagrad", gradient_accumulation_steps=4)
     >>> type(optimizer).__name__, optimizer.gradient_accumulation_steps
     ('Adagrad', 4)
     """
