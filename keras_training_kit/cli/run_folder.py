@@ -6,13 +6,19 @@ import os
 from keras_training_kit import run_files
 
 
-def check_config(folder: str, config: dict, *, hint: str) -> bool:
+def check_config(
+    folder: str, config: dict, *, hint: str, added: dict | None = None
+) -> bool:
     """Refuses a folder whose `config.json` has other settings; writes nothing.
 
     Args:
         folder: str, the run or search folder (it may not exist yet).
         config: dict of the settings that define the experiment.
         hint: str, what the user can do instead, ending the error message.
+        added: dict or `None`, settings that newer versions added, with the
+            value that reproduces what older versions did: a `config.json`
+            written before a setting existed holds that value. Defaults to
+            `None`.
 
     Returns:
         Whether the folder already holds a config (the same one).
@@ -25,7 +31,7 @@ def check_config(folder: str, config: dict, *, hint: str) -> bool:
     if not os.path.exists(path):
         return False
     with open(path) as f:
-        saved = json.load(f)
+        saved = {**(added or {}), **json.load(f)}
     changed = {
         key: (saved.get(key), value)
         for key, value in config.items()

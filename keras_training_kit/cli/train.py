@@ -51,6 +51,15 @@ _EXPERIMENT_KEYS = (
     "seed",
     "augment",
 )
+# Experiment flags added after the first release, with the value that
+# trains as runs started before them did: such a run folder still resumes.
+_ADDED_KEYS = {
+    "schedule": "constant",
+    "warmup_epochs": None,
+    "accumulate": 1,
+    "reduce_lr_on_plateau": None,
+    "early_stopping": None,
+}
 
 
 def add_arguments(parser):
@@ -270,6 +279,7 @@ def run(args):
         _experiment_config(args),
         hint="Use a new `--output-dir`, the same settings to resume, or "
         "`--overwrite`.",
+        added=_ADDED_KEYS,
     )
     if existed and os.path.exists(os.path.join(run_dir, "metrics.json")):
         return _report_finished(run_dir)

@@ -46,6 +46,8 @@ _EXPERIMENT_KEYS = (
     "validation_split",
     "seed",
 )
+# Added after the first release; a search folder without it searched this.
+_ADDED_KEYS = {"schedule": ["constant"]}
 
 
 def add_arguments(parser):
@@ -214,6 +216,7 @@ def run(args):
             config,
             hint="Use the same settings (only `--trials` may change) or "
             "`--overwrite`.",
+            added=_ADDED_KEYS,
         )
     import warnings
 

@@ -95,19 +95,24 @@ class OneCycleMomentum(keras.callbacks.Callback):
         self._variable = None
         self._batches = 0
         self._first_step = 0
+        self._table = None
 
-    def momentum(self, step) -> float:
+    def momentum(self, step: int) -> float:
         """Returns the momentum of step (batch) `step`."""
-        return float(
-            two_phase_cosine(
-                step,
-                self.schedule.warmup_steps,
-                self.schedule.total_steps,
-                self.max_momentum,
-                self.min_momentum,
-                self.max_momentum,
-            )
-        )
+        if self._table is None:
+            # Every step's value in one call: a batch then only looks up.
+            steps = keras.ops.arange(self.schedule.total_steps + 1)
+            self._table = keras.ops.convert_to_numpy(
+                two_phase_cosine(
+                    steps,
+                    self.schedule.warmup_steps,
+                    self.schedule.total_steps,
+                    self.max_momentum,
+                    self.min_momentum,
+                    self.max_momentum,
+                )
+            ).tolist()
+        return self._table[min(int(step), self.schedule.total_steps)]
 
     def set_model(self, model):
         super().set_model(model)

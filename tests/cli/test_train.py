@@ -154,3 +154,25 @@ def test_train_cnn_with_xla_and_mixed_precision_restores_policy(tmp_path):
     assert keras.config.dtype_policy().name == "float32"
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
     assert model.get_layer("conv_1_linear").dtype_policy.name == "mixed_float16"
+
+
+def test_a_run_folder_from_before_the_optimization_flags_still_resumes(
+    tmp_path, capsys
+):
+    run_dir = str(tmp_path / "run")
+    args = ["train", *_FAST, "--epochs", "1", "--output-dir", run_dir]
+    assert main(args) == 0
+    path = os.path.join(run_dir, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for key in ("schedule", "warmup_epochs", "accumulate"):
+        del config[key]  # as an older ktk wrote it
+    del config["reduce_lr_on_plateau"], config["early_stopping"]
+    with open(path, "w") as f:
+        json.dump(config, f)
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "holds a finished run" in capsys.readouterr().out
+    # A flag the old run did not use is another experiment.
+    assert main(args + ["--schedule", "cosine"]) == 2
+    assert "'schedule': ('constant', 'cosine')" in capsys.readouterr().err
