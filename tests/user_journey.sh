@@ -36,12 +36,29 @@ grep -q "learning_rate" runs/tune/best_hyperparameters.json || fail "no best val
 grep -q "suggested learning rate" out.txt || fail "ktk lr-find printed: $(cat out.txt)"
 [ -s runs/lr/lr_find.png ] || fail "no lr_find.png"
 
-# A saved model with the package's Maxout loads in a new process after only
-# `import keras_training_kit`.
+"$bin/ktk" train --epochs 2 --model mlp --hidden-units 16 --schedule one-cycle --lr auto \
+    --accumulate 2 --verbose 0 --output-dir runs/onecycle > out.txt 2> err.txt \
+    || fail "ktk train --schedule one-cycle --lr auto exited $?: $(tail -3 err.txt)"
+grep -q "^--lr auto: the LR range test suggests" out.txt || fail "ktk train --lr auto printed: $(cat out.txt)"
+head -1 runs/onecycle/history.csv | grep -q "learning_rate" || fail "no learning_rate in history.csv"
+grep -q '"lr_auto"' runs/onecycle/config.json || fail "--lr auto not recorded in config.json"
+
+"$bin/ktk" optimizer-study --problems ravine,dataset --optimizers sgd,adam --steps 20 \
+    --train-steps 20 --lr-test-steps 20 --output-dir runs/opt > out.txt 2> err.txt \
+    || fail "ktk optimizer-study exited $?: $(tail -3 err.txt)"
+[ "$(head -1 runs/opt/optimizer_study.csv | tr -d '\r')" = "problem,optimizer,step,loss" ] \
+    || fail "optimizer_study.csv: $(head -2 runs/opt/optimizer_study.csv)"
+[ -s runs/opt/optimizer_study.png ] || fail "no optimizer_study.png"
+
+# Saved models with the package's Maxout and with a OneCycle schedule in their
+# optimizer load in a new process after only `import keras_training_kit`.
 "$bin/python" -c "
 import keras_training_kit, keras
 model = keras.saving.load_model('runs/first/model.keras')
 assert any(type(layer).__name__ == 'Maxout' for layer in model.layers), model.layers
+scheduled = keras.saving.load_model('runs/onecycle/model.keras')
+rate = scheduled.optimizer.get_config()['learning_rate']
+assert rate['class_name'] == 'OneCycle', rate
 print('loaded', len(model.layers), 'layers')
 " 2> err.txt > out.txt || fail "loading model.keras: $(tail -3 err.txt)"
 echo "user journey passed in $work: $(cat out.txt)"
