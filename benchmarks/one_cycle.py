@@ -89,6 +89,7 @@ def main(argv=None):
             epochs=args.epochs,
             steps_per_epoch=steps_per_epoch,
             callbacks=callbacks,
+            shuffle=False,
             verbose=0,
         )
         return time.perf_counter() - start, timer.ends[-1] - timer.ends[0]
