@@ -110,3 +110,89 @@ def test_argument_errors():
         lsuv_initialize(
             keras.Sequential([keras.Input((3,)), keras.layers.ReLU()]), x
         )
+
+
+def _numpy_maxout_bn_cnn(weights, x, upto):
+    """NumPy forward pass of the Maxout + BN CNN below, up to layer `upto`."""
+    eps = 1e-3  # keras.layers.BatchNormalization's default epsilon.
+
+    def batch_norm(h, gamma, beta, mean, variance):
+        # Inference mode: the moving statistics, never the batch's.
+        return (h - mean) / np.sqrt(variance + eps) * gamma + beta
+
+    def maxout(h, units):
+        return h.reshape(h.shape[:-1] + (-1, units)).max(axis=-2)
+
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    h = sum(
+        padded[:, a : a + 8, b : b + 8] @ weights["conv_1_linear"][0][a, b]
+        for a in range(3)
+        for b in range(3)
+    )
+    if upto == "conv_1_linear":
+        return h
+    h = maxout(batch_norm(h, *weights["conv_1_norm"]), 4)
+    h = h.reshape(-1, 4, 2, 4, 2, 4).max(axis=(2, 4)).reshape(len(x), -1)
+    h = h @ weights["dense_1_linear"][0]
+    if upto == "dense_1_linear":
+        return h
+    h = maxout(batch_norm(h, *weights["dense_1_norm"]), 6)
+    return h @ weights["output"][0] + weights["output"][1]
+
+
+def test_maxout_batch_norm_cnn_matches_numpy_and_keeps_bn_statistics():
+    # The issue-14 model (Maxout + BatchNormalization + LSUV), shrunk: every
+    # backend must rescale the kernels as NumPy does, run BN in inference
+    # mode and leave its moving statistics alone.
+    model = build_cnn(
+        (8, 8, 1),
+        3,
+        (4,),
+        dense_units=(6,),
+        activation="maxout",
+        normalization="batch",
+    )
+    rng = np.random.default_rng(4)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, variance = rng.uniform(
+                0.5, 2.0, (4, layer.gamma.shape[0])
+            )
+            layer.set_weights([gamma, beta - 1.0, mean - 1.0, variance])
+        elif layer.weights:
+            layer.set_weights(
+                [rng.standard_normal(w.shape) for w in layer.get_weights()]
+            )
+    expected = {
+        layer.name: [w.astype("float64") for w in layer.get_weights()]
+        for layer in model.layers
+        if layer.weights
+    }
+    x = rng.uniform(0, 1, (64, 8, 8, 1)).astype("float32")
+
+    report = lsuv_initialize(model, x, orthogonal=False)
+
+    # LSUV's loop in NumPy, with the defaults (target 1, tol 0.1, 10 steps).
+    kernels = ["conv_1_linear", "dense_1_linear", "output"]
+    assert [r["layer"] for r in report] == kernels
+    for entry in report:
+        name = entry["layer"]
+        std = np.std(_numpy_maxout_bn_cnn(expected, x, name))
+        iterations = 0
+        while abs(std - 1.0) > 0.1 and iterations < 10:
+            expected[name][0] = expected[name][0] / std
+            iterations += 1
+            std = np.std(_numpy_maxout_bn_cnn(expected, x, name))
+        assert entry["iterations"] == iterations >= 1
+        assert entry["std"] == pytest.approx(std, rel=1e-4)
+    for layer in model.layers:
+        for actual, wanted in zip(
+            layer.get_weights(), expected.get(layer.name, [])
+        ):
+            np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        _numpy_maxout_bn_cnn(expected, x, "output"),
+        rtol=1e-4,
+        atol=1e-4,
+    )
