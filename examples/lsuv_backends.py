@@ -5,7 +5,7 @@ run writes them (the orthonormal start LSUV would draw), later runs load
 them, so only the backends' numerics differ. Without it, each backend draws
 its own seeded weights (Keras' `keras.random` streams differ by backend).
 
-    KERAS_BACKEND=torch python benchmarks/lsuv_backends.py \\
+    KERAS_BACKEND=torch python examples/lsuv_backends.py \\
         [--epochs 30] [--seed 0] [--no-lsuv] [--weights /tmp/init.npz]
 
 Prints one JSON line: train accuracy, test accuracy in inference mode and
