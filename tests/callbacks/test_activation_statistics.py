@@ -33,6 +33,12 @@ def _probe_model():
     return keras.Model(x, out)
 
 
+def _layer_output(model, name, x=_X):
+    """The output of `model`'s layer `name` on `x`, as a NumPy array."""
+    sub = keras.Model(model.input, model.get_layer(name).output)
+    return keras.ops.convert_to_numpy(sub(x))
+
+
 def _sample_once(callback, model):
     callback.set_model(model)
     callback.on_train_begin()
@@ -74,7 +80,7 @@ def test_statistics_equal_numpy(jit_compile):
         "logits",
     }
     for name, record in stats.history.items():
-        a = keras.Model(model.input, model.get_layer(name).output)(_X).numpy()
+        a = _layer_output(model, name)
         np.testing.assert_allclose(
             record["mean"][0], a.mean(), rtol=1e-4, atol=1e-6
         )
@@ -89,10 +95,8 @@ def test_statistics_equal_numpy(jit_compile):
         np.testing.assert_array_equal(record["histogram"][0], counts)
         assert record["histogram_min"][0] == pytest.approx(edges[0])
         assert record["histogram_max"][0] == pytest.approx(edges[-1])
-    tanh = keras.Model(model.input, model.get_layer("tanh").output)(_X).numpy()
-    sigmoid = keras.Model(model.input, model.get_layer("sigmoid").output)(
-        _X
-    ).numpy()
+    tanh = _layer_output(model, "tanh")
+    sigmoid = _layer_output(model, "sigmoid")
     assert stats.history["tanh"]["saturated_fraction"][0] == pytest.approx(
         np.mean(np.abs(tanh) > 0.99)
     )
@@ -353,7 +357,7 @@ def test_mirrored_strategy(mirrored_strategy):
     stats = ActivationStatistics(every_n_steps=2, probe_data=_X)
     model.fit(_X, _Y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
     assert stats.steps == [0, 2, 4]
-    a = keras.Model(model.input, model.get_layer("relu").output)(_X).numpy()
+    a = _layer_output(model, "relu")
     assert stats.history["relu"]["mean"][-1] == pytest.approx(
         a.mean(), rel=1e-4
     )
