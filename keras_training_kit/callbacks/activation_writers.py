@@ -228,8 +228,8 @@ def tensorboard_writer(log_dir: str):
             logger.warning(
                 "ActivationStatistics: no TensorBoard summaries, as `%s` "
                 "is not installed (%s); `history`, the CSV (`csv_path`) "
-                "and the figures are still written. Install TensorFlow "
-                "for them. Received: log_dir=%r",
+                "and the figures are still written. Install `tensorflow` "
+                "and `tensorboard` to get them. Received: log_dir=%r",
                 error.name or "tensorflow",
                 error,
                 log_dir,
