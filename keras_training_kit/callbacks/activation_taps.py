@@ -413,7 +413,8 @@ class ActivationProbe:
 
         self._probe = backend.compile_function(probe, jit_compile, variables)
         self._snapshot = backend.compile_function(snapshot, variables=kernels)
-        self._snapshots = self._snapshot()
+        # The first copy runs eagerly: the copy is traced when first due.
+        self._snapshots = snapshot()
 
     def __call__(self) -> tuple:
         """Runs the probe.
