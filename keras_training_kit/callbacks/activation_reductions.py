@@ -157,15 +157,21 @@ def _histogram(flat, low, high, bins, exact, jit_compile):
         # NumPy's correction of an index within a rounding of an edge,
         # against the edges `histogram_edges` computes: float32 `low + k *
         # (span / bins)`, each operation rounded. The division and the
-        # product go through float64 and are rounded to float32 once:
-        # Grappler turns a division by a constant into a multiplication by
-        # its reciprocal (a different float32 rounding), and XLA fuses a
-        # float32 multiply-add (one rounding instead of two).
-        step = ops.cast(ops.cast(span, "float64") / bins, "float32")
-        step = ops.cast(step, "float64")
+        # product go through float64 and are rounded to float32 once, and
+        # the divisor is not a constant: Grappler and XLA turn a division
+        # by a constant into a multiplication by its reciprocal (a
+        # different float32 rounding; under JAX without x64, float64 is
+        # float32). The products are sorted (they already are) before the
+        # sum: XLA fuses a float32 multiply-add (one rounding instead of
+        # two), and cannot fuse across a sort.
+        span = ops.cast(span, "float64")
+        step = ops.cast(span / (bins + 0.0 * span), "float32")
+        k = ops.arange(bins + 1, dtype="float64")[None, :]
+        products = ops.cast(k * ops.cast(step, "float64"), "float32")
+        edges = ops.sort(products, axis=1) + low
 
         def edge(k):
-            return ops.cast(ops.cast(k, "float64") * step, "float32") + low
+            return ops.take_along_axis(edges, k, axis=1)
 
         index = index - ops.cast(flat < edge(index), "int32")
         index = index + ops.cast(

@@ -46,10 +46,11 @@ class ActivationStatistics(keras.callbacks.Callback):
     """Records per-layer activation statistics on a fixed probe batch.
 
     Every `every_n_steps` training steps and at the end of every epoch, one
-    compiled forward pass (`tf.function`, optionally XLA) runs the model in
-    inference mode on a fixed probe batch and returns the outputs of all the
-    monitored layers at once; they are reduced on the device and only the
-    small statistics tensor comes back to the host. Per layer:
+    compiled forward pass (the backend's compiler: `tf.function`, optionally
+    XLA, `jax.jit`, or eager PyTorch) runs the model in inference mode on a
+    fixed probe batch and returns the outputs of all the monitored layers
+    at once; they are reduced on the device and only the small statistics
+    tensor comes back to the host. Per layer:
 
     - `mean`, `std`: of all the layer's output values;
     - `zero_fraction`: the fraction of exact zeros;
@@ -76,6 +77,11 @@ class ActivationStatistics(keras.callbacks.Callback):
     units, a collapsed std, and an update ratio outside
     `update_ratio_range`; they are also kept in `warnings`.
 
+    It runs under the TensorFlow, JAX and PyTorch backends. TensorFlow is
+    needed only for TensorBoard (`log_dir`; without it a warning is logged
+    once and the rest is still written) and for a `tf.data.Dataset` as
+    `probe_data`.
+
     Sequential, functional, nested (sub-models are flattened as
     `"submodel/layer"`) and multi-input models work, as do mixed precision
     and `tf.distribute` strategies (the probe reads the model's variables
@@ -96,11 +102,14 @@ class ActivationStatistics(keras.callbacks.Callback):
             `None`.
         probe_data: the probe inputs: an array, a list/dict of arrays for
             several inputs, a tuple `(x, y[, sample_weight])` or a
-            `tf.data.Dataset` (batched or not, e.g. the validation split), of
-            which the first `probe_size` examples are used. With `None`, a
-            seeded standard normal batch of `probe_size` examples (the
-            lecture's `randn` probe). Defaults to `None`.
-        log_dir: str or `None`, TensorBoard log folder. Defaults to `None`.
+            `tf.data.Dataset` (batched or not, e.g. the validation split) or
+            any other iterable of batches (a generator, a PyTorch
+            `DataLoader`), of which the first `probe_size` examples are
+            used. With `None`, a seeded standard normal batch of
+            `probe_size` examples (the lecture's `randn` probe). Defaults
+            to `None`.
+        log_dir: str or `None`, TensorBoard log folder (needs TensorFlow).
+            Defaults to `None`.
         csv_path: str or `None`, the long-format CSV file. Defaults to
             `None`.
         probe_size: int >= 1, examples in the probe batch. Defaults to `256`.
@@ -117,7 +126,8 @@ class ActivationStatistics(keras.callbacks.Callback):
             leaves it. Defaults to `(1e-4, 1e-2)`.
         append: bool, append to an existing `csv_path` instead of
             overwriting it. Defaults to `False`.
-        jit_compile: bool, compile the probe with XLA. Defaults to `False`.
+        jit_compile: bool, compile the probe with XLA (under TensorFlow;
+            JAX always does, PyTorch runs it eagerly). Defaults to `False`.
         probe_model: `None` or a functional `keras.Model` sharing the
             trained model's layers, probed instead of the trained model (for
             subclassed models). Not serialized. Defaults to `None`.
@@ -253,7 +263,7 @@ class ActivationStatistics(keras.callbacks.Callback):
                 self.csv_path, self.append, start_step=self._epoch_base
             )
         if self.log_dir:
-            self._tensorboard = activation_writers.TensorBoardWriter(
+            self._tensorboard = activation_writers.tensorboard_writer(
                 self.log_dir
             )
         self._sample(self._epoch_base)
@@ -309,8 +319,14 @@ class ActivationStatistics(keras.callbacks.Callback):
     # Sampling
     # ------------------------------------------------------------------
 
+    def _sync_variables(self):
+        # Keras' `Callback.model` writes the JAX trainer's state back into
+        # the variables first: mid-epoch they are stale (or purged).
+        return self.model
+
     def _take_snapshot(self, step):
         """Copies the kernels before `step`, for the next update ratio."""
+        self._sync_variables()
         self._probe.snapshot()
         self._snapshot_step = step
 
@@ -320,6 +336,7 @@ class ActivationStatistics(keras.callbacks.Callback):
         self._schedule.sampled(step, cost=time.perf_counter() - start)
 
     def _record(self, step):
+        self._sync_variables()
         records, ratios = self._probe()
         if self._snapshot_step != step - 1:
             # The kernels were not copied right before this step.

@@ -9,10 +9,13 @@ statistics of `activation_reductions` and the kernels' update ratios.
 """
 
 import re
+import sys
+from collections.abc import Iterable
 
 import keras
 import numpy as np
 
+from keras_training_kit import backend
 from keras_training_kit.callbacks.activation_reductions import SATURATING
 from keras_training_kit.callbacks.activation_reductions import (
     activation_statistics,
@@ -229,8 +232,10 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
     Args:
         model: the probed Sequential or functional `keras.Model`.
         probe_data: `None` (a seeded standard normal batch), an array, a
-            list/dict of arrays, a tuple `(x, y[, sample_weight])` or a
-            `tf.data.Dataset`, batched or not.
+            list/dict of arrays, a tuple `(x, y[, sample_weight])`, a
+            `tf.data.Dataset` (batched or not) or any other iterable of
+            batches (`x` or `(x, y[, sample_weight])`, e.g. a generator or
+            a `torch.utils.data.DataLoader`).
         probe_size: int, the examples kept.
         seed: int, the seed of the normal batch.
 
@@ -238,10 +243,9 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
         The inputs' structure of arrays of at most `probe_size` examples.
 
     Raises:
-        ValueError: for `probe_data=None` and a model with non-float inputs.
+        ValueError: for `probe_data=None` and a model with non-float
+            inputs, or an iterable without a batch.
     """
-    import tensorflow as tf
-
     inputs = model_input(model)
     if probe_data is None:
         rng = np.random.default_rng(seed)
@@ -261,7 +265,7 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
             inputs,
         )
     data = probe_data
-    if isinstance(data, tf.data.Dataset):
+    if _is_tf_dataset(data):
         first = keras.tree.flatten(inputs)[0]
         element = data.element_spec
         features = element[0] if isinstance(element, tuple) else element
@@ -270,6 +274,8 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
         else:
             data = data.unbatch().batch(probe_size)
         data = next(iter(data.take(1)))
+    elif _is_batch_iterable(data):
+        data = _first_examples(data, probe_size)
     if isinstance(data, tuple):
         data = data[0]
     return keras.tree.map_structure(
@@ -277,16 +283,53 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
     )
 
 
+def _is_tf_dataset(data) -> bool:
+    # A `tf.data.Dataset` exists only if TensorFlow was imported: asking
+    # `sys.modules` never imports (or requires) it.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(data, tf.data.Dataset)
+
+
+def _is_batch_iterable(data) -> bool:
+    # Arrays and tensors (which iterate over their rows) and the
+    # structures of several inputs are batches themselves.
+    if hasattr(data, "shape") or isinstance(data, (list, tuple, dict, str)):
+        return False
+    return isinstance(data, Iterable)
+
+
+def _first_examples(batches, probe_size):
+    """The inputs of the first `probe_size` examples of an iterable."""
+    parts, count = [], 0
+    for batch in batches:
+        x = keras.utils.unpack_x_y_sample_weight(batch)[0]
+        x = keras.tree.map_structure(keras.ops.convert_to_numpy, x)
+        parts.append(x)
+        count += len(keras.tree.flatten(x)[0])
+        if count >= probe_size:
+            break
+    if not parts:
+        raise ValueError(
+            "`probe_data` is an iterable without any batch. Received: "
+            f"probe_data={batches!r}"
+        )
+    return keras.tree.map_structure(
+        lambda *arrays: np.concatenate(arrays)[:probe_size], *parts
+    )
+
+
 class ActivationProbe:
     """One compiled forward pass over a fixed batch, reduced on the device.
 
     Builds the tap model of `model`, selects the monitored layers, draws
-    the probe batch, and compiles (`tf.function`, optionally XLA) a probe
+    the probe batch, and compiles (`backend.compile_function`: a
+    `tf.function`, optionally XLA, `jax.jit`, or eager PyTorch) a probe
     returning the `activation_statistics` rows of the monitored layers and
     the relative change `||W - W_s|| / ||W_s||` of each of their kernels
     since the last `snapshot()` (a float32 copy kept on the device). The
-    probe runs the model in inference mode and reads its variables outside
-    any replica context, so it works under `tf.distribute` strategies.
+    probe runs the model in inference mode and reads its variables' current
+    values; under TensorFlow it reads them outside any replica context, so
+    it works under `tf.distribute` strategies.
 
     Args:
         model: a Sequential or functional `keras.Model`.
@@ -295,7 +338,7 @@ class ActivationProbe:
         probe_size: int, examples in the probe batch.
         seed: int, the seed of a normal probe batch.
         bins: int, histogram bins.
-        jit_compile: bool, compile the probe with XLA.
+        jit_compile: bool, compile the probe with XLA (JAX always does).
 
     Attributes:
         names: list of str, the monitored layers.
@@ -322,8 +365,6 @@ class ActivationProbe:
         bins: int,
         jit_compile: bool,
     ):
-        import tensorflow as tf
-
         taps, entries = tap_model(model)
         chosen = select_layers(entries, layers)
         positions = {name: i for i, (name, _) in enumerate(entries)}
@@ -338,33 +379,26 @@ class ActivationProbe:
             )
             for _, layer in chosen
         ]
-        kernels = [
-            (n, layer.kernel) for n, layer in chosen if has_kernel(layer)
-        ]
-        self.kernel_names = [name for name, _ in kernels]
-        snapshots = [
-            keras.Variable(
-                keras.ops.convert_to_tensor(kernel),
-                trainable=False,
-                dtype="float32",
-                name=f"{name.replace('/', '_')}_kernel_snapshot",
-            )
-            for name, kernel in kernels
-        ]
+        kernels = [layer.kernel for _, layer in chosen if has_kernel(layer)]
+        self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
         x = probe_inputs(model, probe_data, probe_size, seed)
-        self._x = keras.tree.map_structure(tf.constant, x)
+        self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
         saturation = self.saturation
+        xla = backend.compiles_with_xla(jit_compile)
+        # Every variable the probe reads (the kernels are among the taps'
+        # unless a kernel is not tracked by its layer).
+        variables = list({id(v): v for v in taps.variables + kernels}.values())
 
-        def probe(inputs):
+        def probe(inputs, snapshots):
             outputs = taps(inputs, training=False)
             stats = activation_statistics(
                 [outputs[i] for i in wanted],
                 bins,
                 saturation,
-                jit_compile=jit_compile,
+                jit_compile=xla,
             )
             ratios = [
-                _relative_change(w, p) for (_, w), p in zip(kernels, snapshots)
+                _relative_change(w, p) for w, p in zip(kernels, snapshots)
             ]
             ratios = (
                 keras.ops.stack(ratios) if ratios else keras.ops.zeros((0,))
@@ -372,16 +406,15 @@ class ActivationProbe:
             return stats, ratios
 
         def snapshot():
-            for (_, w), p in zip(kernels, snapshots):
-                p.assign(keras.ops.cast(w, "float32"))
-            return keras.ops.zeros(())
+            # A copy: under eager PyTorch a float32 cast is the kernel itself.
+            return [
+                keras.ops.copy(keras.ops.cast(w, "float32")) for w in kernels
+            ]
 
-        # No Python control flow depends on tensors: autograph would only
-        # slow the tracing down.
-        self._probe = tf.function(
-            probe, jit_compile=jit_compile, autograph=False
-        )
-        self._snapshot = tf.function(snapshot, autograph=False)
+        self._probe = backend.compile_function(probe, jit_compile, variables)
+        self._snapshot = backend.compile_function(snapshot, variables=kernels)
+        # The first copy runs eagerly: the copy is traced when first due.
+        self._snapshots = snapshot()
 
     def __call__(self) -> tuple:
         """Runs the probe.
@@ -390,7 +423,7 @@ class ActivationProbe:
             `(records, ratios)`: `unpack_statistics` dicts, one per
             monitored layer, and `{kernel layer: update ratio}`.
         """
-        stats, ratios = self._probe(self._x)
+        stats, ratios = self._probe(self._x, self._snapshots)
         ratios = keras.ops.convert_to_numpy(ratios).astype("float64")
         return (
             unpack_statistics(stats, self.saturation),
@@ -399,7 +432,7 @@ class ActivationProbe:
 
     def snapshot(self):
         """Copies the kernels on the device, for the next update ratios."""
-        self._snapshot()
+        self._snapshots = self._snapshot()
 
 
 def _relative_change(kernel, snapshot):

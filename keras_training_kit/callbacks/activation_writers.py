@@ -2,10 +2,13 @@
 
 Both take one sample at a time: `{layer: {metric: value, ...,
 "histogram": counts}}` at a training step. `read_csv` loads the CSV back
-into `(steps, history)`.
+into `(steps, history)`. The CSV writer needs nothing but the standard
+library; the TensorBoard writer needs TensorFlow and TensorBoard, and
+`tensorboard_writer` skips it (saying so once) where they are missing.
 """
 
 import csv
+import logging
 import math
 import os
 import re
@@ -14,7 +17,11 @@ import numpy as np
 
 from keras_training_kit import run_files
 
+logger = logging.getLogger(__name__)
+
 _BIN = re.compile(r"histogram_\d+")
+# Whether the missing TensorFlow/TensorBoard was already reported.
+_missing_reported = False
 
 
 class CSVWriter:
@@ -195,3 +202,36 @@ class TensorBoardWriter:
 
     def close(self):
         self._writer.close()
+
+
+def tensorboard_writer(log_dir: str):
+    """A `TensorBoardWriter`, or `None` where TensorFlow is not installed.
+
+    TensorBoard summaries are written with `tf.summary`, so they need the
+    `tensorflow` and `tensorboard` packages, whichever the Keras backend.
+    Without them, a warning is logged once per process, naming the missing
+    package and what is still written (`history`, the CSV and the
+    figures).
+
+    Args:
+        log_dir: str, the TensorBoard log folder.
+
+    Returns:
+        A `TensorBoardWriter` or `None`.
+    """
+    global _missing_reported
+    try:
+        return TensorBoardWriter(log_dir)
+    except ImportError as error:
+        if not _missing_reported:
+            _missing_reported = True
+            logger.warning(
+                "ActivationStatistics: no TensorBoard summaries, as `%s` "
+                "is not installed (%s); `history`, the CSV (`csv_path`) "
+                "and the figures are still written. Install `tensorflow` "
+                "and `tensorboard` to get them. Received: log_dir=%r",
+                error.name or "tensorflow",
+                error,
+                log_dir,
+            )
+        return None

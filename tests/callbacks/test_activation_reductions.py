@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from keras_training_kit.backend import compile_function
+from keras_training_kit.backend import compiles_with_xla
 from keras_training_kit.callbacks.activation_reductions import (
     activation_statistics,
 )
@@ -75,14 +76,16 @@ def test_statistics_equal_numpy(exact):
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_exact_histogram_in_a_compiled_function(jit_compile):
     # Values on the edges (quarters) and a constant output: Grappler's
-    # reciprocal and XLA's fused multiply-add must not move a count.
+    # reciprocal and XLA's fused multiply-add must not move a count
+    # (`tf.function` under TensorFlow, `jax.jit` under JAX).
     outputs = [o for o in _outputs() if o.ndim == 2]
 
-    @tf.function(jit_compile=jit_compile, autograph=False)
     def reduce(values):
         return activation_statistics(
-            values, 30, exact=True, jit_compile=jit_compile
+            values, 30, exact=True, jit_compile=compiles_with_xla(jit_compile)
         )
+
+    reduce = compile_function(reduce, jit_compile)
 
     for record, a in zip(unpack_statistics(reduce(outputs)), outputs):
         np.testing.assert_array_equal(

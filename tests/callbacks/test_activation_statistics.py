@@ -33,6 +33,12 @@ def _probe_model():
     return keras.Model(x, out)
 
 
+def _layer_output(model, name, x=_X):
+    """The output of `model`'s layer `name` on `x`, as a NumPy array."""
+    sub = keras.Model(model.input, model.get_layer(name).output)
+    return keras.ops.convert_to_numpy(sub(x))
+
+
 def _sample_once(callback, model):
     callback.set_model(model)
     callback.on_train_begin()
@@ -74,7 +80,7 @@ def test_statistics_equal_numpy(jit_compile):
         "logits",
     }
     for name, record in stats.history.items():
-        a = keras.Model(model.input, model.get_layer(name).output)(_X).numpy()
+        a = _layer_output(model, name)
         np.testing.assert_allclose(
             record["mean"][0], a.mean(), rtol=1e-4, atol=1e-6
         )
@@ -89,10 +95,8 @@ def test_statistics_equal_numpy(jit_compile):
         np.testing.assert_array_equal(record["histogram"][0], counts)
         assert record["histogram_min"][0] == pytest.approx(edges[0])
         assert record["histogram_max"][0] == pytest.approx(edges[-1])
-    tanh = keras.Model(model.input, model.get_layer("tanh").output)(_X).numpy()
-    sigmoid = keras.Model(model.input, model.get_layer("sigmoid").output)(
-        _X
-    ).numpy()
+    tanh = _layer_output(model, "tanh")
+    sigmoid = _layer_output(model, "sigmoid")
     assert stats.history["tanh"]["saturated_fraction"][0] == pytest.approx(
         np.mean(np.abs(tanh) > 0.99)
     )
@@ -124,20 +128,23 @@ def test_update_ratio_is_the_last_step_relative_change():
 class _KernelRecorder(keras.callbacks.Callback):
     """Keeps the kernel before every step and at the end (step -> kernel)."""
 
-    def __init__(self, name):
+    def __init__(self, name, bias=False):
         super().__init__()
-        self.name, self.kernels, self.step = name, {}, 0
+        self.name, self.bias, self.step = name, bias, 0
+        self.kernels, self.biases = {}, {}
+
+    def _record(self):
+        layer = self.model.get_layer(self.name)
+        self.kernels[self.step] = layer.kernel.numpy().copy()
+        if self.bias:
+            self.biases[self.step] = layer.bias.numpy().copy()
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.kernels[self.step] = (
-            self.model.get_layer(self.name).kernel.numpy().copy()
-        )
+        self._record()
         self.step += 1
 
     def on_train_end(self, logs=None):
-        self.kernels[self.step] = (
-            self.model.get_layer(self.name).kernel.numpy().copy()
-        )
+        self._record()
 
 
 def test_planted_dead_layer_is_flagged(caplog):
@@ -353,8 +360,142 @@ def test_mirrored_strategy(mirrored_strategy):
     stats = ActivationStatistics(every_n_steps=2, probe_data=_X)
     model.fit(_X, _Y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
     assert stats.steps == [0, 2, 4]
-    a = keras.Model(model.input, model.get_layer("relu").output)(_X).numpy()
+    a = _layer_output(model, "relu")
     assert stats.history["relu"]["mean"][-1] == pytest.approx(
         a.mean(), rel=1e-4
     )
     assert stats.history["relu"]["update_ratio"][-1] > 0
+
+
+def test_mid_epoch_samples_see_the_current_weights():
+    # Under JAX the trainer keeps the weights outside the variables during
+    # an epoch: each sample must see the weights of its own step.
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(4, name="dense")]
+    )
+    stats = ActivationStatistics(every_n_steps=3, probe_data=_X)
+    recorder = _KernelRecorder("dense", bias=True)
+    _fit(model, [recorder, stats], epochs=1, batch_size=8)  # 8 steps
+    assert stats.steps == [0, 3, 6, 8]
+    for index, step in enumerate(stats.steps):
+        kernel, bias = recorder.kernels[step], recorder.biases[step]
+        a = _X @ kernel + bias
+        record = stats.history["dense"]
+        assert record["mean"][index] == pytest.approx(a.mean(), rel=1e-5)
+        assert record["std"][index] == pytest.approx(a.std(), rel=1e-5)
+        counts, _ = np.histogram(a, bins=30)
+        assert np.abs(record["histogram"][index] - counts).sum() <= 2
+
+
+def test_watching_does_not_change_training():
+    weights = []
+    for callbacks in ([], [ActivationStatistics(every_n_steps=2)]):
+        keras.utils.set_random_seed(0)
+        model = _probe_model()
+        _fit(model, callbacks, epochs=2, shuffle=False)
+        weights.append([keras.ops.convert_to_numpy(w) for w in model.weights])
+    for unwatched, watched in zip(*weights):
+        np.testing.assert_array_equal(unwatched, watched)
+
+
+def test_iterable_of_batches_as_probe_data():
+    def batches():
+        for start in range(0, 64, 10):
+            yield _X[start : start + 10], _Y[start : start + 10]
+
+    model = _probe_model()
+    stats = _sample_once(
+        ActivationStatistics(probe_data=batches(), probe_size=25), model
+    )
+    reference = _sample_once(
+        ActivationStatistics(probe_data=_X[:25], probe_size=25), model
+    )
+    for name, record in reference.history.items():
+        assert stats.history[name]["mean"] == record["mean"]
+
+
+def test_tensorboard_is_skipped_once_without_tensorflow(
+    tmp_path, monkeypatch, caplog
+):
+    # TensorFlow is simulated missing for the writers only: the backend may
+    # need it.
+    import builtins
+
+    from keras_training_kit.callbacks import activation_writers
+
+    real_import = builtins.__import__
+
+    def blocked_import(name, globals=None, *args, **kwargs):
+        caller = (globals or {}).get("__name__")
+        if name == "tensorflow" and caller == activation_writers.__name__:
+            raise ModuleNotFoundError("No module named 'tensorflow'", name=name)
+        return real_import(name, globals, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", blocked_import)
+    monkeypatch.setattr(activation_writers, "_missing_reported", False)
+    with caplog.at_level(logging.WARNING):
+        for run in range(2):
+            stats = ActivationStatistics(
+                every_n_steps=4,
+                probe_data=_X,
+                log_dir=str(tmp_path / "logs"),
+                csv_path=str(tmp_path / f"stats{run}.csv"),
+            )
+            _fit(_probe_model(), [stats])
+    reported = [m for m in caplog.messages if "no TensorBoard" in m]
+    assert len(reported) == 1
+    assert "`tensorflow` is not installed" in reported[0]
+    assert "the CSV (`csv_path`)" in reported[0]
+    assert not (tmp_path / "logs").exists()
+    steps, _ = ActivationStatistics.read_csv(str(tmp_path / "stats1.csv"))
+    assert steps == stats.steps == [0, 4, 8]
+
+
+_WITHOUT_TENSORFLOW = """
+import logging, os, sys
+sys.modules["tensorflow"] = None  # `import tensorflow` raises ImportError
+import numpy as np, keras
+from keras_training_kit.callbacks import ActivationStatistics
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+folder = sys.argv[1]
+rng = np.random.default_rng(0)
+x = rng.normal(size=(32, 4)).astype("float32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+model.compile("sgd", "mse")
+for run in range(2):
+    stats = ActivationStatistics(
+        every_n_steps=2, probe_data=x, log_dir=os.path.join(folder, "logs"),
+        csv_path=os.path.join(folder, f"stats{run}.csv"))
+    model.fit(x, x[:, :3], batch_size=8, epochs=1, verbose=0,
+              callbacks=[stats])
+steps, _ = ActivationStatistics.read_csv(os.path.join(folder, "stats1.csv"))
+assert steps == stats.steps == [4, 6, 8], steps
+assert len(stats.save_figures(folder)) == 2
+assert sys.modules["tensorflow"] is None
+print("OK", keras.backend.backend())
+"""
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="runs a fresh JAX process with TensorFlow blocked (run it with "
+    "KERAS_BACKEND=jax)",
+)
+def test_runs_under_jax_without_tensorflow(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TENSORFLOW, str(tmp_path)],
+        cwd=root,
+        env={**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": root},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["OK", "jax"]
+    assert result.stderr.count("no TensorBoard summaries") == 1
+    assert not (tmp_path / "logs").exists()
