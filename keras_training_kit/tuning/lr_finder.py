@@ -6,6 +6,7 @@ Its suggestion rules are in `keras_training_kit.tuning.lr_suggestions`.
 import dataclasses
 import logging
 import math
+import sys
 
 import numpy as np
 
@@ -140,7 +141,9 @@ class LRFinder:
         """Runs the sweep over batches of `dataset` (repeated if too short).
 
         Args:
-            dataset: a batched `tf.data.Dataset` of `(features, labels)`.
+            dataset: a batched `tf.data.Dataset` of `(features, labels)`,
+                or any re-iterable of such batches (a list, a PyTorch
+                `DataLoader`): `tf.data` is accepted, never required.
 
         Returns:
             An `LRFinderResult`.
@@ -155,7 +158,7 @@ class LRFinder:
         rates, losses, smoothed = [], [], []
         average, best, stopped = 0.0, math.inf, False
         try:
-            batches = iter(dataset.repeat())
+            batches = _endless(dataset)
             for step, rate in enumerate(self.learning_rates()):
                 optimizer.learning_rate = float(rate)
                 x, y = next(batches)
@@ -194,3 +197,25 @@ class LRFinder:
             suggestions=suggestions,
             suggestion=self.suggestion,
         )
+
+
+def _endless(dataset):
+    """Yields the batches of `dataset` over and over, as NumPy for `tf.data`.
+
+    Every backend's `train_on_batch` takes NumPy; a `tf.data.Dataset` is
+    recognised without importing TensorFlow.
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(dataset, tf.data.Dataset):
+        yield from dataset.repeat().as_numpy_iterator()
+        return
+    while True:
+        empty = True
+        for batch in dataset:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError(
+                "`dataset` must yield (features, labels) batches, again on "
+                "each pass. Received: an iterable that yielded none"
+            )

@@ -30,7 +30,7 @@ def _model(optimizer="adam"):
 
 def test_sweep_records_per_batch_losses_and_restores_state(batches):
     model = _model("momentum")
-    x, y = next(iter(batches))
+    x, y = next(batches.as_numpy_iterator())
     model.train_on_batch(x, y)  # an optimizer with state worth restoring
     weights = [v.numpy() for v in model.variables]
     slots = [v.numpy() for v in model.optimizer.variables]
@@ -365,3 +365,11 @@ def test_validation(kwargs, match):
         LRFinder(_model(), **kwargs)
     with pytest.raises(ValueError, match="compiled"):
         LRFinder(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+
+
+def test_any_reiterable_of_numpy_batches_is_a_dataset(batches):
+    listed = list(batches.take(4).as_numpy_iterator())
+    from_list = LRFinder(_model(), 1e-4, 1e-1, num_steps=10).find(listed)
+    assert len(from_list.losses) == 10  # 4 batches, cycled
+    with pytest.raises(ValueError, match="yielded none"):
+        LRFinder(_model(), 1e-4, 1e-1, num_steps=10).find([])
