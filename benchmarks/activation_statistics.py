@@ -42,6 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from spread import ratio_spread  # noqa: E402
 
 
 def _epoch_timer(keras):
@@ -141,14 +142,6 @@ def main(argv=None):
                 intervals.append(chosen[0].sample_interval)
                 samples = len(chosen[0].steps)
     steps = args.epochs * steps_per_epoch
-    ratios = {
-        v: statistics.median(t / r for t, r in zip(times[v], times["none"]))
-        for v in variants
-    }
-    steady_ratios = {
-        v: statistics.median(t / r for t, r in zip(steady[v], steady["none"]))
-        for v in variants
-    }
     epoch_ratios = {
         v: statistics.median(epochs[v]) / statistics.median(epochs["none"])
         for v in variants
@@ -161,11 +154,11 @@ def main(argv=None):
     )
     print(
         "ActivationStatistics() / no callback, whole fit: "
-        f"{ratios['ours']:.3f}x"
+        f"{ratio_spread(times['ours'], times['none'])} (median [min, max])"
     )
     print(
         "ActivationStatistics() / no callback, steady state: "
-        f"{steady_ratios['ours']:.3f}x (goal <= 1.05)"
+        f"{ratio_spread(steady['ours'], steady['none'])} (goal <= 1.05)"
     )
     print(
         "ActivationStatistics() / no callback, median epoch (robust to "
@@ -180,11 +173,11 @@ def main(argv=None):
     )
     print(
         "keras TensorBoard(histogram_freq=1) / no callback, whole fit: "
-        f"{ratios['keras']:.3f}x"
+        f"{ratio_spread(times['keras'], times['none'])}"
     )
     print(
         "keras TensorBoard(histogram_freq=1) / no callback, steady state: "
-        f"{steady_ratios['keras']:.3f}x"
+        f"{ratio_spread(steady['keras'], steady['none'])}"
     )
     return 0
 

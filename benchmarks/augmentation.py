@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from spread import ratio_spread  # noqa: E402
 
 SIZE = 32
 SHIFT = 4  # pixels: translation 0.125 of 32
@@ -236,8 +237,8 @@ def main():
     )
     print(
         f"ours vs Keras layers as they are (RandomFlip+RandomTranslation+"
-        f"RandomErasing): {median['ours'] / median['keras']:.2f}x "
-        f"({median['keras']:,.0f} images/s)"
+        f"RandomErasing): {ratio_spread(rates['ours'], rates['keras'], 2)}x "
+        f"({median['keras']:,.0f} images/s; median [min, max] of rounds)"
     )
     for shift, label in (
         ("affine", "Affine shift"),
@@ -246,13 +247,13 @@ def main():
         if shift in median:
             print(
                 f"ours vs albumentations (flip+{label}+CoarseDropout, 2 "
-                f"processes): {median['ours'] / median[shift]:.2f}x "
+                f"processes): {ratio_spread(rates['ours'], rates[shift], 2)}x "
                 f"({median[shift]:,.0f} images/s) [goal >= 1.0x]"
             )
     if "idg" in median:
         print(
             "ours vs Keras 2 ImageDataGenerator.random_transform (flip+shift, "
-            f"2 processes): {median['ours'] / median['idg']:.1f}x "
+            f"2 processes): {ratio_spread(rates['ours'], rates['idg'], 1)}x "
             f"({median['idg']:,.0f} images/s) [goal >= 10x]"
         )
 

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from spread import ratio_spread  # noqa: E402
 
 from keras_training_kit.layers import Maxout  # noqa: E402
 
@@ -88,8 +89,9 @@ def main():
         maxout = statistics.median(times["dense+maxout"])
         print(
             f"jit_compile={jit_compile}: dense {dense * 1e3:.3f} ms, "
-            f"dense+maxout {maxout * 1e3:.3f} ms, ratio {maxout / dense:.3f} "
-            f"(goal <= 1.15)"
+            f"dense+maxout {maxout * 1e3:.3f} ms, ratio "
+            f"{ratio_spread(times['dense+maxout'], times['dense'])} "
+            f"(median [min, max] of rounds; goal <= 1.15)"
         )
 
 
