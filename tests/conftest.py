@@ -13,6 +13,13 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# Tests of TensorFlow-only features (tf.data input, tf.distribute) run
+# under the TensorFlow backend only.
+requires_tensorflow = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="needs the TensorFlow backend (tf.data / tf.distribute)",
+)
+
 _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     _cpu,

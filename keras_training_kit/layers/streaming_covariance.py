@@ -2,13 +2,28 @@
 
 `StreamingCovariance` merges batch statistics (Chan et al.) without ever
 holding the data set in memory; `Whitening.adapt()` and
-`patch_whitening_kernel` both use it. TensorFlow runs the per-batch GEMM
-(a compiled function, float32 GEMM on shifted rows, float64 merge): this is
+`patch_whitening_kernel` both use it. It runs on every Keras backend and
+keeps float64-accurate statistics on all of them (JAX included, where
+float64 arrays are float32 unless x64 is enabled):
+
+- on the device, in float32 with `keras.ops`, each batch is shifted by its
+  own mean (the subtraction of nearby floats is exact, so the shifted
+  batch is well conditioned) and reduced to its residual sum and its Gram
+  matrix `Y^T Y` (one GEMM, only the upper block triangle for wide rows);
+- on the host, in float64 NumPy, the Gram blocks are added to the running
+  co-moment and the batches are merged with Chan et al.'s pairwise update,
+  whose rank-one terms are buffered and applied as one GEMM every
+  `_FLUSH` batches.
+
+The cost over a float32 GEMM is one device-to-host copy of the Gram blocks
+and one float64 add of them per batch: O(d^2) per batch against the GEMM's
+O(rows * d^2), so batches of thousands of rows make it small. This is
 `adapt()`-time code on the host side of the layer, not the layer's `call`.
+TensorFlow is imported only for a `tf.data.Dataset` input.
 """
 
-import functools
 import itertools
+import sys
 
 import keras
 import numpy as np
@@ -16,6 +31,9 @@ import numpy as np
 # Rows per step for arrays: large enough that the per-batch GEMM
 # (rows * d^2) dominates the O(d^2) merge of the running statistics.
 DEFAULT_BATCH_SIZE = 8192
+# Batches whose rank-one merge terms are buffered before one GEMM applies
+# them (instead of two d x d float64 passes per batch).
+_FLUSH = 32
 
 
 def _features(batch):
@@ -25,91 +43,37 @@ def _features(batch):
     return batch
 
 
-def _gram(centered, blocks):
-    """`centered.T @ centered`, computing only the upper block triangle.
+def _is_dataset(data):
+    # A `tf.data.Dataset` exists only once TensorFlow has been imported.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(data, tf.data.Dataset)
 
-    TensorFlow has no symmetric rank-k update (BLAS SYRK); splitting the
-    features into `blocks` column blocks and multiplying only pairs
-    `i <= j` does `(blocks + 1) / (2 * blocks)` of the full GEMM's work
-    (62.5% for 4 blocks), the lower blocks being transposes.
+
+def to_tensor(batch, dtype="float32"):
+    """A batch (array, backend tensor or another framework's) as a tensor.
+
+    A tensor of another framework (a `tf.Tensor` from a `tf.data` pipeline
+    under JAX or PyTorch) goes through NumPy.
     """
-    import tensorflow as tf
+    if not (keras.ops.is_tensor(batch) or isinstance(batch, np.ndarray)):
+        batch = np.asarray(batch)
+    return keras.ops.cast(keras.ops.convert_to_tensor(batch), dtype)
 
-    if blocks == 1:
-        return tf.linalg.matmul(centered, centered, transpose_a=True)
-    size = centered.shape[1] // blocks
-    parts = [
-        centered[:, i * size : (i + 1) * size if i < blocks - 1 else None]
+
+def _blocks(num_features):
+    """The column blocks of the Gram matrix, as `(start, stop)` pairs.
+
+    Keras has no symmetric rank-k update (BLAS SYRK); computing only the
+    blocks `i <= j` of `blocks` column blocks does `(blocks + 1) / (2 *
+    blocks)` of the full GEMM's work (62.5% for 4 blocks). It pays off
+    once the GEMM dominates (from about 512 features).
+    """
+    blocks = 4 if num_features >= 512 else 1
+    size = num_features // blocks
+    return [
+        (i * size, (i + 1) * size if i < blocks - 1 else num_features)
         for i in range(blocks)
     ]
-    upper = {
-        (i, j): tf.linalg.matmul(parts[i], parts[j], transpose_a=True)
-        for i in range(blocks)
-        for j in range(i, blocks)
-    }
-    return tf.concat(
-        [
-            tf.concat(
-                [
-                    upper[i, j] if j >= i else tf.transpose(upper[j, i])
-                    for j in range(blocks)
-                ],
-                axis=1,
-            )
-            for i in range(blocks)
-        ],
-        axis=0,
-    )
-
-
-@functools.cache
-def _update_function(num_features):
-    """The compiled per-batch merge of `(count, mean, co-moment)`.
-
-    One function per process and feature count, traced once.
-    """
-    import tensorflow as tf
-
-    # Blocking pays off once the GEMM dominates (measured at d=3072: the
-    # accumulation of 50k rows took 0.7x the time of one full GEMM a batch).
-    blocks = 4 if num_features >= 512 else 1
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec((None, num_features), tf.float32),
-            tf.TensorSpec((), tf.float64),
-            tf.TensorSpec((num_features,), tf.float64),
-            tf.TensorSpec((num_features, num_features), tf.float64),
-        ]
-    )
-    def update(rows, count, mean, comoment):
-        bad = tf.math.count_nonzero(~tf.math.is_finite(rows))
-        if bad > 0:
-            return count, mean, comoment, bad
-        batch_count = tf.cast(tf.shape(rows)[0], tf.float64)
-        # Shifted by its float32 mean, the batch is well conditioned (the
-        # subtraction of nearby floats is exact), so the GEMM runs in float32
-        # at full speed; the small residual mean corrects the shift, and the
-        # merge across batches (Chan et al.) is float64.
-        shift = tf.reduce_mean(rows, axis=0)
-        centered = rows - shift
-        residual = tf.cast(tf.reduce_mean(centered, axis=0), tf.float64)
-        batch_mean = tf.cast(shift, tf.float64) + residual
-        total = count + batch_count
-        delta = batch_mean - mean
-        new_mean = mean + delta * (batch_count / total)
-        # The batch's own rank-one correction (-n_b r r^T) and Chan's merge
-        # term (n n_b / total delta delta^T) in one (d x 2) @ (2 x d)
-        # product, so the d x d float64 matrix is touched by two adds only.
-        vectors = tf.stack([residual, delta], axis=1)
-        weights = tf.stack([-batch_count, count * batch_count / total])
-        correction = tf.linalg.matmul(
-            vectors * weights, vectors, transpose_b=True
-        )
-        gram = tf.cast(_gram(centered, blocks), tf.float64)
-        return total, new_mean, comoment + (gram + correction), bad
-
-    return update
 
 
 def feature_batches(data, batch_size=None, steps=None):
@@ -127,10 +91,16 @@ def feature_batches(data, batch_size=None, steps=None):
 
     Raises:
         TypeError: for any other `data`.
-    """
-    import tensorflow as tf
 
-    if isinstance(data, tf.data.Dataset):
+    Example:
+
+    >>> x = np.arange(20.0).reshape(10, 2)
+    >>> [len(batch) for batch in feature_batches(x, batch_size=4)]
+    [4, 4, 2]
+    """
+    if _is_dataset(data):
+        import tensorflow as tf
+
         dataset = (
             data.map(
                 lambda *batch: batch[0], num_parallel_calls=tf.data.AUTOTUNE
@@ -141,7 +111,13 @@ def feature_batches(data, batch_size=None, steps=None):
         if batch_size is not None:
             dataset = dataset.batch(batch_size)
         batches = iter(dataset.prefetch(tf.data.AUTOTUNE))
-    elif isinstance(data, np.ndarray) or keras.ops.is_tensor(data):
+    elif (
+        isinstance(data, np.ndarray)
+        or keras.ops.is_tensor(data)
+        or (hasattr(data, "__array__") and hasattr(data, "shape"))
+    ):
+        # Arrays, backend tensors and other array-likes (a `tf.Tensor`
+        # under another backend) are sliced, not iterated row by row.
         size = batch_size or DEFAULT_BATCH_SIZE
         batches = (
             data[i : i + size] for i in range(0, int(data.shape[0]), size)
@@ -160,12 +136,15 @@ def feature_batches(data, batch_size=None, steps=None):
 class StreamingCovariance:
     """The running count, mean and co-moment of rows of `num_features`.
 
+    Each batch is reduced on the device in float32 (shifted by its own
+    mean, one GEMM) and merged on the host in float64 (Chan et al.), so
+    the statistics are float64-accurate on every Keras backend.
+
     Args:
         num_features: int, the row length.
 
     Example:
 
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(100, 3))
     >>> stats = StreamingCovariance(3)
     >>> for batch in (x[:30], x[30:]):
@@ -175,13 +154,16 @@ class StreamingCovariance:
     """
 
     def __init__(self, num_features: int):
-        import tensorflow as tf
-
         self.num_features = num_features
-        self._update = _update_function(num_features)
-        self._count = tf.constant(0.0, tf.float64)
-        self._mean = tf.zeros((num_features,), tf.float64)
-        self._comoment = tf.zeros((num_features, num_features), tf.float64)
+        self._blocks = _blocks(num_features)
+        self._count = 0
+        self._mean = np.zeros((num_features,))
+        # Only the upper block triangle is accumulated (see `_blocks`).
+        self._comoment = np.zeros((num_features, num_features))
+        # Chan's rank-one merge terms, applied by `_flush`: vectors `v` with
+        # weights `w`, the co-moment gaining `sum(w v v^T)`.
+        self._vectors = []
+        self._weights = []
         self._batches = 0
 
     def update(self, rows) -> None:
@@ -191,24 +173,61 @@ class StreamingCovariance:
             ValueError: for NaN or Inf values, naming their count and the
                 batch's index (from 0); the batch is not merged.
         """
-        import tensorflow as tf
-
-        rows = tf.reshape(
-            tf.cast(tf.convert_to_tensor(rows), tf.float32),
-            (-1, self.num_features),
-        )
-        count, mean, comoment, bad = self._update(
-            rows, self._count, self._mean, self._comoment
-        )
+        ops = keras.ops
+        rows = ops.reshape(to_tensor(rows), (-1, self.num_features))
         index, self._batches = self._batches, self._batches + 1
-        bad = int(bad)
+        bad = int(
+            ops.convert_to_numpy(
+                ops.sum(ops.cast(ops.logical_not(ops.isfinite(rows)), "int32"))
+            )
+        )
         if bad:
             raise ValueError(
                 f"`adapt()` data must be finite: batch {index} (counting "
                 f"from 0) holds {bad} NaN or Inf values. Received: data "
                 "with non-finite values"
             )
-        self._count, self._mean, self._comoment = count, mean, comoment
+        batch_count = int(rows.shape[0])
+        if batch_count == 0:
+            return
+        # Shifted by its float32 mean, the batch is well conditioned, so
+        # the GEMM runs in float32 at full speed; the small residual mean
+        # corrects the shift in float64.
+        shift = ops.mean(rows, axis=0)
+        centered = rows - shift
+        residual = ops.convert_to_numpy(ops.sum(centered, axis=0)).astype(
+            "float64"
+        ) / float(batch_count)
+        parts = [centered[:, start:stop] for start, stop in self._blocks]
+        for i, (start, stop) in enumerate(self._blocks):
+            transposed = ops.transpose(parts[i])
+            for j in range(i, len(parts)):
+                begin, end = self._blocks[j]
+                # float64 += float32, converted chunk by chunk in place.
+                np.add(
+                    self._comoment[start:stop, begin:end],
+                    ops.convert_to_numpy(ops.matmul(transposed, parts[j])),
+                    out=self._comoment[start:stop, begin:end],
+                )
+        batch_mean = ops.convert_to_numpy(shift).astype("float64") + residual
+        total = self._count + batch_count
+        delta = batch_mean - self._mean
+        # The batch's own rank-one correction (-n_b r r^T) and Chan's merge
+        # term (n n_b / total delta delta^T).
+        self._vectors += [residual, delta]
+        self._weights += [-batch_count, self._count * batch_count / total]
+        self._mean = self._mean + delta * (batch_count / total)
+        self._count = total
+        if len(self._vectors) >= 2 * _FLUSH:
+            self._flush()
+
+    def _flush(self):
+        if self._vectors:
+            vectors = np.stack(self._vectors, axis=1)
+            self._comoment += (vectors * np.asarray(self._weights)) @ (
+                vectors.T
+            )
+            self._vectors, self._weights = [], []
 
     @property
     def count(self) -> float:
@@ -218,7 +237,7 @@ class StreamingCovariance:
     @property
     def mean(self) -> np.ndarray:
         """The float64 mean of the rows merged."""
-        return self._mean.numpy()
+        return self._mean.copy()
 
     def covariance(self) -> np.ndarray:
         """The float64 covariance (ddof=1) of the rows merged.
@@ -232,7 +251,16 @@ class StreamingCovariance:
                 "`adapt()` needs at least 2 samples to estimate a covariance "
                 f"(ddof=1). Received: {int(n)} sample(s)"
             )
-        return self._comoment.numpy() / (n - 1.0)
+        self._flush()
+        comoment = self._comoment.copy()
+        for i, (start, stop) in enumerate(self._blocks):
+            for begin, end in self._blocks[:i]:
+                # The lower blocks mirror the accumulated upper ones (the
+                # rank-one terms were added to both, so overwrite them).
+                comoment[start:stop, begin:end] = comoment[
+                    begin:end, start:stop
+                ].T
+        return comoment / (n - 1.0)
 
 
 def principal_axes(covariance) -> tuple:

@@ -10,7 +10,9 @@ import numpy as np
 from keras_training_kit.api_export import register
 from keras_training_kit.layers.streaming_covariance import StreamingCovariance
 from keras_training_kit.layers.streaming_covariance import feature_batches
-from keras_training_kit.layers.streaming_covariance import principal_axes
+from keras_training_kit.layers.whitening_statistics import join_float64
+from keras_training_kit.layers.whitening_statistics import split_float64
+from keras_training_kit.layers.whitening_statistics import whitening_transform
 from keras_training_kit.validation import check_bool
 from keras_training_kit.validation import check_choice
 from keras_training_kit.validation import check_float
@@ -47,13 +49,17 @@ class Whitening(keras.layers.Layer):
     featurewise_std_normalization=True)` computed for images; with `"zca"`
     it decorrelates the color channels).
 
-    Statistics are accumulated in float64 with Chan et al.'s pairwise merge
-    of `(count, mean, co-moment)`, each batch's co-moment being one GEMM of
-    the batch centered on its own mean, inside a compiled `tf.function`.
-    `finalize_state()` does one symmetric eigendecomposition. `count`,
-    `mean` and `covariance` are non-trainable weights, so an adapted layer
-    saves and reloads with its model. The layer computes in float32 (also
-    under a `mixed_float16` policy).
+    Statistics are float64-accurate on every backend (TensorFlow, JAX,
+    PyTorch): each batch's co-moment is one float32 GEMM on the device of
+    the batch centered on its own mean, merged on the host in float64 NumPy
+    with Chan et al.'s pairwise update (`StreamingCovariance`).
+    `finalize_state()` does one float64 symmetric eigendecomposition on the
+    host. `count`, `mean` and `covariance` are non-trainable float32
+    weights holding the rounded statistics, and `count_residual`,
+    `mean_residual` and `covariance_residual` their rounding residuals
+    (together about 48 bits, also under JAX, where float64 weights would
+    be float32), so an adapted layer saves and reloads with its model. The
+    layer computes in float32 (also under a `mixed_float16` policy).
 
     Args:
         mode: str, one of `"center"`, `"standardize"`, `"pca"`,
@@ -95,8 +101,8 @@ class Whitening(keras.layers.Layer):
     >>> x = np.random.default_rng(0).normal(size=(500, 6)).astype("float32")
     >>> layer = Whitening(mode="pca_whiten", n_components=3)
     >>> layer.adapt(x)
-    >>> layer(x).shape
-    TensorShape([500, 3])
+    >>> tuple(layer(x).shape)
+    (500, 3)
     >>> layer.explained_variance_ratio.shape
     (3,)
 
@@ -189,32 +195,30 @@ class Whitening(keras.layers.Layer):
         self._build_input_shape = tuple(input_shape)
         self._feature_shape = tuple(input_shape[1:])
         self._num_features = d
-        self.count = self.add_weight(
-            name="count",
-            shape=(),
-            dtype="float64",
-            initializer="zeros",
-            trainable=False,
-        )
-        self.adapted_mean = self.add_weight(
-            name="mean",
-            shape=(d,),
-            dtype="float64",
-            initializer="zeros",
-            trainable=False,
-        )
-        self.adapted_covariance = self.add_weight(
-            name="covariance",
-            shape=(d, d),
-            dtype="float64",
-            initializer="zeros",
-            trainable=False,
-        )
+        # Each float64 statistic is a float32 pair (see
+        # `whitening_statistics`): the rounded value, then its residual.
+        shapes = {"count": (), "mean": (d,), "covariance": (d, d)}
+        self._statistics = {
+            (name, part): self.add_weight(
+                name=name + part,
+                shape=shape,
+                dtype="float32",
+                initializer="zeros",
+                trainable=False,
+            )
+            for part in ("", "_residual")
+            for name, shape in shapes.items()
+        }
+        self.count = self._statistics["count", ""]
+        self.adapted_mean = self._statistics["mean", ""]
+        self.adapted_covariance = self._statistics["covariance", ""]
         if self.input_mean is not None:
             # Any count >= 2 marks the statistics as usable.
-            self.count.assign(2.0)
-            self.adapted_mean.assign(self.input_mean)
-            self.adapted_covariance.assign(self.input_covariance)
+            self._assign_statistics(
+                count=2.0,
+                mean=self.input_mean,
+                covariance=self.input_covariance,
+            )
         self.built = True
         self.finalize_state()
 
@@ -268,10 +272,22 @@ class Whitening(keras.layers.Layer):
                 d,
                 self.epsilon,
             )
-        self.count.assign(n)
-        self.adapted_mean.assign(statistics.mean)
-        self.adapted_covariance.assign(covariance)
+        self._assign_statistics(
+            count=n, mean=statistics.mean, covariance=covariance
+        )
         self.finalize_state()
+
+    def _assign_statistics(self, **values):
+        for name, value in values.items():
+            high, low = split_float64(value)
+            self._statistics[name, ""].assign(high)
+            self._statistics[name, "_residual"].assign(low)
+
+    def _float64_statistic(self, name):
+        return join_float64(
+            self._statistics[name, ""].numpy(),
+            self._statistics[name, "_residual"].numpy(),
+        )
 
     def _check_batch_shape(self, shape, index):
         expected = (
@@ -293,74 +309,34 @@ class Whitening(keras.layers.Layer):
     # --------------------------------------------------------------- finalize
 
     def finalize_state(self):
-        """Derives the transform from the adapted statistics (one `eigh`)."""
-        if not self.built or float(self.count.numpy()) < 2:
+        """Derives the transform from the adapted statistics (one `eigh`).
+
+        In float64 on the host, from the float64 statistics; the matrices
+        the layer applies are then rounded to float32.
+        """
+        if not self.built or self._float64_statistic("count") < 2:
             # `_kept` may hold the size restored by `build_from_config`.
             self._transform = None
             return
-        mean = np.asarray(self.adapted_mean.numpy(), dtype="float64")
-        covariance = np.asarray(
-            self.adapted_covariance.numpy(), dtype="float64"
+        mean = self._float64_statistic("mean")
+        transform = whitening_transform(
+            self.mode,
+            self._float64_statistic("covariance"),
+            self.epsilon,
+            self.n_components,
         )
-        eps = self.epsilon
         self._mean_np = mean
-        if self.mode in ("center", "standardize"):
-            self._eigenvalues = None
-            self._eigenvectors = None
-            variance = np.clip(np.diag(covariance), 0.0, None)
-            self._variance = variance
-            self._kept = self._num_features
-            forward = (
-                None if self.mode == "center" else 1.0 / np.sqrt(variance + eps)
-            )
-            backward = (
-                None if self.mode == "center" else np.sqrt(variance + eps)
-            )
-        else:
-            eigenvalues, eigenvectors = principal_axes(covariance)
-            self._variance = np.clip(np.diag(covariance), 0.0, None)
-            self._eigenvalues = eigenvalues
-            self._eigenvectors = eigenvectors
-            self._kept = k = self._resolve_components(eigenvalues)
-            basis = eigenvectors[:, :k]
-            scale = np.sqrt(eigenvalues[:k] + eps)
-            if self.mode == "pca":
-                forward, backward = basis, basis.T
-            elif self.mode == "pca_whiten":
-                forward, backward = basis / scale, scale[:, None] * basis.T
-            else:
-                forward = (basis / scale) @ basis.T
-                backward = (basis * scale) @ basis.T
-        self._transform = (
-            keras.ops.convert_to_tensor(mean.astype("float32")),
+        self._variance = transform["variance"]
+        self._eigenvalues = transform["eigenvalues"]
+        self._eigenvectors = transform["eigenvectors"]
+        self._kept = transform["kept"]
+        self._transform = tuple(
             (
                 None
-                if forward is None
-                else keras.ops.convert_to_tensor(forward.astype("float32"))
-            ),
-            (
-                None
-                if backward is None
-                else keras.ops.convert_to_tensor(backward.astype("float32"))
-            ),
-        )
-
-    def _resolve_components(self, eigenvalues):
-        d = eigenvalues.shape[0]
-        if self.n_components is None:
-            return d
-        if isinstance(self.n_components, int):
-            return self.n_components
-        total = eigenvalues.sum()
-        if total <= 0:
-            return d
-        cumulative = np.cumsum(eigenvalues) / total
-        return int(
-            min(
-                np.searchsorted(cumulative, self.n_components, side="right")
-                + 1,
-                d,
+                if value is None
+                else keras.ops.convert_to_tensor(value.astype("float32"))
             )
+            for value in (mean, transform["forward"], transform["backward"])
         )
 
     # ------------------------------------------------------------------- call
@@ -495,7 +471,14 @@ class Whitening(keras.layers.Layer):
     # ----------------------------------------------------------- serialization
 
     def load_own_variables(self, store):
-        super().load_own_variables(store)
+        if len(store.keys()) == 3:
+            # Saved before the float32 pairs: float64 count, mean and
+            # covariance.
+            self._assign_statistics(
+                count=store["0"], mean=store["1"], covariance=store["2"]
+            )
+        else:
+            super().load_own_variables(store)
         self.finalize_state()
 
     def get_build_config(self):

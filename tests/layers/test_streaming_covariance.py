@@ -1,10 +1,11 @@
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_training_kit.layers.streaming_covariance import StreamingCovariance
 from keras_training_kit.layers.streaming_covariance import feature_batches
 from keras_training_kit.layers.streaming_covariance import principal_axes
+from tests.conftest import requires_tensorflow
 
 
 @pytest.mark.parametrize("num_features", [5, 600])  # 600: the blocked GEMM
@@ -36,17 +37,29 @@ def test_non_finite_rows_are_refused_and_not_merged():
         one.covariance()
 
 
-def test_feature_batches_of_arrays_datasets_and_iterables():
+def test_feature_batches_of_arrays_tensors_and_iterables():
     x = np.arange(20.0).reshape(10, 2)
     assert [len(b) for b in feature_batches(x, 4)] == [4, 4, 2]
     assert len(list(feature_batches(x, 4, steps=2))) == 2
-    labelled = tf.data.Dataset.from_tensor_slices((x, np.zeros(10)))
-    (batch,) = list(feature_batches(labelled, 10))
-    np.testing.assert_array_equal(batch, x)
+    tensor = keras.ops.convert_to_tensor(x)
+    assert [tuple(b.shape) for b in feature_batches(tensor, 6)] == [
+        (6, 2),
+        (4, 2),
+    ]
     pairs = [(x[:5], None), (x[5:], None)]
     assert [b.shape for b in feature_batches(pairs)] == [(5, 2), (5, 2)]
     with pytest.raises(TypeError, match="Received: data of type int"):
         feature_batches(3)
+
+
+@requires_tensorflow
+def test_feature_batches_of_datasets():
+    import tensorflow as tf
+
+    x = np.arange(20.0).reshape(10, 2)
+    labelled = tf.data.Dataset.from_tensor_slices((x, np.zeros(10)))
+    (batch,) = list(feature_batches(labelled, 10))
+    np.testing.assert_array_equal(batch, x)
 
 
 def test_principal_axes_are_sorted_with_sklearns_signs():

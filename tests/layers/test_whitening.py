@@ -7,10 +7,12 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from sklearn.decomposition import PCA
 
 from keras_training_kit.layers import Whitening
+from tests.conftest import requires_tensorflow
+
+_numpy = keras.ops.convert_to_numpy
 
 
 def _data(n=600, d=8, seed=0, offset=3.0):
@@ -30,7 +32,7 @@ def test_pca_whiten_matches_sklearn(n_components):
     reference = PCA(n_components, whiten=True, svd_solver="full").fit(x)
     layer = Whitening(mode="pca_whiten", n_components=n_components, epsilon=0.0)
     layer.adapt(x, batch_size=64)
-    out = layer(x).numpy()
+    out = _numpy(layer(x))
     assert out.shape == (600, reference.n_components_)
     _assert_equal_up_to_sign(out, reference.transform(x), atol=2e-4)
     np.testing.assert_allclose(
@@ -52,10 +54,10 @@ def test_pca_projects_and_inverse_reconstructs_like_sklearn():
     reference = PCA(4, svd_solver="full").fit(x)
     layer = Whitening(mode="pca", n_components=4)
     layer.adapt(x)
-    out = layer(x).numpy()
+    out = _numpy(layer(x))
     _assert_equal_up_to_sign(out, reference.transform(x), atol=2e-4)
     np.testing.assert_allclose(
-        layer.inverse(out).numpy(),
+        _numpy(layer.inverse(out)),
         reference.inverse_transform(reference.transform(x)),
         atol=2e-4,
     )
@@ -71,18 +73,18 @@ def test_inverse_round_trip(mode):
     out = layer(x)
     expected_shape = (600, 8) if mode in ("pca", "pca_whiten") else (600, 2, 4)
     assert tuple(out.shape) == expected_shape
-    np.testing.assert_allclose(layer.inverse(out).numpy(), x, atol=5e-4)
+    np.testing.assert_allclose(_numpy(layer.inverse(out)), x, atol=5e-4)
 
 
 def test_zca_has_identity_covariance_and_keeps_shape():
     x = _data(n=2000)
     layer = Whitening(mode="zca", epsilon=1e-5)
     layer.adapt(x)
-    out = layer(x).numpy()
+    out = _numpy(layer(x))
     np.testing.assert_allclose(np.cov(out, rowvar=False), np.eye(8), atol=1e-3)
     np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-4)
     # ZCA is the symmetric whitening matrix: the closest whitened data to x.
-    forward = layer.inverse(np.eye(8, dtype="float32")).numpy() - layer.mean
+    forward = _numpy(layer.inverse(np.eye(8, dtype="float32"))) - layer.mean
     np.testing.assert_allclose(forward, forward.T, atol=1e-3)
 
 
@@ -90,11 +92,11 @@ def test_standardize_and_center():
     x = _data()
     center = Whitening(mode="center")
     center.adapt(x)
-    np.testing.assert_allclose(center(x).numpy(), x - x.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(_numpy(center(x)), x - x.mean(axis=0), atol=1e-5)
     standardize = Whitening(mode="standardize", epsilon=0.0)
     standardize.adapt(x)
     expected = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
-    np.testing.assert_allclose(standardize(x).numpy(), expected, atol=1e-4)
+    np.testing.assert_allclose(_numpy(standardize(x)), expected, atol=1e-4)
 
 
 def test_per_channel_matches_image_data_generator_featurewise_center():
@@ -110,14 +112,14 @@ def test_per_channel_matches_image_data_generator_featurewise_center():
     layer.adapt(images, batch_size=7)
     np.testing.assert_allclose(layer.mean, keras2_mean.ravel(), rtol=1e-6)
     np.testing.assert_allclose(
-        layer(images).numpy(), keras2_centered, atol=1e-5
+        _numpy(layer(images)), keras2_centered, atol=1e-5
     )
     # featurewise_std_normalization divided by np.std (ddof=0); ours is ddof=1.
     standardize = Whitening(mode="standardize", per_channel=True, epsilon=0.0)
     standardize.adapt(images)
     keras2_std = np.std(images, axis=(0, 1, 2), ddof=1)
     np.testing.assert_allclose(
-        standardize(images).numpy(), keras2_centered / keras2_std, atol=1e-5
+        _numpy(standardize(images)), keras2_centered / keras2_std, atol=1e-5
     )
 
 
@@ -128,44 +130,139 @@ def test_per_channel_zca_decorrelates_colors():
     )
     layer = Whitening(mode="zca", per_channel=True, epsilon=0.0)
     layer.adapt(images.astype("float32"))
-    out = layer(images.astype("float32")).numpy()
+    out = _numpy(layer(images.astype("float32")))
     assert out.shape == images.shape
     np.testing.assert_allclose(
         np.cov(out.reshape(-1, 3), rowvar=False), np.eye(3), atol=1e-4
     )
 
 
-def test_streaming_inputs_agree_and_are_numerically_stable():
+def _assert_streams_the_statistics(x, **kwargs):
+    layer = Whitening(mode="zca")
+    layer.adapt(**kwargs)
+    np.testing.assert_allclose(
+        layer.adapted_covariance.numpy(),
+        np.cov(x.astype("float64"), rowvar=False),
+        rtol=1e-4,
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        layer.mean, x.astype("float64").mean(axis=0), rtol=1e-9
+    )
+    assert float(layer.count.numpy()) == len(x)
+
+
+def _offset_data():
     # A large offset with a small spread: a one-pass float32 sum of squares
     # would lose every digit of the covariance.
-    x = _data(n=500, d=5, offset=0.0) * 1e-2 + 1e4
-    expected = np.cov(x.astype("float64"), rowvar=False)
-    labels = np.zeros(500, "int32")
-    sources = {
+    return _data(n=500, d=5, offset=0.0) * 1e-2 + 1e4
+
+
+@pytest.mark.parametrize("source", ["array", "tensor", "generator"])
+def test_streaming_inputs_agree_and_are_numerically_stable(source):
+    x = _offset_data()
+    kwargs = {
         "array": dict(data=x, batch_size=33),
-        "tensor": dict(data=tf.constant(x), batch_size=128),
-        "batched dataset": dict(
-            data=tf.data.Dataset.from_tensor_slices(x).batch(50)
-        ),
-        "unbatched (x, y) dataset": dict(
-            data=tf.data.Dataset.from_tensor_slices((x, labels)), batch_size=64
-        ),
+        "tensor": dict(data=keras.ops.convert_to_tensor(x), batch_size=128),
         "generator": dict(data=(x[i : i + 100] for i in range(0, 500, 100))),
+    }[source]
+    _assert_streams_the_statistics(x, **kwargs)
+
+
+@requires_tensorflow
+def test_dataset_inputs_agree():
+    import tensorflow as tf
+
+    x = _offset_data()
+    labels = np.zeros(500, "int32")
+    _assert_streams_the_statistics(
+        x, data=tf.data.Dataset.from_tensor_slices(x).batch(50)
+    )
+    _assert_streams_the_statistics(
+        x,
+        data=tf.data.Dataset.from_tensor_slices((x, labels)),
+        batch_size=64,
+    )
+
+
+def _ill_conditioned(n=20_000, d=6, seed=3):
+    # Correlated features with scales spanning 1e3 (variances spanning 1e6)
+    # and means 100 standard deviations away from 0.
+    rng = np.random.default_rng(seed)
+    mixing = np.eye(d) + 0.3 * rng.normal(size=(d, d))
+    scales = np.logspace(0, 3, d)
+    return ((rng.normal(size=(n, d)) @ mixing + 100.0) * scales).astype(
+        "float32"
+    )
+
+
+def _naive_float32_statistics(x, batch_size):
+    # What a float32 accumulation of the sums of x and x x^T gives.
+    total = np.zeros(x.shape[1], "float32")
+    squares = np.zeros((x.shape[1],) * 2, "float32")
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        total += batch.sum(axis=0)
+        squares += batch.T @ batch
+    n = np.float32(len(x))
+    mean = total / n
+    return mean, (squares - n * np.outer(mean, mean)) / (n - 1)
+
+
+def test_zca_of_ill_conditioned_data_is_the_identity():
+    x = _ill_conditioned()
+    layer = Whitening(mode="zca", epsilon=0.0)
+    layer.adapt(x, batch_size=1000)
+    out = _numpy(layer(x)).astype("float64")
+    # About 3e-7 on every backend.
+    np.testing.assert_allclose(np.cov(out, rowvar=False), np.eye(6), atol=1e-5)
+    # A naive float32 accumulation is off the identity by about 3e-2.
+    mean, covariance = _naive_float32_statistics(x, 1000)
+    naive = Whitening(mode="zca", epsilon=0.0, mean=mean, covariance=covariance)
+    error = np.abs(np.cov(_numpy(naive(x)), rowvar=False) - np.eye(6)).max()
+    assert error > 1e-2
+
+
+def test_statistics_are_stored_as_float32_pairs():
+    rng = np.random.default_rng(0)
+    covariance = np.cov(rng.normal(size=(50, 4)), rowvar=False) / 3.0
+    mean = rng.normal(size=4) / 3.0
+    layer = Whitening(mode="zca", mean=mean, covariance=covariance)
+    layer.build((None, 4))
+    weights = layer.non_trainable_weights
+    assert [w.name for w in weights] == [
+        "count",
+        "mean",
+        "covariance",
+        "count_residual",
+        "mean_residual",
+        "covariance_residual",
+    ]
+    assert {w.dtype for w in weights} == {"float32"}
+    for value, high, low in ((mean, 1, 4), (covariance, 2, 5)):
+        np.testing.assert_allclose(
+            weights[high].numpy().astype("float64") + weights[low].numpy(),
+            value,
+            rtol=1e-13,
+        )
+
+
+def test_loads_the_float64_weights_of_earlier_files():
+    x = _data()
+    layer = Whitening(mode="zca")
+    layer.adapt(x)
+    # Files saved before the float32 pairs hold float64 count, mean and
+    # covariance.
+    legacy = {
+        "0": np.float64(600.0),
+        "1": x.astype("float64").mean(0),
+        "2": np.cov(x.astype("float64"), rowvar=False),
     }
-    for name, kwargs in sources.items():
-        layer = Whitening(mode="zca")
-        layer.adapt(**kwargs)
-        np.testing.assert_allclose(
-            layer.adapted_covariance.numpy(),
-            expected,
-            rtol=1e-4,
-            atol=1e-10,
-            err_msg=name,
-        )
-        np.testing.assert_allclose(
-            layer.mean, x.astype("float64").mean(axis=0), rtol=1e-9
-        )
-        assert float(layer.count.numpy()) == 500
+    loaded = Whitening(mode="zca")
+    loaded.build((None, 8))
+    loaded.load_own_variables(legacy)
+    assert float(loaded.count.numpy()) == 600
+    np.testing.assert_allclose(_numpy(loaded(x)), _numpy(layer(x)), atol=1e-4)
 
 
 def test_steps_limits_the_batches():
@@ -183,9 +280,9 @@ def test_given_statistics_need_no_adapt():
     given = Whitening(
         mode="zca", mean=x.mean(axis=0), covariance=np.cov(x, rowvar=False)
     )
-    np.testing.assert_allclose(given(x).numpy(), adapted(x).numpy(), atol=1e-4)
+    np.testing.assert_allclose(_numpy(given(x)), _numpy(adapted(x)), atol=1e-4)
     restored = Whitening.from_config(given.get_config())
-    np.testing.assert_allclose(restored(x).numpy(), given(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(_numpy(restored(x)), _numpy(given(x)), atol=1e-6)
 
 
 def test_nan_and_inf_are_reported_with_count_and_batch():
@@ -307,7 +404,7 @@ def test_jit_compile_matches_eager():
     model = _model(layer, (8,))
     model.compile(loss="mse", jit_compile=True)
     np.testing.assert_allclose(
-        model.predict(x, verbose=0), model(x).numpy(), atol=1e-4
+        model.predict(x, verbose=0), _numpy(model(x)), atol=1e-4
     )
 
 
@@ -317,15 +414,18 @@ def test_mixed_precision_computes_in_float32(mixed_precision):
     layer.adapt(x)
     assert layer.compute_dtype == "float32"
     out = layer(x)
-    assert out.dtype == "float32"
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
     model = _model(layer, (8,))
     assert model.get_layer("head").compute_dtype == "float16"
     reference = Whitening(mode="pca_whiten", dtype="float32")
     reference.adapt(x)
-    np.testing.assert_allclose(out.numpy(), reference(x).numpy(), atol=1e-5)
+    np.testing.assert_allclose(_numpy(out), _numpy(reference(x)), atol=1e-5)
 
 
+@requires_tensorflow
 def test_mirrored_strategy(mirrored_strategy):
+    import tensorflow as tf
+
     x = _data()
     expected_layer = Whitening(mode="zca")
     expected_layer.adapt(x)
@@ -335,7 +435,7 @@ def test_mirrored_strategy(mirrored_strategy):
         model = keras.Sequential([keras.Input((8,)), layer])
         model.compile(loss="mse")
     out = model.predict(x, batch_size=64, verbose=0)
-    np.testing.assert_allclose(out, expected_layer(x).numpy(), atol=1e-4)
+    np.testing.assert_allclose(out, _numpy(expected_layer(x)), atol=1e-4)
 
 
 def test_blocked_accumulation_matches_numpy_for_many_features():
