@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras_training_kit.layers import Maxout
 from keras_training_kit.models import build_cnn
 from keras_training_kit.models import build_mlp
+from tests.conftest import requires_tensorflow
 
 
 def maxout_reference(x, num_units, axis=-1):
@@ -64,6 +65,7 @@ def test_unknown_dimensions(input_shape):
     )
 
 
+@requires_tensorflow  # tf.function with an input signature
 def test_xla_with_unknown_batch_and_spatial_sizes():
     layer = Maxout(2, axis=1)
     fn = tf.function(
@@ -97,6 +99,7 @@ def test_argument_errors():
         Maxout(2, axis=3)(keras.Input((4, 4)))
 
 
+@requires_tensorflow  # tf.GradientTape; backend autodiff comes with issue 16
 def test_gradient_flows_only_to_the_winner():
     x = tf.constant(random((4, 3, 12), seed=1))
     with tf.GradientTape() as tape:
