@@ -151,29 +151,25 @@ def _run_dir(args):
     return args.output_dir
 
 
-def _history(path):
-    """The complete rows of `history.csv` as `{column: [floats]}`.
+def _rows(path):
+    """The complete rows of `history.csv` as logs: `{column: float}`.
 
     `CSVLogger` writes `NA` in the `val_*` columns of a run without a
     validation split: those columns are left out.
     """
+    return [
+        {k: float(v) for k, v in row.items() if v not in ("NA", "")}
+        for row in run_files.read_csv_rows(path)
+    ]
+
+
+def _history(path):
+    """The rows of `history.csv` as `{column: [floats]}`."""
     history = {}
-    for row in run_files.read_csv_rows(path):
+    for row in _rows(path):
         for key, value in row.items():
-            if value != "NA":
-                history.setdefault(key, []).append(float(value))
+            history.setdefault(key, []).append(value)
     return history
-
-
-def _finished_rows(path, finished_epochs):
-    """The logs of the first `finished_epochs` rows of `history.csv`."""
-    rows = []
-    for row in run_files.read_csv_rows(path):
-        if int(row["epoch"]) < finished_epochs:
-            rows.append(
-                {k: float(v) for k, v in row.items() if v not in ("NA", "")}
-            )
-    return rows
 
 
 def _saved_config(run_dir):
@@ -330,7 +326,7 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     has_validation = data.cardinality.get("validation") != 0
     history_path = os.path.join(run_dir, "history.csv")
     # Rows of epochs after the checkpoint will be written again.
-    rows = _finished_rows(history_path, resumed_epoch)
+    rows = [r for r in _rows(history_path) if r["epoch"] < resumed_epoch]
     # Attached before the checkpoint loads: one-cycle's momentum variable
     # is part of the optimizer state it holds.
     schedule_callbacks = optimization_flags.callbacks(

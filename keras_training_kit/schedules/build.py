@@ -99,6 +99,9 @@ def build_schedule(
             div_factor=div_factor,
             final_div_factor=final_div_factor,
         )
+    # Every option is checked, also those the chosen name does not use.
+    factor = check_float("factor", factor, 0, 1, include_low=False)
+    _step_boundaries(boundaries, total_steps)
     warmup_steps = warmup_steps or 0
     if warmup_steps > total_steps or (
         name != "constant" and warmup_steps >= total_steps
@@ -118,11 +121,7 @@ def build_schedule(
     elif name == "step":
         after = schedules.PiecewiseConstantDecay(
             _step_boundaries(boundaries, decay_steps),
-            [
-                learning_rate
-                * check_float("factor", factor, 0, 1, include_low=False) ** i
-                for i in range(len(boundaries) + 1)
-            ],
+            [learning_rate * factor**i for i in range(len(boundaries) + 1)],
         )
     elif name == "exponential":
         if final_fraction == 0:
