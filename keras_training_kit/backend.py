@@ -14,6 +14,10 @@ on `keras.backend.backend()`. What differs is how a function is compiled:
   current values, not the ones of its first trace.
 - PyTorch: eager, under `torch.no_grad()` (no autograd graph is kept for
   a function that is never differentiated).
+
+Gradients (`value_and_gradients`) use the backend's own autodiff: a
+`tf.GradientTape` inside a `tf.function`, `jax.value_and_grad` under
+`jax.jit`, and `torch.autograd.grad`.
 """
 
 import keras
@@ -102,3 +106,94 @@ def compiles_with_xla(jit_compile: bool) -> bool:
     """
     name = keras.backend.backend()
     return name == "jax" or (name == "tensorflow" and bool(jit_compile))
+
+
+def value_and_gradients(fn, jit_compile: bool = False):
+    """Compiles `fn` with the gradients of its value, by the backend's autodiff.
+
+    `fn(params, *args)` returns `(value, aux)`: a scalar tensor and any
+    structure of tensors. The compiled function returns the value, `aux`
+    and the gradients of the value with respect to every tensor of
+    `params` (zeros where the value does not depend on one). `fn` must be
+    pure: it reads the model's variables through a `keras.StatelessScope`
+    mapping to tensors it is given (as `Layer.stateless_call` does), so the
+    gradients with respect to those tensors are the variables' gradients.
+
+    Args:
+        fn: callable `fn(params, *args) -> (value, aux)`; `params` is a
+            nested structure of float tensors.
+        jit_compile: bool, compile with XLA where the backend lets one
+            choose (TensorFlow); JAX always does, PyTorch never does.
+            Defaults to `False`.
+
+    Returns:
+        A callable `(params, *args) -> (value, aux, gradients)`, the
+        gradients in the structure of `params`.
+
+    Example:
+
+    >>> ops = keras.ops
+    >>> grad = value_and_gradients(
+    ...     lambda w, x: (ops.sum(ops.square(w * x)), w * x))
+    >>> value, aux, dw = grad(ops.ones((2,)), ops.convert_to_tensor([1., 2.]))
+    >>> float(value), ops.convert_to_numpy(dw).tolist()
+    (5.0, [2.0, 8.0])
+    """
+    tree = keras.tree
+    name = keras.backend.backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        def call(params, *args):
+            flat = tree.flatten(params)
+            with tf.GradientTape() as tape:
+                tape.watch(flat)
+                value, aux = fn(params, *args)
+            grads = tape.gradient(
+                value,
+                flat,
+                unconnected_gradients=tf.UnconnectedGradients.ZERO,
+            )
+            return value, aux, tree.pack_sequence_as(params, grads)
+
+        return tf.function(call, jit_compile=jit_compile, autograph=False)
+    if name == "jax":
+        import jax
+
+        compiled = jax.jit(jax.value_and_grad(fn, has_aux=True))
+
+        def call(params, *args):
+            (value, aux), grads = compiled(params, *args)
+            return value, aux, grads
+
+        return call
+    if name == "torch":
+        import torch
+
+        def call(params, *args):
+            flat = [
+                keras.ops.convert_to_tensor(t).detach().requires_grad_(True)
+                for t in tree.flatten(params)
+            ]
+            with torch.enable_grad():
+                value, aux = fn(tree.pack_sequence_as(params, flat), *args)
+                grads = torch.autograd.grad(value, flat, allow_unused=True)
+            grads = [
+                torch.zeros_like(t) if g is None else g
+                for t, g in zip(flat, grads)
+            ]
+            aux = tree.map_structure(
+                lambda t: t.detach() if isinstance(t, torch.Tensor) else t,
+                aux,
+            )
+            return (
+                value.detach(),
+                aux,
+                tree.pack_sequence_as(params, grads),
+            )
+
+        return call
+    raise ValueError(
+        "keras_training_kit differentiates functions under the tensorflow, "
+        f"jax and torch backends. Received: backend={name!r}"
+    )

@@ -15,6 +15,7 @@ import keras
 from keras_training_kit.api_export import register
 from keras_training_kit.callbacks import activation_taps as taps_lib
 from keras_training_kit.callbacks import activation_writers
+from keras_training_kit.callbacks.activation_probe import ActivationProbe
 from keras_training_kit.callbacks.activation_warnings import ActivationWarnings
 from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
 from keras_training_kit.plotting.activation_figures import (
@@ -237,7 +238,7 @@ class ActivationStatistics(keras.callbacks.Callback):
     # ------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
-        self._probe = taps_lib.ActivationProbe(
+        self._probe = ActivationProbe(
             self.probe_model or self.model,
             self.layers,
             self.probe_data,

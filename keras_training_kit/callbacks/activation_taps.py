@@ -3,24 +3,19 @@
 `tap_model` flattens a Sequential or functional model (nested sub-models
 included) into one functional model sharing its layers, whose outputs are
 the model's own outputs followed by every layer's output. `select_layers`
-picks the monitored taps, `probe_inputs` builds the fixed probe batch, and
-`ActivationProbe` compiles the forward pass over the taps with the
-statistics of `activation_reductions` and the kernels' update ratios.
+picks the monitored taps, `probe_inputs` builds the fixed probe batch
+(which `ActivationProbe` runs forward), and `perturbed_tap_model` adds
+offsets to the layers' outputs, through which `GradientProbe`
+differentiates the loss.
 """
 
+import contextlib
 import re
 import sys
 from collections.abc import Iterable
 
 import keras
 import numpy as np
-
-from keras_training_kit import backend
-from keras_training_kit.callbacks.activation_reductions import SATURATING
-from keras_training_kit.callbacks.activation_reductions import (
-    activation_statistics,
-)
-from keras_training_kit.callbacks.activation_reductions import unpack_statistics
 
 _UNREACHABLE = (
     "ActivationStatistics needs the intermediate outputs of a Sequential or "
@@ -107,7 +102,95 @@ def tap_model(model: keras.Model) -> tuple:
     >>> [name for name, _ in layers], len(taps.outputs)
     (['out'], 2)
     """
+    taps, entries, _ = _tap_model(model, None)
+    return taps, entries
+
+
+def perturbed_tap_model(model: keras.Model) -> tuple:
+    """`tap_model` with an offset that can be added to every layer's output.
+
+    The gradient of a loss with respect to the offset of a layer is the
+    gradient with respect to that layer's output (the backpropagated
+    signal), which Keras does not expose otherwise, on any backend. The
+    offsets are given at call time (`Perturbation.applied`); without them
+    the taps compute the model's own outputs.
+
+    Args:
+        model: a Sequential or functional `keras.Model`.
+
+    Returns:
+        `(taps, entries, perturbation)`: `taps` and `entries` as in
+        `tap_model`, and the `Perturbation` of the entries with one float
+        output.
+
+    Raises:
+        ValueError: if `model` is subclassed.
+
+    Example:
+
+    >>> model = keras.Sequential(
+    ...     [keras.Input((3,)), keras.layers.Dense(2, name="out")])
+    >>> taps, layers, perturbation = perturbed_tap_model(model)
+    >>> perturbation.entries, perturbation.shapes
+    ([0], [(2,)])
+    >>> x, offset = keras.ops.zeros((4, 3)), keras.ops.ones((4, 2))
+    >>> with perturbation.applied([offset]):
+    ...     out = taps(x)[0]
+    >>> keras.ops.convert_to_numpy(out)[0].tolist()
+    [1.0, 1.0]
+    """
+    perturbation = Perturbation()
+    taps, entries, slots = _tap_model(model, perturbation)
+    perturbation.entries = [slots[k] for k in range(len(slots))]
+    return taps, entries, perturbation
+
+
+class Perturbation:
+    """The offsets added to layers' outputs by `perturbed_tap_model`.
+
+    Attributes:
+        entries: list, per offset, the index of its entry in `entries`.
+        shapes: list, per offset, the output's shape without batch axis.
+        dtypes: list, per offset, the output's dtype.
+    """
+
+    def __init__(self):
+        self.entries, self.shapes, self.dtypes = [], [], []
+        self.offsets = None
+
+    @contextlib.contextmanager
+    def applied(self, offsets):
+        """Adds `offsets` (one tensor per entry) while the taps are called."""
+        self.offsets = list(offsets)
+        try:
+            yield
+        finally:
+            self.offsets = None
+
+
+class _Offset(keras.layers.Layer):
+    """Adds its `Perturbation`'s offset `slot` to its input, if one is set."""
+
+    def __init__(self, perturbation, slot, **kwargs):
+        super().__init__(**kwargs)
+        self.perturbation = perturbation
+        self.slot = slot
+
+    def call(self, inputs):
+        offsets = self.perturbation.offsets
+        return inputs if offsets is None else inputs + offsets[self.slot]
+
+
+def _is_float_tensor(tensor):
+    return not isinstance(tensor, (list, tuple, dict)) and str(
+        tensor.dtype
+    ).startswith(("float", "bfloat"))
+
+
+def _tap_model(model, perturbation):
+    """`(taps, entries, {entry index: offset slot})`."""
     entries = []
+    slots = {}
     inputs = model_input(model)
     if inputs is None:
         raise _unreachable(model)
@@ -118,15 +201,22 @@ def tap_model(model: keras.Model) -> tuple:
 
     def call(layer, args, kwargs):
         if isinstance(layer, keras.Model):
-            sub, sub_entries = tap_model(layer)
+            sub, sub_entries, sub_slots = _tap_model(layer, perturbation)
             own = len(keras.tree.flatten(layer.output))
             results = keras.tree.flatten(
                 sub(args[0] if len(args) == 1 else list(args))
             )
+            for index, slot in sub_slots.items():
+                slots[len(entries) + index] = slot
             for (name, sub_layer), tensor in zip(sub_entries, results[own:]):
                 entries.append((f"{layer.name}/{name}", sub_layer, tensor))
             return keras.tree.pack_sequence_as(layer.output, results[:own])
         outputs = layer(*args, **kwargs)
+        if perturbation is not None and _is_float_tensor(outputs):
+            slots[len(entries)] = len(perturbation.shapes)
+            perturbation.shapes.append(tuple(outputs.shape[1:]))
+            perturbation.dtypes.append(outputs.dtype)
+            outputs = _Offset(perturbation, slots[len(entries)])(outputs)
         entries.append((layer.name, layer, outputs))
         return outputs
 
@@ -157,7 +247,11 @@ def tap_model(model: keras.Model) -> tuple:
             name = f"{name}_call{seen[name]}"
         named.append((name, layer, tensor))
     tensors = keras.tree.flatten(outputs) + [t for _, _, t in named]
-    return keras.Model(inputs, tensors), [(n, layer) for n, layer, _ in named]
+    return (
+        keras.Model(inputs, tensors),
+        [(n, layer) for n, layer, _ in named],
+        slots,
+    )
 
 
 def check_layer_selection(layers):
@@ -316,128 +410,3 @@ def _first_examples(batches, probe_size):
     return keras.tree.map_structure(
         lambda *arrays: np.concatenate(arrays)[:probe_size], *parts
     )
-
-
-class ActivationProbe:
-    """One compiled forward pass over a fixed batch, reduced on the device.
-
-    Builds the tap model of `model`, selects the monitored layers, draws
-    the probe batch, and compiles (`backend.compile_function`: a
-    `tf.function`, optionally XLA, `jax.jit`, or eager PyTorch) a probe
-    returning the `activation_statistics` rows of the monitored layers and
-    the relative change `||W - W_s|| / ||W_s||` of each of their kernels
-    since the last `snapshot()` (a float32 copy kept on the device). The
-    probe runs the model in inference mode and reads its variables' current
-    values; under TensorFlow it reads them outside any replica context, so
-    it works under `tf.distribute` strategies.
-
-    Args:
-        model: a Sequential or functional `keras.Model`.
-        layers: the `select_layers` selection.
-        probe_data: the `probe_inputs` data.
-        probe_size: int, examples in the probe batch.
-        seed: int, the seed of a normal probe batch.
-        bins: int, histogram bins.
-        jit_compile: bool, compile the probe with XLA (JAX always does).
-
-    Attributes:
-        names: list of str, the monitored layers.
-        saturation: list, per layer, `"tanh"`, `"sigmoid"` or `None`.
-        kernel_names: list of str, the monitored layers with a kernel.
-
-    Example:
-
-    >>> model = keras.Sequential(
-    ...     [keras.Input((3,)), keras.layers.Dense(2, name="out")])
-    >>> probe = ActivationProbe(model, None, None, 8, 0, 4, False)
-    >>> records, ratios = probe()
-    >>> probe.names, sorted(records[0])[:2], ratios
-    (['out'], ['dead_fraction', 'histogram'], {'out': 0.0})
-    """
-
-    def __init__(
-        self,
-        model,
-        layers,
-        probe_data,
-        probe_size: int,
-        seed: int,
-        bins: int,
-        jit_compile: bool,
-    ):
-        taps, entries = tap_model(model)
-        chosen = select_layers(entries, layers)
-        positions = {name: i for i, (name, _) in enumerate(entries)}
-        own = len(taps.outputs) - len(entries)
-        wanted = [own + positions[name] for name, _ in chosen]
-        self.names = [name for name, _ in chosen]
-        self.saturation = [
-            (
-                activation_name(layer)
-                if activation_name(layer) in SATURATING
-                else None
-            )
-            for _, layer in chosen
-        ]
-        kernels = [layer.kernel for _, layer in chosen if has_kernel(layer)]
-        self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
-        x = probe_inputs(model, probe_data, probe_size, seed)
-        self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
-        saturation = self.saturation
-        xla = backend.compiles_with_xla(jit_compile)
-        # Every variable the probe reads (the kernels are among the taps'
-        # unless a kernel is not tracked by its layer).
-        variables = list({id(v): v for v in taps.variables + kernels}.values())
-
-        def probe(inputs, snapshots):
-            outputs = taps(inputs, training=False)
-            stats = activation_statistics(
-                [outputs[i] for i in wanted],
-                bins,
-                saturation,
-                jit_compile=xla,
-            )
-            ratios = [
-                _relative_change(w, p) for w, p in zip(kernels, snapshots)
-            ]
-            ratios = (
-                keras.ops.stack(ratios) if ratios else keras.ops.zeros((0,))
-            )
-            return stats, ratios
-
-        def snapshot():
-            # A copy: under eager PyTorch a float32 cast is the kernel itself.
-            return [
-                keras.ops.copy(keras.ops.cast(w, "float32")) for w in kernels
-            ]
-
-        self._probe = backend.compile_function(probe, jit_compile, variables)
-        self._snapshot = backend.compile_function(snapshot, variables=kernels)
-        # The first copy runs eagerly: the copy is traced when first due.
-        self._snapshots = snapshot()
-
-    def __call__(self) -> tuple:
-        """Runs the probe.
-
-        Returns:
-            `(records, ratios)`: `unpack_statistics` dicts, one per
-            monitored layer, and `{kernel layer: update ratio}`.
-        """
-        stats, ratios = self._probe(self._x, self._snapshots)
-        ratios = keras.ops.convert_to_numpy(ratios).astype("float64")
-        return (
-            unpack_statistics(stats, self.saturation),
-            dict(zip(self.kernel_names, map(float, ratios))),
-        )
-
-    def snapshot(self):
-        """Copies the kernels on the device, for the next update ratios."""
-        self._snapshots = self._snapshot()
-
-
-def _relative_change(kernel, snapshot):
-    """`||W - W_s|| / ||W_s||` of a kernel and its float32 snapshot."""
-    ops = keras.ops
-    change = ops.cast(kernel, "float32") - snapshot
-    norm = ops.sqrt(ops.sum(ops.square(snapshot)))
-    return ops.sqrt(ops.sum(ops.square(change))) / ops.maximum(norm, 1e-12)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_training_kit.callbacks.activation_taps import ActivationProbe
+from keras_training_kit.callbacks.activation_probe import ActivationProbe
 from keras_training_kit.callbacks.activation_taps import check_layer_selection
 from keras_training_kit.callbacks.activation_taps import probe_inputs
 from keras_training_kit.callbacks.activation_taps import select_layers

@@ -1,0 +1,140 @@
+"""`ActivationProbe`: the compiled forward pass over a fixed probe batch."""
+
+import keras
+
+from keras_training_kit import backend
+from keras_training_kit.callbacks.activation_reductions import SATURATING
+from keras_training_kit.callbacks.activation_reductions import (
+    activation_statistics,
+)
+from keras_training_kit.callbacks.activation_reductions import unpack_statistics
+from keras_training_kit.callbacks.activation_taps import activation_name
+from keras_training_kit.callbacks.activation_taps import has_kernel
+from keras_training_kit.callbacks.activation_taps import probe_inputs
+from keras_training_kit.callbacks.activation_taps import select_layers
+from keras_training_kit.callbacks.activation_taps import tap_model
+
+
+class ActivationProbe:
+    """One compiled forward pass over a fixed batch, reduced on the device.
+
+    Builds the tap model of `model`, selects the monitored layers, draws
+    the probe batch, and compiles (`backend.compile_function`: a
+    `tf.function`, optionally XLA, `jax.jit`, or eager PyTorch) a probe
+    returning the `activation_statistics` rows of the monitored layers and
+    the relative change `||W - W_s|| / ||W_s||` of each of their kernels
+    since the last `snapshot()` (a float32 copy kept on the device). The
+    probe runs the model in inference mode and reads its variables' current
+    values; under TensorFlow it reads them outside any replica context, so
+    it works under `tf.distribute` strategies.
+
+    Args:
+        model: a Sequential or functional `keras.Model`.
+        layers: the `select_layers` selection.
+        probe_data: the `probe_inputs` data.
+        probe_size: int, examples in the probe batch.
+        seed: int, the seed of a normal probe batch.
+        bins: int, histogram bins.
+        jit_compile: bool, compile the probe with XLA (JAX always does).
+
+    Attributes:
+        names: list of str, the monitored layers.
+        saturation: list, per layer, `"tanh"`, `"sigmoid"` or `None`.
+        kernel_names: list of str, the monitored layers with a kernel.
+
+    Example:
+
+    >>> model = keras.Sequential(
+    ...     [keras.Input((3,)), keras.layers.Dense(2, name="out")])
+    >>> probe = ActivationProbe(model, None, None, 8, 0, 4, False)
+    >>> records, ratios = probe()
+    >>> probe.names, sorted(records[0])[:2], ratios
+    (['out'], ['dead_fraction', 'histogram'], {'out': 0.0})
+    """
+
+    def __init__(
+        self,
+        model,
+        layers,
+        probe_data,
+        probe_size: int,
+        seed: int,
+        bins: int,
+        jit_compile: bool,
+    ):
+        taps, entries = tap_model(model)
+        chosen = select_layers(entries, layers)
+        positions = {name: i for i, (name, _) in enumerate(entries)}
+        own = len(taps.outputs) - len(entries)
+        wanted = [own + positions[name] for name, _ in chosen]
+        self.names = [name for name, _ in chosen]
+        self.saturation = [
+            (
+                activation_name(layer)
+                if activation_name(layer) in SATURATING
+                else None
+            )
+            for _, layer in chosen
+        ]
+        kernels = [layer.kernel for _, layer in chosen if has_kernel(layer)]
+        self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
+        x = probe_inputs(model, probe_data, probe_size, seed)
+        self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        saturation = self.saturation
+        xla = backend.compiles_with_xla(jit_compile)
+        # Every variable the probe reads (the kernels are among the taps'
+        # unless a kernel is not tracked by its layer).
+        variables = list({id(v): v for v in taps.variables + kernels}.values())
+
+        def probe(inputs, snapshots):
+            outputs = taps(inputs, training=False)
+            stats = activation_statistics(
+                [outputs[i] for i in wanted],
+                bins,
+                saturation,
+                jit_compile=xla,
+            )
+            ratios = [
+                _relative_change(w, p) for w, p in zip(kernels, snapshots)
+            ]
+            ratios = (
+                keras.ops.stack(ratios) if ratios else keras.ops.zeros((0,))
+            )
+            return stats, ratios
+
+        def snapshot():
+            # A copy: under eager PyTorch a float32 cast is the kernel itself.
+            return [
+                keras.ops.copy(keras.ops.cast(w, "float32")) for w in kernels
+            ]
+
+        self._probe = backend.compile_function(probe, jit_compile, variables)
+        self._snapshot = backend.compile_function(snapshot, variables=kernels)
+        # The first copy runs eagerly: the copy is traced when first due.
+        self._snapshots = snapshot()
+
+    def __call__(self) -> tuple:
+        """Runs the probe.
+
+        Returns:
+            `(records, ratios)`: `unpack_statistics` dicts, one per
+            monitored layer, and `{kernel layer: update ratio}`.
+        """
+        stats, ratios = self._probe(self._x, self._snapshots)
+        ratios = keras.ops.convert_to_numpy(ratios).astype("float64")
+        return (
+            unpack_statistics(stats, self.saturation),
+            dict(zip(self.kernel_names, map(float, ratios))),
+        )
+
+    def snapshot(self):
+        """Copies the kernels on the device, for the next update ratios."""
+        self._snapshots = self._snapshot()
+
+
+def _relative_change(kernel, snapshot):
+    """`||W - W_s|| / ||W_s||` of a kernel and its float32 snapshot."""
+    ops = keras.ops
+    change = ops.cast(kernel, "float32") - snapshot
+    norm = ops.sqrt(ops.sum(ops.square(snapshot)))
+    return ops.sqrt(ops.sum(ops.square(change))) / ops.maximum(norm, 1e-12)

@@ -1,0 +1,229 @@
+"""`GradientProbe`: the loss, its gradients and the backpropagated signals.
+
+One compiled step on a batch: the model runs forward in training mode (as
+`fit` runs it: Dropout active, BatchNormalization on batch statistics),
+its compiled loss (`model.compute_loss`, regularization included) is
+differentiated by the backend's autodiff (`backend.value_and_gradients`)
+with respect to every trainable weight and to the monitored layers'
+outputs (`perturbed_tap_model`), and every variable is read through a
+`keras.StatelessScope`: nothing the step would assign (moving statistics,
+seed generators) is written back. `babysitting.diagnose` and the
+`GradientStatistics` callback are built on it.
+"""
+
+import keras
+
+from keras_training_kit import backend
+from keras_training_kit.callbacks.activation_reductions import SATURATING
+from keras_training_kit.callbacks.activation_reductions import (
+    activation_statistics,
+)
+from keras_training_kit.callbacks.activation_reductions import unpack_statistics
+from keras_training_kit.callbacks.activation_taps import activation_name
+from keras_training_kit.callbacks.activation_taps import has_kernel
+from keras_training_kit.callbacks.activation_taps import perturbed_tap_model
+from keras_training_kit.callbacks.activation_taps import select_layers
+
+
+def _check_compiled(model):
+    if not getattr(model, "compiled", False) or model.loss is None:
+        raise ValueError(
+            "Gradients need the model's compiled loss: call "
+            "`model.compile(optimizer=..., loss=...)` first. Received: "
+            f"model={model.name!r} (compiled={model.compiled})"
+        )
+
+
+class GradientProbe:
+    """The compiled loss and its gradients on a batch, variables unchanged.
+
+    Args:
+        model: a compiled Sequential or functional `keras.Model`.
+        layers: which layers to monitor, as `select_layers` takes it:
+            `None` (every layer with a kernel or an activation), a regex
+            or a list of names. Defaults to `None`.
+        jit_compile: bool, compile with XLA under TensorFlow (JAX always
+            does). Defaults to `False`.
+
+    Attributes:
+        names: list of str, the monitored layers, in model order.
+        layers: list of the monitored layer objects.
+        saturation: list, per monitored layer, `"tanh"`, `"sigmoid"` or
+            `None`.
+        kernel_index: list, per monitored layer, the position of its kernel
+            in `model.trainable_variables`, or `None`.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((3,)),
+    ...     keras.layers.Dense(4, activation="relu", name="hidden"),
+    ...     keras.layers.Dense(2, name="out")])
+    >>> model.compile(loss="mse")
+    >>> probe = GradientProbe(model)
+    >>> x, y = keras.ops.ones((8, 3)), keras.ops.zeros((8, 2))
+    >>> step = probe(x, y)
+    >>> probe.names, len(step["gradients"]), sorted(step["layers"][0])[:2]
+    (['hidden', 'out'], 4, ['activation_mean', 'activation_std'])
+    """
+
+    def __init__(self, model, layers=None, *, jit_compile: bool = False):
+        _check_compiled(model)
+        taps, entries, perturbation = perturbed_tap_model(model)
+        chosen = select_layers(entries, layers)
+        positions = {name: i for i, (name, _) in enumerate(entries)}
+        own = len(taps.outputs) - len(entries)
+        self.model = model
+        self.names = [name for name, _ in chosen]
+        self.layers = [layer for _, layer in chosen]
+        self.saturation = [
+            name if name in SATURATING else None
+            for name in map(activation_name, self.layers)
+        ]
+        trainable = list(model.trainable_variables)
+        index = {id(v): i for i, v in enumerate(trainable)}
+        self.kernel_index = [
+            index.get(id(layer.kernel)) if has_kernel(layer) else None
+            for layer in self.layers
+        ]
+        # Where each monitored layer's output and perturbation sit.
+        slot = {entry: k for k, entry in enumerate(perturbation.entries)}
+        tapped = [own + positions[name] for name in self.names]
+        signal = [slot.get(positions[name]) for name in self.names]
+        self._perturbation = perturbation
+        state = [
+            v
+            for v in model.variables
+            if id(v) not in index and not _is_optimizer_variable(model, v)
+        ]
+        # A Sequential model's output is its last layer's single one.
+        structure = (
+            None if isinstance(model, keras.Sequential) else model.output
+        )
+        saturation = self.saturation
+        xla = backend.compiles_with_xla(jit_compile)
+
+        def loss(params, state_values, x, y, sample_weight):
+            weights, zeros = params
+            mapping = list(zip(trainable, weights))
+            mapping += list(zip(state, state_values))
+            with keras.StatelessScope(state_mapping=mapping):
+                with perturbation.applied(zeros):
+                    outputs = taps(x, training=True)
+                y_pred = (
+                    outputs[0]
+                    if structure is None
+                    else keras.tree.pack_sequence_as(structure, outputs[:own])
+                )
+                value = model.compute_loss(
+                    x=x,
+                    y=y,
+                    y_pred=y_pred,
+                    sample_weight=sample_weight,
+                    training=True,
+                )
+            return value, [outputs[i] for i in tapped]
+
+        def reduce(outputs, signals, grads, examples):
+            rows = activation_statistics(
+                outputs, 1, saturation, jit_compile=xla
+            )
+            backprop = [
+                (
+                    keras.ops.std(keras.ops.cast(signals[k], "float32"))
+                    * examples
+                    if k is not None
+                    else keras.ops.zeros(())
+                )
+                for k in signal
+            ]
+            squares = [
+                keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32")))
+                for g in grads
+            ]
+            return rows, keras.ops.stack(backprop), keras.ops.stack(squares)
+
+        self._trainable = trainable
+        self._state = state
+        self._signal = signal
+        self._step = backend.value_and_gradients(loss, jit_compile)
+        self._reduce = backend.compile_function(reduce, jit_compile)
+        self._zeros = {}
+
+    def _zero_perturbations(self, examples):
+        if examples not in self._zeros:
+            p = self._perturbation
+            self._zeros[examples] = [
+                keras.ops.zeros((examples, *shape), dtype=dtype)
+                for shape, dtype in zip(p.shapes, p.dtypes)
+            ]
+        return self._zeros[examples]
+
+    def __call__(self, x, y, sample_weight=None) -> dict:
+        """Runs the step on one batch.
+
+        Args:
+            x: the model's inputs (arrays or tensors) for one batch.
+            y: the targets.
+            sample_weight: `None` or per-example weights.
+
+        Returns:
+            dict: `"loss"` (float, the compiled loss of the batch),
+            `"gradients"` (list of tensors, the loss's gradients with
+            respect to `model.trainable_variables`, in order),
+            `"squared_norms"` (NumPy array, each gradient's squared norm)
+            and `"layers"` (one dict per monitored layer: the output's
+            `activation_mean`, `activation_std`, `dead_fraction`,
+            `saturated_fraction` (`None` unless tanh/sigmoid) and
+            `backprop_std`, the std of the gradient of the per-example
+            loss with respect to the output, i.e. of the mean loss's
+            gradient times the batch size; `None` if the output is not
+            one float tensor).
+        """
+        x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        y = keras.tree.map_structure(keras.ops.convert_to_tensor, y)
+        if sample_weight is not None:
+            sample_weight = keras.ops.convert_to_tensor(sample_weight)
+        examples = int(keras.tree.flatten(x)[0].shape[0])
+        params = (
+            [v.value for v in self._trainable],
+            self._zero_perturbations(examples),
+        )
+        state = [v.value for v in self._state]
+        value, outputs, (grads, signals) = self._step(
+            params, state, x, y, sample_weight
+        )
+        rows, backprop, squares = self._reduce(
+            outputs, signals, grads, float(examples)
+        )
+        backprop = keras.ops.convert_to_numpy(backprop).astype("float64")
+        layers = []
+        for k, record in enumerate(unpack_statistics(rows, self.saturation)):
+            saturated = record.get("saturated_fraction")
+            layers.append(
+                {
+                    "activation_mean": record["mean"],
+                    "activation_std": record["std"],
+                    "dead_fraction": record["dead_fraction"],
+                    "saturated_fraction": (
+                        None if self.saturation[k] is None else saturated
+                    ),
+                    "backprop_std": (
+                        None if self._signal[k] is None else float(backprop[k])
+                    ),
+                }
+            )
+        return {
+            "loss": float(keras.ops.convert_to_numpy(value)),
+            "gradients": list(grads),
+            "squared_norms": keras.ops.convert_to_numpy(squares).astype(
+                "float64"
+            ),
+            "layers": layers,
+        }
+
+
+def _is_optimizer_variable(model, variable):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return False
+    return any(variable is v for v in optimizer.variables)

@@ -1,0 +1,162 @@
+"""Tests of `GradientProbe` against each backend's own autodiff."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_training_kit.callbacks.gradient_probe import GradientProbe
+
+
+def _model(dropout=0.0, batch_norm=False, seed=1):
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((5,)), keras.layers.Dense(8, name="hidden")]
+    if batch_norm:
+        layers.append(keras.layers.BatchNormalization(name="bn"))
+    layers.append(keras.layers.Activation("tanh", name="act"))
+    if dropout:
+        layers.append(keras.layers.Dropout(dropout, seed=3, name="drop"))
+    layers.append(
+        keras.layers.Dense(
+            3, name="out", kernel_regularizer=keras.regularizers.L2(0.01)
+        )
+    )
+    model = keras.Sequential(layers)
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def _data(n=16):
+    rng = np.random.default_rng(0)
+    return (
+        rng.standard_normal((n, 5)).astype("float32"),
+        rng.standard_normal((n, 3)).astype("float32"),
+    )
+
+
+def _reference_gradients(model, x, y):
+    """The gradients of the compiled loss by the backend's autodiff."""
+    name = keras.backend.backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss(x, y, model(x, training=True))
+        return [g.numpy() for g in tape.gradient(loss, model.trainable_weights)]
+    if name == "jax":
+        import jax
+
+        def loss_fn(trainable, non_trainable):
+            y_pred, _ = model.stateless_call(
+                trainable, non_trainable, x, training=True
+            )
+            loss, _ = model.stateless_compute_loss(
+                trainable, non_trainable, [], x, y, y_pred
+            )
+            return loss
+
+        grads = jax.grad(loss_fn)(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+        )
+        return [np.asarray(g) for g in grads]
+    import torch
+
+    model.zero_grad()
+    loss = model.compute_loss(
+        x, torch.as_tensor(y), model(torch.as_tensor(x), training=True)
+    )
+    loss.backward()
+    return [v.value.grad.numpy() for v in model.trainable_variables]
+
+
+def test_gradients_match_the_backends_autodiff():
+    model = _model()
+    x, y = _data()
+    step = GradientProbe(model)(x, y)
+    reference = _reference_gradients(model, x, y)
+    assert len(step["gradients"]) == len(reference) == 4
+    for got, want in zip(step["gradients"], reference):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(got), want, rtol=1e-5, atol=1e-7
+        )
+    np.testing.assert_allclose(
+        step["squared_norms"], [np.sum(g**2) for g in reference], rtol=1e-5
+    )
+    loss = model.compute_loss(x, y, model(x, training=True))
+    np.testing.assert_allclose(step["loss"], float(loss), rtol=1e-6)
+
+
+def test_backprop_std_is_the_per_example_gradient_of_the_output():
+    # MSE over 3 outputs: the per-example loss's gradient with respect to
+    # the prediction is 2 (p - y) / 3, whatever the batch size.
+    model = _model()
+    probe = GradientProbe(model, ["act", "out"])
+    for n in (8, 32):
+        x, y = _data(n)
+        prediction = keras.ops.convert_to_numpy(model(x))
+        out = probe(x, y)["layers"][1]
+        np.testing.assert_allclose(
+            out["backprop_std"], np.std(2 * (prediction - y) / 3), rtol=1e-5
+        )
+    act = probe(x, y)["layers"][0]
+    hidden = np.tanh(
+        x @ keras.ops.convert_to_numpy(model.get_layer("hidden").kernel)
+    )
+    np.testing.assert_allclose(act["activation_std"], hidden.std(), rtol=1e-5)
+    assert act["saturated_fraction"] == np.mean(np.abs(hidden) > 0.99)
+    assert probe(x, y)["layers"][1]["saturated_fraction"] is None
+
+
+def test_no_variable_changes_in_training_mode():
+    model = _model(dropout=0.5, batch_norm=True)
+    x, y = _data()
+    model.fit(x, y, epochs=1, verbose=0)  # builds the optimizer
+    before = [
+        keras.ops.convert_to_numpy(v).copy()
+        for v in model.variables + model.optimizer.variables
+    ]
+    probe = GradientProbe(model, ["hidden", "bn", "act", "drop", "out"])
+    first = probe(x, y)
+    second = probe(x, y)
+    after = [
+        keras.ops.convert_to_numpy(v)
+        for v in model.variables + model.optimizer.variables
+    ]
+    for old, new in zip(before, after):
+        np.testing.assert_array_equal(old, new)
+    # The same seed state gives the same dropout mask: the same loss.
+    assert first["loss"] == second["loss"]
+    # Training mode: BatchNormalization normalizes with batch statistics.
+    # Its output's mean is then the mean of beta, whatever moving
+    # statistics it holds.
+    bn = model.get_layer("bn")
+    mean = first["layers"][probe.names.index("bn")]["activation_mean"]
+    beta = np.mean(keras.ops.convert_to_numpy(bn.beta))
+    np.testing.assert_allclose(mean, beta, atol=2e-6)
+
+
+def test_nested_models_are_reached():
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(4, name="a")], name="inner"
+    )
+    inputs = keras.Input((5,))
+    outputs = keras.layers.Dense(3, name="head")(inner(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(loss="mse")
+    x, y = _data()
+    probe = GradientProbe(model)
+    assert probe.names == ["inner/a", "head"]
+    step = probe(x, y)
+    assert all(layer["backprop_std"] > 0 for layer in step["layers"])
+    reference = _reference_gradients(model, x, y)
+    for got, want in zip(step["gradients"], reference):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(got), want, rtol=1e-5, atol=1e-7
+        )
+
+
+def test_an_uncompiled_model_is_refused():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compile"):
+        GradientProbe(model)
