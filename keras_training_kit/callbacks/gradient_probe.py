@@ -67,7 +67,6 @@ class GradientProbe:
     """
 
     def __init__(self, model, layers=None, *, jit_compile: bool = False):
-        _check_compiled(model)
         taps, entries, perturbation = perturbed_tap_model(model)
         chosen = select_layers(entries, layers)
         positions = {name: i for i, (name, _) in enumerate(entries)}
@@ -142,8 +141,18 @@ class GradientProbe:
             ]
             return rows, keras.ops.stack(backprop), keras.ops.stack(squares)
 
+        def forward(weights, state_values, x):
+            mapping = list(zip(trainable, weights))
+            mapping += list(zip(state, state_values))
+            with keras.StatelessScope(state_mapping=mapping):
+                outputs = taps(x, training=True)
+            return activation_statistics(
+                [outputs[i] for i in tapped], 1, saturation, jit_compile=xla
+            )
+
         self._trainable = trainable
         self._state = state
+        self._forward = backend.compile_function(forward, jit_compile)
         self._signal = signal
         self._step = backend.value_and_gradients(loss, jit_compile)
         self._reduce = backend.compile_function(reduce, jit_compile)
@@ -157,6 +166,39 @@ class GradientProbe:
                 for shape, dtype in zip(p.shapes, p.dtypes)
             ]
         return self._zeros[examples]
+
+    def activations(self, x) -> list:
+        """The forward half only, for examples without targets.
+
+        Args:
+            x: the model's inputs (arrays or tensors) for one batch.
+
+        Returns:
+            list of dicts, one per monitored layer, as in `__call__`'s
+            `"layers"` without `"backprop_std"`.
+        """
+        x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        rows = self._forward(
+            [v.value for v in self._trainable],
+            [v.value for v in self._state],
+            x,
+        )
+        return [
+            self._forward_record(k, record)
+            for k, record in enumerate(unpack_statistics(rows, self.saturation))
+        ]
+
+    def _forward_record(self, k, record):
+        return {
+            "activation_mean": record["mean"],
+            "activation_std": record["std"],
+            "dead_fraction": record["dead_fraction"],
+            "saturated_fraction": (
+                None
+                if self.saturation[k] is None
+                else record["saturated_fraction"]
+            ),
+        }
 
     def __call__(self, x, y, sample_weight=None) -> dict:
         """Runs the step on one batch.
@@ -179,6 +221,7 @@ class GradientProbe:
             gradient times the batch size; `None` if the output is not
             one float tensor).
         """
+        _check_compiled(self.model)
         x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
         y = keras.tree.map_structure(keras.ops.convert_to_tensor, y)
         if sample_weight is not None:
@@ -198,20 +241,11 @@ class GradientProbe:
         backprop = keras.ops.convert_to_numpy(backprop).astype("float64")
         layers = []
         for k, record in enumerate(unpack_statistics(rows, self.saturation)):
-            saturated = record.get("saturated_fraction")
-            layers.append(
-                {
-                    "activation_mean": record["mean"],
-                    "activation_std": record["std"],
-                    "dead_fraction": record["dead_fraction"],
-                    "saturated_fraction": (
-                        None if self.saturation[k] is None else saturated
-                    ),
-                    "backprop_std": (
-                        None if self._signal[k] is None else float(backprop[k])
-                    ),
-                }
+            layer = self._forward_record(k, record)
+            layer["backprop_std"] = (
+                None if self._signal[k] is None else float(backprop[k])
             )
+            layers.append(layer)
         return {
             "loss": float(keras.ops.convert_to_numpy(value)),
             "gradients": list(grads),

@@ -99,6 +99,8 @@ def test_backprop_std_is_the_per_example_gradient_of_the_output():
             out["backprop_std"], np.std(2 * (prediction - y) / 3), rtol=1e-5
         )
     act = probe(x, y)["layers"][0]
+    forward = probe.activations(x)[0]
+    assert forward == {k: act[k] for k in forward}
     hidden = np.tanh(
         x @ keras.ops.convert_to_numpy(model.get_layer("hidden").kernel)
     )
@@ -157,6 +159,11 @@ def test_nested_models_are_reached():
 
 
 def test_an_uncompiled_model_is_refused():
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(1, use_bias=False)]
+    )
+    probe = GradientProbe(model)
+    (forward,) = probe.activations(np.zeros((4, 2), "float32"))
+    assert forward["dead_fraction"] == 1.0  # no bias: zeros in, zeros out
     with pytest.raises(ValueError, match="compile"):
-        GradientProbe(model)
+        probe(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"))
