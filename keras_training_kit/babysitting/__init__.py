@@ -1,10 +1,17 @@
 """Babysitting the learning process: sanity checks and the lecture's studies.
 
+`diagnose()` checks the forward and backward pass of a compiled model
+before (or during) training and says what to change.
+
 The init study is the initialization study of `run_init_study()`; the
 optimizer study, `run_optimizer_study()`, compares the Keras optimizers on
 2-D surfaces (`surfaces.py`) and on a data set.
 """
 
+from keras_training_kit.babysitting.diagnose import Diagnosis
+from keras_training_kit.babysitting.diagnose import diagnose
+from keras_training_kit.babysitting.findings import BANDS
+from keras_training_kit.babysitting.findings import Finding
 from keras_training_kit.babysitting.init_study import CONFIGURATIONS
 from keras_training_kit.babysitting.init_study import run_init_study
 from keras_training_kit.babysitting.optimizer_study import PROBLEMS

@@ -1,0 +1,392 @@
+"""`diagnose`: one call that says why the loss may not go down.
+
+The forward and the backward pass of a compiled model on a few examples,
+before or during training, reduced to per-layer figures (activations,
+backpropagated gradients, kernel gradients, the optimizer's next step),
+the initial loss against ln C, the gradient noise scale, and `findings`
+with advice (`findings.py`). Nothing the model or its optimizer holds
+changes: the passes read the variables through a `keras.StatelessScope`
+(`GradientProbe`) and the next step is taken by a copy of the optimizer
+on copies of the weights.
+"""
+
+import dataclasses
+import json
+import math
+
+import keras
+import numpy as np
+
+from keras_training_kit.babysitting.findings import Finding
+from keras_training_kit.babysitting.findings import check_bands
+from keras_training_kit.babysitting.findings import find
+from keras_training_kit.callbacks.activation_taps import activation_name
+from keras_training_kit.callbacks.gradient_probe import GradientProbe
+from keras_training_kit.validation import check_int
+
+COLUMNS = (
+    "activation_mean",
+    "activation_std",
+    "dead_fraction",
+    "saturated_fraction",
+    "backprop_std",
+    "gradient_norm",
+    "weight_norm",
+    "update_ratio",
+)
+
+
+@dataclasses.dataclass
+class Diagnosis:
+    """The result of `diagnose`.
+
+    Attributes:
+        layers: list of dicts, one per monitored layer: `"layer"` (its
+            name, `"outer/inner"` in nested models) and the `COLUMNS`
+            (`None` where a value does not apply, e.g. a layer without a
+            kernel, or gradients without targets).
+        initial_loss: float, the compiled loss's mean over the examples
+            (`None` without targets).
+        expected_loss: float, ln C for a classifier (C classes), else
+            `None`.
+        noise_scale: float, McCandlish et al.'s `B_simple` in examples,
+            or `None` (no targets, a single micro-batch, or an estimate of
+            `|G|^2` that is not positive).
+        findings: list of `Finding`.
+        batch_size: int, the training batch advised on.
+        examples: int, the examples measured on.
+        learning_rate: float, the optimizer's current learning rate, or
+            `None`.
+        activation: str, the monitored layers' first activation (for the
+            advice).
+    """
+
+    layers: list
+    initial_loss: float | None
+    expected_loss: float | None
+    noise_scale: float | None
+    findings: list
+    batch_size: int
+    examples: int
+    learning_rate: float | None = None
+    activation: str = "relu"
+
+    def to_dict(self) -> dict:
+        """The JSON-ready report: findings, layers and the model figures."""
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "layers": [dict(row) for row in self.layers],
+            "initial_loss": self.initial_loss,
+            "expected_loss": self.expected_loss,
+            "noise_scale": self.noise_scale,
+            "batch_size": self.batch_size,
+            "examples": self.examples,
+            "learning_rate": self.learning_rate,
+        }
+
+    def to_json(self, path) -> None:
+        """Writes `to_dict()` to `path` as JSON (`null` for `None`)."""
+        with open(path, "w") as file:
+            json.dump(self.to_dict(), file, indent=2, allow_nan=False)
+            file.write("\n")
+
+    def __str__(self) -> str:
+        heads = ("layer", "act mean", "act std", "dead", "saturated")
+        heads += ("backprop", "grad norm", "w norm", "update")
+        width = max([len("layer")] + [len(r["layer"]) for r in self.layers])
+        lines = [
+            f"{heads[0]:<{width}}" + "".join(f"{h:>11}" for h in heads[1:])
+        ]
+        for row in self.layers:
+            cells = "".join(f"{_cell(row[c]):>11}" for c in COLUMNS)
+            lines.append(f"{row['layer']:<{width}}{cells}")
+        loss = (
+            "n/a" if self.initial_loss is None else f"{self.initial_loss:.4g}"
+        )
+        if self.expected_loss is not None:
+            loss += f" (expected ln C = {self.expected_loss:.4g})"
+        noise = "n/a" if self.noise_scale is None else f"{self.noise_scale:.3g}"
+        lines.append(
+            f"initial loss {loss}; gradient noise scale {noise} examples "
+            f"(batch {self.batch_size}, {self.examples} examples measured)"
+        )
+        if not self.findings:
+            lines.append("no finding")
+        for finding in self.findings:
+            where = f" [{finding.layer}]" if finding.layer else ""
+            lines.append(f"- {finding.kind}{where}: {finding.advice}")
+        return "\n".join(lines)
+
+
+def _cell(value):
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _arrays(name, value):
+    try:
+        return keras.tree.map_structure(np.asarray, value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"`{name}` must be an array or a structure of arrays. "
+            f"Received: {name}={type(value).__name__}"
+        ) from error
+
+
+def _examples(x):
+    lengths = {len(a) for a in keras.tree.flatten(x)}
+    if len(lengths) != 1:
+        raise ValueError(
+            "Every input of `x` must have the same number of examples. "
+            f"Received lengths: {sorted(lengths)}"
+        )
+    return lengths.pop()
+
+
+def _take(value, start, stop):
+    if value is None:
+        return None
+    return keras.tree.map_structure(lambda a: a[start:stop], value)
+
+
+def expected_loss(model) -> float | None:
+    """ln C for a classifier compiled with a cross-entropy, else `None`."""
+    loss = model.loss
+    name = loss if isinstance(loss, str) else None
+    if name is None:
+        name = getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    name = str(name)
+    outputs = (
+        model.outputs
+        if not isinstance(model, keras.Sequential)
+        else [model.layers[-1].output]
+    )
+    if len(outputs) != 1:
+        return None
+    if "binary_crossentropy" in name or "binary_focal" in name:
+        return math.log(2.0)
+    if "categorical_crossentropy" in name:
+        classes = outputs[0].shape[-1]
+        return math.log(classes) if classes and classes > 1 else None
+    return None
+
+
+def _next_step(optimizer, trainable, grads):
+    """The weights after the optimizer's next step, taken on copies.
+
+    A copy of the optimizer (its config, without gradient accumulation,
+    under which the next call would only accumulate; the inner optimizer
+    of a `LossScaleOptimizer`, as the gradients are not scaled) starts
+    from the optimizer's current state when it is built (moments,
+    `iterations`) and applies `grads` to copies of the weights.
+    """
+    if optimizer is None:
+        return None
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
+    config = optimizer.get_config()
+    config["gradient_accumulation_steps"] = None
+    copy = type(optimizer).from_config(config)
+    # Copies of the values: a variable made from a tensor may share its
+    # memory (PyTorch).
+    weights = [
+        keras.Variable(
+            keras.ops.convert_to_numpy(v.value), dtype=v.dtype, name=v.name
+        )
+        for v in trainable
+    ]
+    copy.build(weights)
+    if optimizer.built and len(copy.variables) == len(optimizer.variables):
+        for target, source in zip(copy.variables, optimizer.variables):
+            target.assign(source.value)
+    copy.apply(grads, weights)
+    return [keras.ops.convert_to_numpy(w.value) for w in weights]
+
+
+def _norm(tensor):
+    value = keras.ops.convert_to_numpy(tensor).astype("float64")
+    return float(np.sqrt(np.sum(np.square(value))))
+
+
+def _learning_rate(optimizer):
+    if optimizer is None:
+        return None
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def diagnose(
+    model: keras.Model,
+    x,
+    y=None,
+    *,
+    batch_size: int = 32,
+    sample_weight=None,
+    layers=None,
+    bands: dict | None = None,
+    jit_compile: bool = False,
+) -> Diagnosis:
+    """Checks a compiled model's forward and backward pass before training.
+
+    The examples `x` (and targets `y`) are cut into micro-batches of
+    `batch_size`; each runs forward in training mode, as `fit` runs it,
+    and its compiled loss is differentiated with the backend's autodiff
+    (TensorFlow, JAX or PyTorch). Per monitored layer it reports the
+    activations' mean, std, dead and saturated fractions; `backprop_std`,
+    the std of the per-example loss's gradient with respect to the
+    layer's output (it does not shrink with the number of examples);
+    `gradient_norm`, the norm of the kernel's gradient of the mean loss
+    over all of `x` (exact: the examples-weighted mean of the micro-batch
+    gradients); `weight_norm`; and `update_ratio`, the norm of the
+    optimizer's next step with that gradient (computed on copies of its
+    current state, applied to copies of the weights) over the weight norm.
+    The activation and backprop figures are averaged over the
+    micro-batches, weighted by their examples.
+
+    The gradient noise scale is McCandlish et al. (2018, appendix A)'s
+    unbiased two-batch estimate of `B_simple = tr(Sigma) / |G|^2` from
+    the full micro-batches (`B_small = batch_size`) and all of `x`
+    (`B_big`): `|G|^2 ~ (B_big |G_big|^2 - B_small |G_small|^2) /
+    (B_big - B_small)` and `tr(Sigma) ~ (|G_small|^2 - |G_big|^2) /
+    (1 / B_small - 1 / B_big)`. A batch far below it wastes steps.
+
+    Afterwards every variable of the model and of its optimizer
+    (weights, BatchNormalization statistics, seed generators,
+    `iterations`) is bit-for-bit unchanged.
+
+    Args:
+        model: a compiled Sequential or functional `keras.Model`.
+        x: the examples measured on: an array or a structure of arrays.
+        y: the targets, or `None` (then only the forward figures).
+            Defaults to `None`.
+        batch_size: int, the training batch it advises on. Defaults to
+            `32`.
+        sample_weight: `None` or per-example weights. Defaults to `None`.
+        layers: which layers to monitor: `None` (every layer with a kernel
+            or an activation), a regex or a list of names. Defaults to
+            `None`.
+        bands: dict overriding entries of `findings.BANDS` (the limits of
+            each finding). Defaults to `None`.
+        jit_compile: bool, compile with XLA under TensorFlow. Defaults to
+            `False`.
+
+    Returns:
+        A `Diagnosis`.
+
+    Raises:
+        ValueError: for a model without a compiled loss (with `y`), `x`
+            and `y` of different lengths, a bad `batch_size` or `bands`.
+        TypeError: for `x` or `y` that are not arrays.
+
+    Example:
+
+    >>> keras.utils.set_random_seed(0)
+    >>> model = keras.Sequential([keras.Input((8,)),
+    ...     keras.layers.Dense(16, activation="relu", name="hidden"),
+    ...     keras.layers.Dense(3, activation="softmax", name="out")])
+    >>> model.compile("adam", "sparse_categorical_crossentropy")
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((128, 8)).astype("float32")
+    >>> y = rng.integers(0, 3, 128)
+    >>> diagnosis = diagnose(model, x, y, batch_size=32)
+    >>> [row["layer"] for row in diagnosis.layers], diagnosis.findings
+    (['hidden', 'out'], [])
+    >>> round(diagnosis.expected_loss, 3)
+    1.099
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "`model` must be a keras.Model. Received: "
+            f"model={type(model).__name__}"
+        )
+    check_int("batch_size", batch_size, minimum=1)
+    bands = check_bands(bands)
+    x = _arrays("x", x)
+    count = _examples(x)
+    if count == 0:
+        raise ValueError("`x` holds no example. Received: 0 examples")
+    if y is not None:
+        y = _arrays("y", y)
+        if _examples(y) != count:
+            raise ValueError(
+                "`x` and `y` must hold the same number of examples. "
+                f"Received: {count} and {_examples(y)}"
+            )
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight)
+    probe = GradientProbe(model, layers, jit_compile=jit_compile)
+    trainable = list(model.trainable_variables)
+    totals = [dict.fromkeys(COLUMNS[:5], 0.0) for _ in probe.names]
+    known = [dict.fromkeys(COLUMNS[:5], False) for _ in probe.names]
+    mean_grads = None
+    loss = 0.0
+    small = []  # |G_small|^2 of each full micro-batch
+    for start in range(0, count, batch_size):
+        stop = min(start + batch_size, count)
+        weight = (stop - start) / count
+        xb = _take(x, start, stop)
+        if y is None:
+            rows = probe.activations(xb)
+        else:
+            step = probe(
+                xb, _take(y, start, stop), _take(sample_weight, start, stop)
+            )
+            rows = step["layers"]
+            loss += weight * step["loss"]
+            scaled = [g * weight for g in step["gradients"]]
+            mean_grads = (
+                scaled
+                if mean_grads is None
+                else [a + b for a, b in zip(mean_grads, scaled)]
+            )
+            if stop - start == batch_size:
+                small.append(float(np.sum(step["squared_norms"])))
+        for total, seen, row in zip(totals, known, rows):
+            for key in total:
+                if row.get(key) is not None:
+                    total[key] += weight * row[key]
+                    seen[key] = True
+    report = []
+    if mean_grads is not None:
+        after = _next_step(model.optimizer, trainable, mean_grads)
+    for k, (name, layer) in enumerate(zip(probe.names, probe.layers)):
+        row = {"layer": name}
+        for key in COLUMNS[:5]:
+            row[key] = totals[k][key] if known[k][key] else None
+        index = probe.kernel_index[k]
+        row["gradient_norm"] = row["weight_norm"] = row["update_ratio"] = None
+        if index is not None:
+            row["weight_norm"] = _norm(trainable[index].value)
+        if index is not None and mean_grads is not None:
+            row["gradient_norm"] = _norm(mean_grads[index])
+            if after is not None and row["weight_norm"] > 0:
+                change = keras.ops.subtract(
+                    keras.ops.cast(after[index], "float32"),
+                    keras.ops.cast(trainable[index].value, "float32"),
+                )
+                row["update_ratio"] = _norm(change) / row["weight_norm"]
+        report.append(row)
+    noise = None
+    if mean_grads is not None and small and count > batch_size:
+        big = sum(_norm(g) ** 2 for g in mean_grads)
+        small_mean = float(np.mean(small))
+        g2 = (count * big - batch_size * small_mean) / (count - batch_size)
+        trace = (small_mean - big) / (1 / batch_size - 1 / count)
+        noise = trace / g2 if g2 > 0 else None
+    activations = [activation_name(layer) for layer in probe.layers]
+    diagnosis = Diagnosis(
+        layers=report,
+        initial_loss=None if y is None else loss,
+        expected_loss=expected_loss(model),
+        noise_scale=noise,
+        findings=[],
+        batch_size=batch_size,
+        examples=count,
+        learning_rate=_learning_rate(getattr(model, "optimizer", None)),
+        activation=next(
+            (a for a in activations if a not in (None, "linear")), "relu"
+        ),
+    )
+    diagnosis.findings = find(diagnosis, bands)
+    return diagnosis
+
+
+__all__ = ["Diagnosis", "Finding", "diagnose"]
