@@ -72,17 +72,23 @@ class Diagnosis:
     activation: str = "relu"
 
     def to_dict(self) -> dict:
-        """The JSON-ready report: findings, layers and the model figures."""
-        return {
-            "findings": [f.to_dict() for f in self.findings],
-            "layers": [dict(row) for row in self.layers],
-            "initial_loss": self.initial_loss,
-            "expected_loss": self.expected_loss,
-            "noise_scale": self.noise_scale,
-            "batch_size": self.batch_size,
-            "examples": self.examples,
-            "learning_rate": self.learning_rate,
-        }
+        """The JSON-ready report: findings, layers and the model figures.
+
+        A value that is not finite (a NaN loss) becomes `None`, so the
+        report is valid JSON.
+        """
+        return _finite(
+            {
+                "findings": [f.to_dict() for f in self.findings],
+                "layers": [dict(row) for row in self.layers],
+                "initial_loss": self.initial_loss,
+                "expected_loss": self.expected_loss,
+                "noise_scale": self.noise_scale,
+                "batch_size": self.batch_size,
+                "examples": self.examples,
+                "learning_rate": self.learning_rate,
+            }
+        )
 
     def to_json(self, path) -> None:
         """Writes `to_dict()` to `path` as JSON (`null` for `None`)."""
@@ -116,6 +122,16 @@ class Diagnosis:
             where = f" [{finding.layer}]" if finding.layer else ""
             lines.append(f"- {finding.kind}{where}: {finding.advice}")
         return "\n".join(lines)
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _cell(value):

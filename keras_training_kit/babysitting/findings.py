@@ -24,7 +24,7 @@ BANDS = {
     "exploding": 1e2,
     "collapsed": 1e-3,
     "saturated": 0.25,
-    "dead": 0.25,
+    "dead": 0.5,
     "update_ratio": (1e-6, 0.3),
     "batch_size": 10.0,
 }
@@ -135,6 +135,13 @@ def find(diagnosis, bands: dict) -> list:
     """
     findings = []
     init = _initializer_for(diagnosis.activation)
+    # Through a sigmoid the gradient shrinks at least 4x per layer,
+    # whatever the weights.
+    depth_fix = (
+        "`--activation relu --initializer he_normal`"
+        if diagnosis.activation == "sigmoid"
+        else f"`--initializer {init}`"
+    )
     layers = diagnosis.layers
     expected, loss = diagnosis.expected_loss, diagnosis.initial_loss
     if expected and loss is not None:
@@ -166,8 +173,8 @@ def find(diagnosis, bands: dict) -> list:
                     None,
                     ratio,
                     f"the backpropagated gradient shrinks {1 / ratio:.3g}x "
-                    "from the last monitored layer to the first: use "
-                    f"`--initializer {init}` or `--normalization batch`",
+                    "from the last hidden layer to the first: use "
+                    f"{depth_fix} or `--normalization batch`",
                 )
             )
         elif ratio > bands["exploding"]:
@@ -177,7 +184,7 @@ def find(diagnosis, bands: dict) -> list:
                     None,
                     ratio,
                     f"the backpropagated gradient grows {ratio:.3g}x from "
-                    "the last monitored layer to the first: use "
+                    "the last hidden layer to the first: use "
                     f"`--initializer {init}` or `--normalization batch`",
                 )
             )
@@ -222,6 +229,7 @@ def find(diagnosis, bands: dict) -> list:
             )
     low, high = bands["update_ratio"]
     lr = diagnosis.learning_rate
+    vanishing = any(f.kind == "vanishing_gradients" for f in findings)
     for kind, test in (
         ("update_ratio_high", lambda r: r > high),
         ("update_ratio_low", lambda r: r < low),
@@ -241,7 +249,12 @@ def find(diagnosis, bands: dict) -> list:
                     row["layer"],
                     ratio,
                     f"the next step changes the kernel by {ratio:.3g} of its "
-                    f"norm (a healthy first step is ~1e-3 to ~1e-1): try {fix}",
+                    f"norm (a healthy first step is ~1e-3 to ~1e-1): try {fix}"
+                    + (
+                        " once the vanishing gradients are fixed"
+                        if kind == "update_ratio_low" and vanishing
+                        else ""
+                    ),
                 )
             )
     noise = diagnosis.noise_scale

@@ -19,6 +19,7 @@ COMMANDS = (
     ("tune", "tune"),
     ("lr-find", "lr_find"),
     ("sanity-check", "sanity_check"),
+    ("diagnose", "diagnose"),
     ("augment-preview", "augment_preview"),
 )
 

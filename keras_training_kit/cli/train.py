@@ -118,6 +118,18 @@ def add_arguments(parser):
         "figures) in the run folder",
     )
     babysit.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="before training, check the forward and backward pass (`ktk "
+        "diagnose`) and print the findings; trains anyway unless --strict",
+    )
+    babysit.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --diagnose: stop (exit 1, nothing written) when anything "
+        "is found",
+    )
+    babysit.add_argument(
         "--no-divergence-guard",
         action="store_true",
         help="keep training when the loss is NaN/Inf or exceeds 3x its first "
@@ -128,6 +140,11 @@ def add_arguments(parser):
 def _check_args(args):
     """The checks argparse cannot make; run before any work."""
     optimization_flags.check_args(args)
+    if args.strict and not args.diagnose:
+        raise ValueError(
+            "`--strict` stops on the findings of `--diagnose`: add "
+            "`--diagnose`. Received: --strict without --diagnose"
+        )
     flags.check_output_dir(_run_dir(args))
     flags.check_dataset(args)
     if args.augment != "none":
@@ -339,6 +356,15 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     )
     if checkpoint:
         resume.restore(model, checkpoint)
+    if args.diagnose and not resumed_epoch:
+        found = _diagnose(args, data, model, augmentation)
+        if found and args.strict:
+            print(
+                f"ktk train: error: --strict: diagnose found {found} "
+                "problem(s); nothing trained or written.",
+                file=sys.stderr,
+            )
+            return 1
     # Everything could be built: the run starts, and only now writes.
     config = _experiment_config(args)
     if lr_auto:
@@ -420,6 +446,23 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         f"({metrics['epochs']} epochs). Run folder: {run_dir}"
     )
     return 0
+
+
+def _diagnose(args, data, model, augmentation):
+    """Prints `ktk diagnose`'s findings; returns how many there are."""
+    import keras
+
+    from keras_training_kit.babysitting import diagnose
+    from keras_training_kit.cli.diagnose import EXAMPLES
+    from keras_training_kit.cli.diagnose import examples
+    from keras_training_kit.cli.diagnose import report_findings
+
+    x, y = examples(data, EXAMPLES)
+    if augmentation and augmentation.mixes_labels:
+        y = keras.utils.to_categorical(y, data.num_classes)
+    diagnosis = diagnose(model, x, y, batch_size=args.batch_size)
+    print(report_findings(diagnosis))
+    return len(diagnosis.findings)
 
 
 def _divergence_guard(chosen):

@@ -1,0 +1,109 @@
+"""The `diagnose` figure: per-layer activation and gradient scales."""
+
+import math
+
+from keras_training_kit.plotting.figure import new_figure
+from keras_training_kit.plotting.figure import save
+
+
+def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
+    """Draws a diagnosis' per-layer scales, forward and backward, as a PNG.
+
+    Left: per layer (input side first), the activations' std and the
+    backpropagated gradient's std, on a log scale, so a signal that dies
+    in either direction is a falling line. Right: each kernel's update
+    ratio (the optimizer's next step over the weight norm) against the
+    healthy band of `findings.BANDS`, red where it is outside. The names
+    of layers with any finding are red.
+
+    Args:
+        report: dict, `Diagnosis.to_dict()` (or the `report.json` it
+            wrote).
+        path: str, the PNG to write.
+        title: str or `None`, the figure's title. Defaults to `None`.
+
+    Returns:
+        The path written.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> row = dict(layer="dense", activation_std=1.0, backprop_std=0.1,
+    ...            update_ratio=1e-3)
+    >>> path = os.path.join(tempfile.mkdtemp(), "diagnosis.png")
+    >>> plot_diagnosis({"layers": [row], "findings": []}, path) == path
+    True
+    """
+    from keras_training_kit.babysitting.findings import BANDS
+
+    rows = report["layers"]
+    names = [row["layer"] for row in rows]
+    flagged = {f["layer"] for f in report.get("findings", []) if f["layer"]}
+    kernels = [i for i, row in enumerate(rows) if row.get("update_ratio")]
+    figure = new_figure(
+        (max(9.0, 0.45 * len(rows) + 0.45 * len(kernels) + 4), 4.8)
+    )
+    scales, updates = figure.subplots(1, 2, width_ratios=(3, 2))
+
+    def positive(key):
+        points = [
+            (i, row[key])
+            for i, row in enumerate(rows)
+            if row.get(key) is not None and row[key] > 0
+        ]
+        return [p for p, _ in points], [v for _, v in points]
+
+    for key, label, style in (
+        ("activation_std", "activations (forward)", "o-"),
+        ("backprop_std", "gradient w.r.t. the output (backward)", "s--"),
+    ):
+        xs, ys = positive(key)
+        if xs:
+            scales.plot(xs, ys, style, label=label)
+    scales.set_yscale("log")
+    scales.set_ylabel("standard deviation (log)")
+    scales.set_title("signal scale per layer")
+    scales.legend(fontsize=8)
+    xs, ys = positive("update_ratio")
+    low, high = BANDS["update_ratio"]
+    updates.axhspan(low, high, color="tab:green", alpha=0.12)
+    updates.axhline(1e-3, color="tab:green", lw=0.8, ls=":")
+    steps = {
+        f["layer"]
+        for f in report.get("findings", [])
+        if f["kind"].startswith("update_ratio")
+    }
+    colors = ["tab:red" if names[i] in steps else "tab:blue" for i in xs]
+    if xs:
+        updates.bar(range(len(xs)), ys, color=colors)
+        updates.set_yscale("log")
+        updates.set_ylim(min(min(ys), low) / 3, max(max(ys), high) * 3)
+    updates.set_ylabel("next step / weight norm (log)")
+    updates.set_title("kernels' update ratio (green: healthy band)")
+    for axes, labels in (
+        (scales, names),
+        (updates, [names[i] for i in kernels]),
+    ):
+        axes.set_xticks(range(len(labels)))
+        axes.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+        axes.set_xlim(-0.5, max(len(labels), 1) - 0.5)
+        for tick, name in zip(axes.get_xticklabels(), labels):
+            if name in flagged:
+                tick.set_color("tab:red")
+    loss = report.get("initial_loss")
+    expected = report.get("expected_loss")
+    subtitle = []
+    if loss is not None:
+        subtitle.append(f"initial loss {loss:.3g}")
+        if expected:
+            subtitle.append(f"ln C = {expected:.3g}")
+    noise = report.get("noise_scale")
+    if noise is not None and math.isfinite(noise):
+        subtitle.append(f"noise scale {noise:.3g} examples")
+    kinds = sorted({f["kind"] for f in report.get("findings", [])})
+    subtitle.append("findings: " + (", ".join(kinds) if kinds else "none"))
+    figure.suptitle(
+        ((title + "\n") if title else "") + "; ".join(subtitle), fontsize=10
+    )
+    figure.tight_layout()
+    return save(figure, path)
