@@ -12,6 +12,8 @@ at 1e-7 (~1e-9) are flagged.
 import dataclasses
 import math
 
+from keras_training_kit.callbacks.activation_warnings import UPDATE_RATIO_RANGE
+
 # kind -> threshold. `initial_loss`: relative distance from ln C;
 # `vanishing` / `exploding`: the backpropagated std's ratio, first to last
 # monitored layer before the output layer; `collapsed`: an activation std
@@ -25,7 +27,7 @@ BANDS = {
     "collapsed": 1e-3,
     "saturated": 0.25,
     "dead": 0.5,
-    "update_ratio": (1e-6, 0.3),
+    "update_ratio": UPDATE_RATIO_RANGE,
     "batch_size": 10.0,
 }
 

@@ -1,9 +1,10 @@
-"""Callbacks for `model.fit`: activation statistics and babysitting guards."""
+"""Callbacks for `model.fit`: activation and gradient statistics, guards."""
 
 from keras_training_kit.callbacks.activation_statistics import (
     ActivationStatistics,
 )
 from keras_training_kit.callbacks.divergence_guard import DivergenceGuard
+from keras_training_kit.callbacks.gradient_statistics import GradientStatistics
 from keras_training_kit.callbacks.learning_rate_logger import LearningRateLogger
 from keras_training_kit.callbacks.overfitting_monitor import OverfittingMonitor
 from keras_training_kit.plotting.activation_figures import (

@@ -13,6 +13,8 @@ from keras_training_kit.callbacks.activation_taps import has_kernel
 from keras_training_kit.callbacks.activation_taps import probe_inputs
 from keras_training_kit.callbacks.activation_taps import select_layers
 from keras_training_kit.callbacks.activation_taps import tap_model
+from keras_training_kit.callbacks.kernel_updates import kernel_copies
+from keras_training_kit.callbacks.kernel_updates import relative_change
 
 
 class ActivationProbe:
@@ -94,19 +96,14 @@ class ActivationProbe:
                 saturation,
                 jit_compile=xla,
             )
-            ratios = [
-                _relative_change(w, p) for w, p in zip(kernels, snapshots)
-            ]
+            ratios = [relative_change(w, p) for w, p in zip(kernels, snapshots)]
             ratios = (
                 keras.ops.stack(ratios) if ratios else keras.ops.zeros((0,))
             )
             return stats, ratios
 
         def snapshot():
-            # A copy: under eager PyTorch a float32 cast is the kernel itself.
-            return [
-                keras.ops.copy(keras.ops.cast(w, "float32")) for w in kernels
-            ]
+            return kernel_copies(kernels)
 
         self._probe = backend.compile_function(probe, jit_compile, variables)
         self._snapshot = backend.compile_function(snapshot, variables=kernels)
@@ -130,11 +127,3 @@ class ActivationProbe:
     def snapshot(self):
         """Copies the kernels on the device, for the next update ratios."""
         self._snapshots = self._snapshot()
-
-
-def _relative_change(kernel, snapshot):
-    """`||W - W_s|| / ||W_s||` of a kernel and its float32 snapshot."""
-    ops = keras.ops
-    change = ops.cast(kernel, "float32") - snapshot
-    norm = ops.sqrt(ops.sum(ops.square(snapshot)))
-    return ops.sqrt(ops.sum(ops.square(change))) / ops.maximum(norm, 1e-12)

@@ -8,7 +8,6 @@ when to sample (`sampling_schedule`), the CSV and TensorBoard writers
 """
 
 import logging
-import time
 
 import keras
 
@@ -16,8 +15,9 @@ from keras_training_kit.api_export import register
 from keras_training_kit.callbacks import activation_taps as taps_lib
 from keras_training_kit.callbacks import activation_writers
 from keras_training_kit.callbacks.activation_probe import ActivationProbe
+from keras_training_kit.callbacks.activation_warnings import UPDATE_RATIO_RANGE
 from keras_training_kit.callbacks.activation_warnings import ActivationWarnings
-from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
+from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
 from keras_training_kit.plotting.activation_figures import (
     activation_histogram_rows,
 )
@@ -43,7 +43,7 @@ def _check_update_ratio_range(value):
 
 
 @register
-class ActivationStatistics(keras.callbacks.Callback):
+class ActivationStatistics(SampledStatistics):
     """Records per-layer activation statistics on a fixed probe batch.
 
     Every `every_n_steps` training steps and at the end of every epoch, one
@@ -124,7 +124,11 @@ class ActivationStatistics(keras.callbacks.Callback):
         std_threshold: float, warn when a layer's output std falls below
             it. Defaults to `1e-3`.
         update_ratio_range: `(low, high)`, warn when a kernel's update ratio
-            leaves it. Defaults to `(1e-4, 1e-2)`.
+            leaves it. Defaults to `(1e-6, 0.3)`, `diagnose`'s band: the
+            lecture's ~1e-3 is SGD's; Adam's step is about `lr *
+            sqrt((fan_in + fan_out) / 2)` of the weights (~6e-2 for
+            Adam(1e-3) at 4,096 units), so a narrower band flags healthy
+            runs.
         append: bool, append to an existing `csv_path` instead of
             overwriting it. Defaults to `False`.
         jit_compile: bool, compile the probe with XLA (under TensorFlow;
@@ -178,13 +182,12 @@ class ActivationStatistics(keras.callbacks.Callback):
         dead_threshold: float = 0.5,
         saturation_threshold: float = 0.5,
         std_threshold: float = 1e-3,
-        update_ratio_range: tuple = (1e-4, 1e-2),
+        update_ratio_range: tuple = UPDATE_RATIO_RANGE,
         append: bool = False,
         jit_compile: bool = False,
         probe_model=None,
         seed: int = 0,
     ):
-        super().__init__()
         taps_lib.check_layer_selection(layers)
         check_int("every_n_steps", every_n_steps, allow_none=True)
         check_int("probe_size", probe_size)
@@ -204,16 +207,15 @@ class ActivationStatistics(keras.callbacks.Callback):
                 "`probe_model` must be None or a functional keras.Model. "
                 f"Received: probe_model={probe_model!r}"
             )
+        super().__init__(every_n_steps, max_overhead)
         self.layers = (
             list(layers) if isinstance(layers, (list, tuple)) else layers
         )
-        self.every_n_steps = every_n_steps
         self.probe_data = probe_data
         self.log_dir = log_dir
         self.csv_path = csv_path
         self.probe_size = probe_size
         self.bins = bins
-        self.max_overhead = float(max_overhead)
         self.dead_threshold = float(dead_threshold)
         self.saturation_threshold = float(saturation_threshold)
         self.std_threshold = float(std_threshold)
@@ -222,22 +224,13 @@ class ActivationStatistics(keras.callbacks.Callback):
         self.jit_compile = jit_compile
         self.probe_model = probe_model
         self.seed = seed
-        self.steps = []
-        self.history = {}
-        self.warnings = []
-        self._schedule = SamplingSchedule(every_n_steps, self.max_overhead)
         self._probe = None
 
-    @property
-    def sample_interval(self):
-        """int or `None`: the sampling interval in use."""
-        return self._schedule.interval
-
     # ------------------------------------------------------------------
-    # Callback hooks
+    # The sampled probe (`SampledStatistics` runs the hooks)
     # ------------------------------------------------------------------
 
-    def on_train_begin(self, logs=None):
+    def _begin(self):
         self._probe = ActivationProbe(
             self.probe_model or self.model,
             self.layers,
@@ -253,96 +246,26 @@ class ActivationStatistics(keras.callbacks.Callback):
             self.std_threshold,
             self.update_ratio_range,
         )
-        self._epoch_base = self._iterations()
-        self._last_batch = -1
-        self._snapshot_step = None
-        self._schedule = SamplingSchedule(self.every_n_steps, self.max_overhead)
-        self._schedule.begin(self._epoch_base)
-        self._csv = self._tensorboard = None
-        if self.csv_path:
-            self._csv = activation_writers.CSVWriter(
-                self.csv_path, self.append, start_step=self._epoch_base
-            )
-        if self.log_dir:
-            self._tensorboard = activation_writers.tensorboard_writer(
-                self.log_dir
-            )
-        self._sample(self._epoch_base)
-        if self.sample_interval is None:
-            # A warm probe (the first call traced it) gives the probe's cost.
-            start = time.perf_counter()
-            self._probe()
-            self._schedule.set_probe_cost(time.perf_counter() - start)
-
-    def _iterations(self):
-        optimizer = getattr(self.model, "optimizer", None)
-        try:
-            return int(keras.ops.convert_to_numpy(optimizer.iterations))
-        except (AttributeError, TypeError, ValueError):
-            return 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._last_batch = -1
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._last_batch = batch
-        done = self._epoch_base + batch
-        if self.sample_interval is None:
-            # Each read of a variable waits for the device.
-            if self._schedule.calibrate(done, sync=self._iterations):
-                self._take_snapshot(done)
-            return
-        if self._schedule.due(done):
-            self._sample(done)
-        steps = (self.params or {}).get("steps")
-        epoch_end = steps is not None and done + 1 == self._epoch_base + steps
-        if self._schedule.snapshot_due(done) or epoch_end:
-            self._take_snapshot(done)
-
-    def on_epoch_end(self, epoch, logs=None):
-        steps = (self.params or {}).get("steps")
-        done = self._epoch_base + (
-            self._last_batch + 1 if steps is None else steps
+        return activation_writers.open_writers(
+            self.csv_path,
+            self.log_dir,
+            self.append,
+            self._iterations(),
+            owner="ActivationStatistics",
+            prefix="activations",
         )
-        self._epoch_base = done
-        if done != self._schedule.last:
-            self._sample(done)
-        if self._tensorboard is not None:
-            self._tensorboard.flush()
 
-    def on_train_end(self, logs=None):
-        for writer in (self._csv, self._tensorboard):
-            if writer is not None:
-                writer.close()
-        self._csv = self._tensorboard = None
+    def _probe_once(self):
+        self._probe()
 
-    # ------------------------------------------------------------------
-    # Sampling
-    # ------------------------------------------------------------------
-
-    def _sync_variables(self):
-        # Keras' `Callback.model` writes the JAX trainer's state back into
-        # the variables first: mid-epoch they are stale (or purged).
-        return self.model
-
-    def _take_snapshot(self, step):
-        """Copies the kernels before `step`, for the next update ratio."""
-        self._sync_variables()
+    def _snapshot(self):
         self._probe.snapshot()
-        self._snapshot_step = step
-
-    def _sample(self, step):
-        start = time.perf_counter()
-        self._record(step)
-        self._schedule.sampled(step, cost=time.perf_counter() - start)
 
     def _record(self, step):
-        self._sync_variables()
         records, ratios = self._probe()
         if self._snapshot_step != step - 1:
             # The kernels were not copied right before this step.
             ratios = dict.fromkeys(ratios, float("nan"))
-        self.steps.append(step)
         sample = {}
         for name, record in zip(self._probe.names, records):
             counts = record.pop("histogram")
@@ -351,17 +274,11 @@ class ActivationStatistics(keras.callbacks.Callback):
             if name in ratios:
                 record["update_ratio"] = ratios[name]
             record.update(histogram_min=low, histogram_max=high)
-            history = self.history.setdefault(name, {})
-            for metric, value in record.items():
-                history.setdefault(metric, []).append(value)
-            history.setdefault("histogram", []).append(counts)
             for message in self._checks.check(name, step, record):
                 self.warnings.append(message)
                 logger.warning(message)
             sample[name] = {**record, "histogram": counts}
-        for writer in (self._csv, self._tensorboard):
-            if writer is not None:
-                writer.write(step, sample)
+        self._store(step, sample)
 
     # ------------------------------------------------------------------
     # Outputs

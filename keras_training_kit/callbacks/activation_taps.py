@@ -358,7 +358,53 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
             ),
             inputs,
         )
-    data = probe_data
+    x, _, _ = _first_batch(inputs, probe_data, probe_size)
+    return x
+
+
+def probe_examples(model, probe_data, probe_size: int) -> tuple:
+    """The fixed probe batch with its targets, as NumPy arrays.
+
+    Args:
+        model: the probed Sequential or functional `keras.Model`.
+        probe_data: a tuple `(x, y[, sample_weight])` of arrays, a
+            `tf.data.Dataset` of `(x, y[, sample_weight])` (batched or
+            not) or any other iterable of such batches.
+        probe_size: int, the examples kept.
+
+    Returns:
+        `(x, y, sample_weight)`, each of at most `probe_size` examples
+        (`sample_weight` may be `None`).
+
+    Raises:
+        ValueError: for data without targets.
+    """
+    if probe_data is None or hasattr(probe_data, "shape"):
+        raise ValueError(
+            "Gradients need targets: pass `probe_data` as `(x, y)` arrays "
+            "or a dataset of `(x, y)` batches (e.g. validation data). "
+            f"Received: probe_data={_describe(probe_data)}"
+        )
+    x, y, sample_weight = _first_batch(
+        model_input(model), probe_data, probe_size
+    )
+    if y is None:
+        raise ValueError(
+            "Gradients need targets, and `probe_data` holds inputs only: "
+            "pass `(x, y)` arrays or a dataset of `(x, y)` batches. "
+            f"Received: probe_data={_describe(probe_data)}"
+        )
+    return x, y, sample_weight
+
+
+def _describe(data):
+    if hasattr(data, "shape"):
+        return f"an array of shape {tuple(data.shape)}"
+    return type(data).__name__ if data is not None else "None"
+
+
+def _first_batch(inputs, data, probe_size):
+    """`(x, y, sample_weight)` of the first `probe_size` examples of `data`."""
     if _is_tf_dataset(data):
         first = keras.tree.flatten(inputs)[0]
         element = data.element_spec
@@ -370,10 +416,17 @@ def probe_inputs(model, probe_data, probe_size: int, seed: int):
         data = next(iter(data.take(1)))
     elif _is_batch_iterable(data):
         data = _first_examples(data, probe_size)
-    if isinstance(data, tuple):
-        data = data[0]
-    return keras.tree.map_structure(
-        lambda v: keras.ops.convert_to_numpy(v)[:probe_size], data
+    parts = data if isinstance(data, tuple) else (data,)
+    parts = (tuple(parts) + (None, None))[:3]
+    return tuple(
+        (
+            None
+            if part is None
+            else keras.tree.map_structure(
+                lambda v: keras.ops.convert_to_numpy(v)[:probe_size], part
+            )
+        )
+        for part in parts
     )
 
 
@@ -393,13 +446,19 @@ def _is_batch_iterable(data) -> bool:
 
 
 def _first_examples(batches, probe_size):
-    """The inputs of the first `probe_size` examples of an iterable."""
+    """`(x, y, sample_weight)` of the first `probe_size` examples."""
     parts, count = [], 0
     for batch in batches:
-        x = keras.utils.unpack_x_y_sample_weight(batch)[0]
-        x = keras.tree.map_structure(keras.ops.convert_to_numpy, x)
-        parts.append(x)
-        count += len(keras.tree.flatten(x)[0])
+        batch = tuple(
+            (
+                None
+                if part is None
+                else keras.tree.map_structure(keras.ops.convert_to_numpy, part)
+            )
+            for part in keras.utils.unpack_x_y_sample_weight(batch)
+        )
+        parts.append(batch)
+        count += len(keras.tree.flatten(batch[0])[0])
         if count >= probe_size:
             break
     if not parts:
@@ -407,6 +466,14 @@ def _first_examples(batches, probe_size):
             "`probe_data` is an iterable without any batch. Received: "
             f"probe_data={batches!r}"
         )
-    return keras.tree.map_structure(
-        lambda *arrays: np.concatenate(arrays)[:probe_size], *parts
+    return tuple(
+        (
+            None
+            if parts[0][k] is None
+            else keras.tree.map_structure(
+                lambda *arrays: np.concatenate(arrays)[:probe_size],
+                *[p[k] for p in parts],
+            )
+        )
+        for k in range(3)
     )

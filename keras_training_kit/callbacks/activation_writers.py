@@ -122,8 +122,8 @@ def read_csv(path: str) -> tuple:
 class TensorBoardWriter:
     """Writes samples as TensorBoard scalars and histograms.
 
-    Tags are `activations/<layer>/<metric>` (finite values only) and
-    `activations/<layer>/histogram`. All the values of a sample go out as
+    Tags are `<prefix>/<layer>/<metric>` (finite values only) and
+    `<prefix>/<layer>/histogram`. All the values of a sample go out as
     one serialized `Summary` written by one op
     (`tf.summary.experimental.write_raw_pb`): as many eager
     `tf.summary.scalar` calls (one per layer and metric) cost ~1 ms each,
@@ -133,6 +133,8 @@ class TensorBoardWriter:
 
     Args:
         log_dir: str, the TensorBoard log folder.
+        prefix: str, the first part of every tag. Defaults to
+            `"activations"`.
 
     Example:
 
@@ -144,12 +146,13 @@ class TensorBoardWriter:
     >>> writer.close()
     """
 
-    def __init__(self, log_dir: str):
+    def __init__(self, log_dir: str, prefix: str = "activations"):
         import tensorflow as tf
         from tensorboard.plugins.histogram import summary_v2 as histograms
         from tensorboard.plugins.scalar import summary_v2 as scalars
 
         self._tf = tf
+        self._prefix = prefix
         self._writer = tf.summary.create_file_writer(log_dir)
         # The metadata of the plugins' own summaries (a plugin name and a
         # data class), converted to TensorFlow's `SummaryMetadata`.
@@ -175,7 +178,7 @@ class TensorBoardWriter:
             for metric, value in record.items():
                 if metric.startswith("histogram") or not math.isfinite(value):
                     continue
-                entry = summary.value.add(tag=f"activations/{name}/{metric}")
+                entry = summary.value.add(tag=f"{self._prefix}/{name}/{metric}")
                 entry.metadata.CopyFrom(self._scalar_metadata)
                 entry.tensor.dtype = tf.float32.as_datatype_enum
                 entry.tensor.float_val.append(value)
@@ -189,7 +192,7 @@ class TensorBoardWriter:
             )
             # TensorBoard's histogram format: rows of (left, right, count).
             buckets = np.stack([edges[:-1], edges[1:], counts], axis=1)
-            entry = summary.value.add(tag=f"activations/{name}/histogram")
+            entry = summary.value.add(tag=f"{self._prefix}/{name}/histogram")
             entry.metadata.CopyFrom(self._histogram_metadata)
             entry.tensor.CopyFrom(tf.make_tensor_proto(buckets))
         with self._writer.as_default():
@@ -204,7 +207,9 @@ class TensorBoardWriter:
         self._writer.close()
 
 
-def tensorboard_writer(log_dir: str):
+def tensorboard_writer(
+    log_dir: str, prefix: str = "activations", owner="ActivationStatistics"
+):
     """A `TensorBoardWriter`, or `None` where TensorFlow is not installed.
 
     TensorBoard summaries are written with `tf.summary`, so they need the
@@ -215,23 +220,52 @@ def tensorboard_writer(log_dir: str):
 
     Args:
         log_dir: str, the TensorBoard log folder.
+        prefix: str, the first part of every tag. Defaults to
+            `"activations"`.
+        owner: str, the callback named in the warning. Defaults to
+            `"ActivationStatistics"`.
 
     Returns:
         A `TensorBoardWriter` or `None`.
     """
     global _missing_reported
     try:
-        return TensorBoardWriter(log_dir)
+        return TensorBoardWriter(log_dir, prefix)
     except ImportError as error:
         if not _missing_reported:
             _missing_reported = True
             logger.warning(
-                "ActivationStatistics: no TensorBoard summaries, as `%s` "
+                "%s: no TensorBoard summaries, as `%s` "
                 "is not installed (%s); `history`, the CSV (`csv_path`) "
                 "and the figures are still written. Install `tensorflow` "
                 "and `tensorboard` to get them. Received: log_dir=%r",
+                owner,
                 error.name or "tensorflow",
                 error,
                 log_dir,
             )
         return None
+
+
+def open_writers(
+    csv_path, log_dir, append: bool, start_step: int, *, owner: str, prefix: str
+) -> list:
+    """The writers a statistics callback asked for: CSV, TensorBoard.
+
+    Args:
+        csv_path: str or `None`, the long-format CSV file.
+        log_dir: str or `None`, the TensorBoard log folder.
+        append: bool, append to the CSV (a resumed run).
+        start_step: int, the first step of this `fit`.
+        owner: str, the callback named in warnings.
+        prefix: str, the first part of the TensorBoard tags.
+
+    Returns:
+        list of writers (`CSVWriter`, `TensorBoardWriter`), possibly empty.
+    """
+    writers = []
+    if csv_path:
+        writers.append(CSVWriter(csv_path, append, start_step=start_step))
+    if log_dir:
+        writers.append(tensorboard_writer(log_dir, prefix, owner))
+    return [w for w in writers if w is not None]

@@ -20,6 +20,7 @@ def plot_activation_curves(
     path: str,
     metrics: tuple | None = None,
     title: str | None = None,
+    log_scale: tuple | None = None,
 ) -> str:
     """Draws per-layer activation statistics against the training step.
 
@@ -34,6 +35,8 @@ def plot_activation_curves(
             and `"update_ratio"` present in `history`. `std` and
             `update_ratio` use a log scale. Defaults to `None`.
         title: str or `None`, the figure title. Defaults to `None`.
+        log_scale: tuple of the metrics drawn on a log scale, or `None`
+            for `std` and `update_ratio`. Defaults to `None`.
 
     Returns:
         The path written.
@@ -60,6 +63,7 @@ def plot_activation_curves(
             f"`metrics` names no metric of `history` ({sorted(present)}). "
             f"Received: metrics={metrics!r}"
         )
+    logarithmic = _LOG_SCALE if log_scale is None else tuple(log_scale)
     fig = figure_lib.new_figure(figsize=(4 * len(panels), 3.2))
     axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, metric in zip(axes[0], panels):
@@ -72,7 +76,7 @@ def plot_activation_curves(
                 for s, v in zip(steps, record[metric])
                 if math.isfinite(v)
             ]
-            if metric in _LOG_SCALE:
+            if metric in logarithmic:
                 points = [(s, v) for s, v in points if v > 0]
             if points:
                 ax.plot(
@@ -81,7 +85,7 @@ def plot_activation_curves(
                     label=layer,
                     color=f"C{index % 10}",
                 )
-        if metric in _LOG_SCALE:
+        if metric in logarithmic:
             ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_title(metric.replace("_", " "))

@@ -18,8 +18,8 @@ def test_each_condition_and_its_advice():
     ) == [
         "a: 90% of units dead since step 5: lower the learning rate or use "
         "LeakyReLU/He initialization",
-        "a: update/weight ratio 0.03 above 0.01 at step 5 (about 1e-3 is "
-        "healthy): lower the learning rate",
+        "a: update/weight ratio 0.03 above 0.01 at step 5 (SGD ~1e-3, Adam "
+        "up to ~1e-1 are healthy): lower the learning rate",
     ]  # no collapsed-std warning on top of the dead units
     assert checks.check(
         "b", 7, {"dead_fraction": 0.0, "std": 2e-4, "saturated_fraction": 0.7}
@@ -33,8 +33,8 @@ def test_each_condition_and_its_advice():
     assert checks.check(
         "c", 9, {"dead_fraction": 0.0, "std": 1.0, "update_ratio": 1e-6}
     ) == [
-        "c: update/weight ratio 1e-06 below 0.0001 at step 9 (about 1e-3 is "
-        "healthy): raise the learning rate"
+        "c: update/weight ratio 1e-06 below 0.0001 at step 9 (SGD ~1e-3, "
+        "Adam up to ~1e-1 are healthy): raise the learning rate"
     ]
     nan = {"dead_fraction": 0.0, "std": 1.0, "update_ratio": math.nan}
     assert checks.check("d", 9, nan) == []

@@ -1,0 +1,155 @@
+"""`SampledStatistics`: the `fit` hooks shared by the statistics callbacks.
+
+`ActivationStatistics` and `GradientStatistics` sample a probe at step 0,
+on a fixed or automatic interval (`sampling_schedule`) and at every epoch
+end, copy the kernels one step before each scheduled sample (for the
+update ratio of the step just taken) and write every sample to a CSV and
+TensorBoard (`activation_writers`). This base class holds those hooks; a
+subclass builds its probe and writers in `_begin`, and says what a
+sample records in `_record`.
+"""
+
+import time
+
+import keras
+
+from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
+
+
+class SampledStatistics(keras.callbacks.Callback):
+    """Runs a probe at scheduled training steps of `fit`.
+
+    Subclasses implement `_begin()` (build the probe; return the writers,
+    each with `write(step, sample)` and `close()`), `_probe_once()` (one
+    warm run of the probe, timed to choose an automatic interval),
+    `_snapshot()` (copy the kernels for the next update ratios) and
+    `_record(step)` (take and store one sample; `self._snapshot_step ==
+    step - 1` says whether the kernels were copied right before it).
+
+    Args:
+        every_n_steps: int >= 1 or `None`, as `SamplingSchedule` takes it.
+        max_overhead: float in (0, 1), the target cost of sampling for an
+            automatic interval.
+
+    Attributes:
+        steps: list of int, the training steps at which samples were taken.
+        history: dict `{layer: {metric: [value per sample]}}`.
+        warnings: list of str, the warnings logged.
+        sample_interval: int or `None`, the interval in use.
+    """
+
+    def __init__(self, every_n_steps: int | None, max_overhead: float):
+        super().__init__()
+        self.every_n_steps = every_n_steps
+        self.max_overhead = float(max_overhead)
+        self.steps = []
+        self.history = {}
+        self.warnings = []
+        self._schedule = SamplingSchedule(every_n_steps, self.max_overhead)
+        self._writers = []
+
+    @property
+    def sample_interval(self):
+        """int or `None`: the sampling interval in use."""
+        return self._schedule.interval
+
+    # Subclass hooks ------------------------------------------------------
+
+    def _begin(self) -> list:
+        raise NotImplementedError
+
+    def _probe_once(self):
+        raise NotImplementedError
+
+    def _snapshot(self):
+        raise NotImplementedError
+
+    def _record(self, step: int):
+        raise NotImplementedError
+
+    # Callback hooks ------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        self._writers = [w for w in self._begin() if w is not None]
+        self._epoch_base = self._iterations()
+        self._last_batch = -1
+        self._snapshot_step = None
+        self._schedule = SamplingSchedule(self.every_n_steps, self.max_overhead)
+        self._schedule.begin(self._epoch_base)
+        self._sample(self._epoch_base)
+        if self.sample_interval is None:
+            # A warm probe (the first call traced it) gives the probe's cost.
+            start = time.perf_counter()
+            self._probe_once()
+            self._schedule.set_probe_cost(time.perf_counter() - start)
+
+    def _iterations(self):
+        optimizer = getattr(self.model, "optimizer", None)
+        try:
+            return int(keras.ops.convert_to_numpy(optimizer.iterations))
+        except (AttributeError, TypeError, ValueError):
+            return 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._last_batch = -1
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._last_batch = batch
+        done = self._epoch_base + batch
+        if self.sample_interval is None:
+            # Each read of a variable waits for the device.
+            if self._schedule.calibrate(done, sync=self._iterations):
+                self._take_snapshot(done)
+            return
+        if self._schedule.due(done):
+            self._sample(done)
+        steps = (self.params or {}).get("steps")
+        epoch_end = steps is not None and done + 1 == self._epoch_base + steps
+        if self._schedule.snapshot_due(done) or epoch_end:
+            self._take_snapshot(done)
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps = (self.params or {}).get("steps")
+        done = self._epoch_base + (
+            self._last_batch + 1 if steps is None else steps
+        )
+        self._epoch_base = done
+        if done != self._schedule.last:
+            self._sample(done)
+        for writer in self._writers:
+            if hasattr(writer, "flush"):
+                writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers:
+            writer.close()
+        self._writers = []
+
+    # Sampling ------------------------------------------------------------
+
+    def _sync_variables(self):
+        # Keras' `Callback.model` writes the JAX trainer's state back into
+        # the variables first: mid-epoch they are stale (or purged).
+        return self.model
+
+    def _take_snapshot(self, step):
+        """Copies the kernels before `step`, for the next update ratio."""
+        self._sync_variables()
+        self._snapshot()
+        self._snapshot_step = step
+
+    def _sample(self, step):
+        start = time.perf_counter()
+        self._sync_variables()
+        self._record(step)
+        self._schedule.sampled(step, cost=time.perf_counter() - start)
+
+    def _store(self, step: int, sample: dict):
+        """Appends `{layer: {metric: value}}` to `history`, writes it."""
+        self.steps.append(step)
+        for name, record in sample.items():
+            history = self.history.setdefault(name, {})
+            for metric, value in record.items():
+                history.setdefault(metric, []).append(value)
+        for writer in self._writers:
+            writer.write(step, sample)
