@@ -60,9 +60,10 @@ class ActivationStatistics(SampledStatistics):
     - `saturated_fraction` (tanh/sigmoid layers only): `|a| > 0.99` for
       tanh, `a < 0.01 or a > 0.99` for sigmoid;
     - `update_ratio` (layers with a kernel): `||W_s - W_{s-1}|| /
-      ||W_{s-1}||`, the relative change of the kernel in the last training
-      step before the sample (the lecture's rule of thumb: about 1e-3). The
-      kernel is copied on the device one step before each scheduled sample;
+      ||W_{s-1}||`, the relative change of the kernel in the last optimizer
+      update before the sample (the lecture's rule of thumb: about 1e-3).
+      The kernel is copied on the device one update before each scheduled
+      sample (one step, or the optimizer's `gradient_accumulation_steps`);
       samples without that copy (the first one, or an epoch end when the
       number of steps per epoch is unknown) record NaN;
     - a histogram of `bins` equal bins between the output's min and max
@@ -263,7 +264,7 @@ class ActivationStatistics(SampledStatistics):
 
     def _record(self, step):
         records, ratios = self._probe()
-        if self._snapshot_step != step - 1:
+        if not self._update_ratios_valid(step):
             # The kernels were not copied right before this step.
             ratios = dict.fromkeys(ratios, float("nan"))
         sample = {}

@@ -53,8 +53,9 @@ class GradientStatistics(SampledStatistics):
       not shrink with the number of examples), averaged over the
       micro-batches;
     - `update_ratio` (layers with a kernel): `||W_s - W_{s-1}|| /
-      ||W_{s-1}||`, the step just taken, as in `ActivationStatistics`
-      (NaN without a copy of the kernel one step before);
+      ||W_{s-1}||`, the last optimizer update (with gradient accumulation
+      too), as in `ActivationStatistics` (NaN without a copy of the kernel
+      one update before);
     - `model`: `loss` (the probe's compiled loss), `global_gradient_norm`
       and `noise_scale`, McCandlish et al. (2018)'s `B_simple = tr(Sigma)
       / |G|^2` in examples: each sample gives their unbiased two-batch
@@ -275,7 +276,7 @@ class GradientStatistics(SampledStatistics):
     def _record(self, step):
         steps, kernels, big, small = self._measure()
         ratios = self._updates.ratios()
-        if self._snapshot_step != step - 1:
+        if not self._update_ratios_valid(step):
             ratios = ratios * float("nan")
         b_small = self.micro_batch_size
         b_big = b_small * len(steps)

@@ -2,17 +2,19 @@
 
 `ActivationStatistics` and `GradientStatistics` sample a probe at step 0,
 on a fixed or automatic interval (`sampling_schedule`) and at every epoch
-end, copy the kernels one step before each scheduled sample (for the
-update ratio of the step just taken) and write every sample to a CSV and
-TensorBoard (`activation_writers`). This base class holds those hooks; a
-subclass builds its probe and writers in `_begin`, and says what a
-sample records in `_record`.
+end, copy the kernels one optimizer update before each scheduled sample
+(for the update ratio of the update just taken: one step, or the
+`gradient_accumulation_steps` steps of one update) and write every sample
+to a CSV and TensorBoard (`activation_writers`). This base class holds
+those hooks; a subclass builds its probe and writers in `_begin`, and says
+what a sample records in `_record`.
 """
 
 import time
 
 import keras
 
+from keras_training_kit import keras_compat
 from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
 
 
@@ -23,8 +25,8 @@ class SampledStatistics(keras.callbacks.Callback):
     each with `write(step, sample)` and `close()`), `_probe_once()` (one
     warm run of the probe, timed to choose an automatic interval),
     `_snapshot()` (copy the kernels for the next update ratios) and
-    `_record(step)` (take and store one sample; `self._snapshot_step ==
-    step - 1` says whether the kernels were copied right before it).
+    `_record(step)` (take and store one sample; `self._update_ratios_valid(
+    step)` says whether the kernels were copied one update before it).
 
     Args:
         every_n_steps: int >= 1 or `None`, as `SamplingSchedule` takes it.
@@ -74,6 +76,20 @@ class SampledStatistics(keras.callbacks.Callback):
         self._epoch_base = self._iterations()
         self._last_batch = -1
         self._snapshot_step = None
+        # With gradient accumulation the weights change once every `lead`
+        # steps: the copy is taken that many steps before a sample, so the
+        # ratio always spans exactly one update.
+        self._lead = max(
+            1,
+            int(
+                getattr(
+                    getattr(self.model, "optimizer", None),
+                    "gradient_accumulation_steps",
+                    None,
+                )
+                or 1
+            ),
+        )
         self._schedule = SamplingSchedule(self.every_n_steps, self.max_overhead)
         self._schedule.begin(self._epoch_base)
         self._sample(self._epoch_base)
@@ -84,9 +100,11 @@ class SampledStatistics(keras.callbacks.Callback):
             self._schedule.set_probe_cost(time.perf_counter() - start)
 
     def _iterations(self):
+        # The batches trained, also with gradient accumulation (where
+        # `optimizer.iterations` counts the updates).
         optimizer = getattr(self.model, "optimizer", None)
         try:
-            return int(keras.ops.convert_to_numpy(optimizer.iterations))
+            return keras_compat.optimizer_steps(optimizer)
         except (AttributeError, TypeError, ValueError):
             return 0
 
@@ -98,14 +116,18 @@ class SampledStatistics(keras.callbacks.Callback):
         done = self._epoch_base + batch
         if self.sample_interval is None:
             # Each read of a variable waits for the device.
-            if self._schedule.calibrate(done, sync=self._iterations):
+            if self._schedule.calibrate(
+                done, sync=self._iterations, lead=self._lead
+            ):
                 self._take_snapshot(done)
             return
         if self._schedule.due(done):
             self._sample(done)
         steps = (self.params or {}).get("steps")
-        epoch_end = steps is not None and done + 1 == self._epoch_base + steps
-        if self._schedule.snapshot_due(done) or epoch_end:
+        epoch_end = (
+            steps is not None and done + self._lead == self._epoch_base + steps
+        )
+        if self._schedule.snapshot_due(done, self._lead) or epoch_end:
             self._take_snapshot(done)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -134,9 +156,22 @@ class SampledStatistics(keras.callbacks.Callback):
 
     def _take_snapshot(self, step):
         """Copies the kernels before `step`, for the next update ratio."""
+        pending = self._snapshot_step
+        if (
+            pending is not None
+            and pending > step - self._lead
+            and pending + self._lead > (self._schedule.last or -1)
+        ):
+            # With gradient accumulation the copies for two samples can
+            # overlap: the copy for the earlier sample is kept.
+            return
         self._sync_variables()
         self._snapshot()
         self._snapshot_step = step
+
+    def _update_ratios_valid(self, step: int) -> bool:
+        """Whether the kernels were copied one update before `step`."""
+        return self._snapshot_step == step - self._lead
 
     def _sample(self, step):
         start = time.perf_counter()

@@ -99,21 +99,22 @@ class SamplingSchedule:
             and step != self.last
         )
 
-    def snapshot_due(self, step: int) -> bool:
-        """Whether the next interval sample is right after `step`."""
-        return step + 1 == self.next
+    def snapshot_due(self, step: int, lead: int = 1) -> bool:
+        """Whether the next interval sample is `lead` steps after `step`."""
+        return step + lead == self.next
 
-    def calibrate(self, step: int, sync) -> bool:
+    def calibrate(self, step: int, sync, lead: int = 1) -> bool:
         """Times steps 2..10 of the fit, then chooses the interval.
 
         Args:
             step: int, the step about to run.
             sync: callable waiting for the device (e.g. reading a
                 variable), called at both ends of the timed window.
+            lead: int, the steps between the owner's copy and a sample.
 
         Returns:
-            Whether the first interval sample is the next step (then the
-            owner copies what it compares against now).
+            Whether the first interval sample is `lead` steps away (then
+            the owner copies what it compares against now).
         """
         since = step - self._fit_start
         if since == _WARMUP:
@@ -128,7 +129,7 @@ class SamplingSchedule:
         # guessed as 1.5 probes, doubled for the after-effect.
         self.interval = self._interval_for(1.5 * self._probe_cost)
         self._schedule()
-        self.next = max(self.next, step + 1)
+        self.next = max(self.next, step + lead)
         logger.info(
             "ActivationStatistics: probe %.2f ms, step %.2f ms: sampling "
             "every %d steps.",
@@ -136,7 +137,7 @@ class SamplingSchedule:
             1e3 * self._step_time,
             self.interval,
         )
-        return self.next == step + 1
+        return self.next == step + lead
 
     def _interval_for(self, cost):
         step = max(self._step_time, 1e-9)

@@ -136,6 +136,36 @@ def test_update_ratio_is_the_step_just_taken():
         assert got == pytest.approx(want, rel=1e-4)
 
 
+def test_update_ratio_spans_one_update_with_gradient_accumulation():
+    # The weights change every 2nd step: each ratio is one whole update.
+    model = _model(lr=0.1)
+    model.compile(
+        keras.optimizers.SGD(0.1, gradient_accumulation_steps=2),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    stats = GradientStatistics(
+        (_X, _Y), every_n_steps=3, probe_size=32, micro_batch_size=16
+    )
+    recorder = _KernelRecorder("hidden_2")
+    model.fit(
+        _X,
+        _Y,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+        callbacks=[recorder, stats],
+    )
+    assert stats.steps == [0, 3, 6, 8]
+    ratios = stats.history["hidden_2"]["update_ratio"]
+    assert math.isnan(ratios[0])
+    for step in (3, 6, 8):
+        before, after = recorder.kernels[step - 2], recorder.kernels[step]
+        want = np.linalg.norm(after - before) / np.linalg.norm(before)
+        assert want > 0
+        assert ratios[stats.steps.index(step)] == pytest.approx(want, rel=1e-4)
+
+
 def test_noise_scale_matches_the_closed_form_of_linear_regression():
     # MSE at w* + delta, x ~ N(0, I_d), noise sigma:
     # B_simple = ((d + 1) |delta|^2 + d sigma^2) / |delta|^2.
