@@ -16,10 +16,12 @@ for f in config.json model.keras history.csv metrics.json curves.png; do
     [ -s "runs/first/$f" ] || fail "ktk train wrote no $f"
 done
 
-"$bin/ktk" train --epochs 1 --model mlp --activation-stats --verbose 0 \
-    --output-dir runs/stats > out.txt 2> err.txt \
-    || fail "ktk train --activation-stats exited $?: $(tail -3 err.txt)"
+"$bin/ktk" train --epochs 1 --model mlp --activation-stats --gradient-stats \
+    --verbose 0 --output-dir runs/stats > out.txt 2> err.txt \
+    || fail "ktk train --activation-stats --gradient-stats exited $?: $(tail -3 err.txt)"
 [ -s runs/stats/activation_statistics.csv ] || fail "no activation_statistics.csv"
+[ -s runs/stats/gradient_statistics.csv ] || fail "no gradient_statistics.csv"
+[ -s runs/stats/gradient_curves.png ] || fail "no gradient_curves.png"
 ls runs/stats/tensorboard/*/events.out.tfevents.* > /dev/null 2>&1 \
     || ls runs/stats/tensorboard/events.out.tfevents.* > /dev/null 2>&1 \
     || fail "no TensorBoard events"

@@ -118,6 +118,12 @@ def add_arguments(parser):
         "figures) in the run folder",
     )
     babysit.add_argument(
+        "--gradient-stats",
+        action="store_true",
+        help="record per-layer gradient statistics and the gradient noise "
+        "scale (CSV, TensorBoard, figures) in the run folder",
+    )
+    babysit.add_argument(
         "--diagnose",
         action="store_true",
         help="before training, check the forward and backward pass (`ktk "
@@ -231,17 +237,25 @@ def _babysitting_callbacks(args, run_dir, data, resumed):
     chosen = []
     if not args.no_divergence_guard:
         chosen.append(callbacks.DivergenceGuard())
+    probe = (
+        data.validation if data.cardinality.get("validation") else data.train
+    )
     if args.activation_stats:
-        probe = (
-            data.validation
-            if data.cardinality.get("validation")
-            else data.train
-        )
         chosen.append(
             callbacks.ActivationStatistics(
                 probe_data=probe,
                 log_dir=os.path.join(run_dir, "tensorboard"),
                 csv_path=os.path.join(run_dir, "activation_statistics.csv"),
+                append=resumed,
+            )
+        )
+    if args.gradient_stats:
+        chosen.append(
+            callbacks.GradientStatistics(
+                probe,
+                log_dir=os.path.join(run_dir, "tensorboard"),
+                csv_path=os.path.join(run_dir, "gradient_statistics.csv"),
+                batch_size=args.batch_size * args.accumulate,
                 append=resumed,
             )
         )
@@ -257,7 +271,10 @@ def _report_babysitting(chosen, run_dir):
             and callback.diverged
         ):
             print(f"Training stopped early: {callback.reason}.")
-        if isinstance(callback, callbacks.ActivationStatistics):
+        if isinstance(
+            callback,
+            (callbacks.ActivationStatistics, callbacks.GradientStatistics),
+        ):
             for path in callback.save_figures(run_dir):
                 print(f"Wrote {path}")
 

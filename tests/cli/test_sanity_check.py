@@ -1,4 +1,5 @@
-"""`ktk sanity-check`, `ktk train --activation-stats` and DivergenceGuard.
+"""`ktk sanity-check`, `ktk train --activation-stats/--gradient-stats` and
+DivergenceGuard.
 
 All three end to end.
 """
@@ -55,6 +56,51 @@ def test_train_with_activation_stats_writes_the_run_folder(tmp_path, capsys):
     with open(run_dir / "activation_statistics.csv") as f:
         layers = {row["layer"] for row in csv.DictReader(f)}
     assert {"dense_1_linear", "dense_1_act", "output"} <= layers
+
+
+def test_train_with_gradient_stats_and_accumulation(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "mlp",
+            "--hidden-units",
+            "16",
+            "--epochs",
+            "2",
+            "--accumulate",
+            "2",
+            "--verbose",
+            "0",
+            "--gradient-stats",
+            "--output-dir",
+            str(run_dir),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"Wrote {run_dir / 'gradient_curves.png'}" in out
+    assert os.path.getsize(run_dir / "gradient_curves.png") > 0
+    assert not os.path.exists(run_dir / "activation_statistics.csv")
+    with open(run_dir / "gradient_statistics.csv") as f:
+        rows = list(csv.DictReader(f))
+    metrics = {(row["layer"], row["metric"]) for row in rows}
+    assert {
+        ("dense_1_act", "backprop_std"),
+        ("dense_1_linear", "update_ratio"),
+        ("model", "noise_scale"),
+    } <= metrics
+    # Every sample after the first spans one whole (accumulated) update.
+    ratios = [
+        float(row["value"])
+        for row in rows
+        if row["metric"] == "update_ratio" and row["layer"] == "dense_1_linear"
+    ]
+    assert len(ratios) >= 3
+    assert all(0 < r < 1 for r in ratios[1:]), ratios
 
 
 def test_train_stops_a_diverging_run_by_default(tmp_path, capsys):
