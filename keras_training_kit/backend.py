@@ -20,6 +20,8 @@ Gradients (`value_and_gradients`) use the backend's own autodiff: a
 `jax.jit`, and `torch.autograd.grad`.
 """
 
+import functools
+
 import keras
 
 
@@ -156,7 +158,12 @@ def value_and_gradients(fn, jit_compile: bool = False):
             )
             return value, aux, tree.pack_sequence_as(params, grads)
 
-        return tf.function(call, jit_compile=jit_compile, autograph=False)
+        # TensorFlow counts tracings per code object: one such function per
+        # model (the init study's rows, a search's trials), each traced
+        # once, would read as retracing. A partial is counted on its own.
+        return tf.function(
+            functools.partial(call), jit_compile=jit_compile, autograph=False
+        )
     if name == "jax":
         import jax
 

@@ -1,13 +1,21 @@
-"""`run_init_study`: the lecture's activations-across-depth experiment."""
+"""`run_init_study`: the lecture's initialization experiment, both ways.
+
+Forward: the activations of every layer for a random input. Backward: a
+unit-normal upstream gradient at the last layer, back-propagated to every
+layer's output by the backend's autodiff (`backend.value_and_gradients`
+through `perturbed_tap_model`'s offsets).
+"""
 
 import keras
 import numpy as np
 
+from keras_training_kit import backend
 from keras_training_kit.callbacks.activation_reductions import (
     activation_statistics,
 )
 from keras_training_kit.callbacks.activation_reductions import histogram_edges
 from keras_training_kit.callbacks.activation_reductions import unpack_statistics
+from keras_training_kit.callbacks.activation_taps import perturbed_tap_model
 from keras_training_kit.initializers import KaimingNormal
 from keras_training_kit.initializers import XavierNormal
 from keras_training_kit.initializers import lsuv_initialize
@@ -52,12 +60,19 @@ def run_init_study(
     `build_deep_mlp(input_dim, depth, width, use_bias=False)` with its
     activation and initialization, runs the input forward and records, per
     layer, the mean and standard deviation of the activations and their
-    histogram. With the defaults the lecture's numbers come out: tanh with
+    histogram; then a unit-normal upstream gradient `randn(num_examples,
+    width)` is fed in at the last layer's output and back-propagated, and
+    `backprop_std` is the std of the gradient reaching each layer's output
+    (1 at the last layer). With the defaults the lecture's numbers come
+    out: tanh with
     `0.01 * randn` collapses (layer-1 std about 0.21, layer-10 about 3e-7),
     `1.0 * randn` saturates (about 0.98 everywhere), Xavier keeps tanh alive
     (about 0.23 at layer 10) but halves ReLU's variance per layer (about
     0.02-0.03 at layer 10), He keeps ReLU at about 0.7-0.9, and LSUV holds
-    every layer's std at 1.
+    every layer's std at 1. Backwards, `0.01 * randn` shrinks the gradient
+    by about `0.01 * sqrt(width)` per layer (layer 1 about 1e-6), Xavier
+    keeps tanh's gradient at about 0.1-1 and He keeps ReLU's near 1, while
+    Xavier on ReLU halves it every layer or two.
 
     Args:
         configurations: list of names of `CONFIGURATIONS` (rows, in order)
@@ -73,9 +88,9 @@ def run_init_study(
     Returns:
         A JSON-ready dict: `"settings"` (the arguments) and `"rows"`, one
         per configuration: `{"name", "description", "activation",
-        "initializer", "layers": [{"layer": 1, "mean", "std", "histogram":
-        {"counts", "edges"}}, ...]}`; the LSUV row adds `"lsuv"`, the
-        `lsuv_initialize` report.
+        "initializer", "layers": [{"layer": 1, "mean", "std",
+        "backprop_std", "histogram": {"counts", "edges"}}, ...]}`; the LSUV
+        row adds `"lsuv"`, the `lsuv_initialize` report.
 
     Raises:
         ValueError: if a configuration name is unknown or a size is not a
@@ -84,8 +99,11 @@ def run_init_study(
     Example:
 
     >>> study = run_init_study(["tanh-randn-0.01"], num_examples=100)
-    >>> [round(layer["std"], 2) for layer in study["rows"][0]["layers"][:2]]
+    >>> layers = study["rows"][0]["layers"]
+    >>> [round(layer["std"], 2) for layer in layers[:2]]
     [0.21, 0.05]
+    >>> layers[0]["backprop_std"] < 1e-5 < 0.9 < layers[-1]["backprop_std"]
+    True
     """
     names = (
         list(CONFIGURATIONS) if configurations is None else list(configurations)
@@ -107,6 +125,10 @@ def run_init_study(
             )
     x = np.random.default_rng(seed).standard_normal((num_examples, input_dim))
     x = x.astype("float32")
+    upstream = np.random.default_rng([seed, 1]).standard_normal(
+        (num_examples, width)
+    )
+    upstream = upstream.astype("float32")
     rows = []
     for name in names:
         activation, kind, description = CONFIGURATIONS[name]
@@ -149,6 +171,9 @@ def run_init_study(
             }
             for index, layer in enumerate(unpack_statistics(stats), start=1)
         ]
+        backprop = _backprop_stds(model, x, upstream)
+        for layer, value in zip(row["layers"], backprop):
+            layer["backprop_std"] = value
         rows.append(row)
     settings = {
         "num_examples": num_examples,
@@ -159,3 +184,33 @@ def run_init_study(
         "seed": seed,
     }
     return {"settings": settings, "rows": rows}
+
+
+def _backprop_stds(model, x, upstream):
+    """The std of `upstream`, fed in at the last layer, at every layer."""
+    taps, entries, perturbation = perturbed_tap_model(model)
+    own = len(taps.outputs) - len(entries)
+    hidden = [
+        k for k, (name, _) in enumerate(entries) if name.startswith("layer_")
+    ]
+    slot = {entry: k for k, entry in enumerate(perturbation.entries)}
+    last = own + hidden[-1]
+
+    def project(offsets, x, upstream):
+        # d/d(output_l) of sum(output_L * upstream) is the gradient that
+        # `upstream` at the last layer back-propagates to layer l.
+        with perturbation.applied(offsets):
+            outputs = taps(x)
+        return keras.ops.sum(outputs[last] * upstream), ()
+
+    zeros = [
+        keras.ops.zeros((len(x), *shape), dtype=dtype)
+        for shape, dtype in zip(perturbation.shapes, perturbation.dtypes)
+    ]
+    _, _, grads = backend.value_and_gradients(project)(zeros, x, upstream)
+    return [
+        float(
+            np.std(keras.ops.convert_to_numpy(grads[slot[k]]).astype("float64"))
+        )
+        for k in hidden
+    ]

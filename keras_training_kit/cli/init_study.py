@@ -1,8 +1,9 @@
-"""`ktk init-study`: the lecture's activations-across-depth experiment.
+"""`ktk init-study`: the lecture's initialization experiment, both ways.
 
 Writes `init_study.json` (statistics and histograms), `init_study.csv`
-(mean/std per configuration and layer) and `init_study.png` (one
-histogram per layer, one row per configuration) into `--output-dir`.
+(mean, std and backprop_std per configuration and layer) and
+`init_study.png` (one histogram per layer, one row per configuration, and
+a row of forward and backward std curves) into `--output-dir`.
 """
 
 import csv
@@ -11,7 +12,10 @@ import os
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 
-HELP = "Activations across a deep tanh/ReLU net for several initializations."
+HELP = (
+    "Activations and back-propagated gradients across a deep tanh/ReLU net "
+    "for several initializations."
+)
 
 
 def _names(text):
@@ -43,7 +47,9 @@ def _write_csv(study, path):
     with run_files.atomic_path(path) as temporary:
         with open(temporary, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["configuration", "layer", "mean", "std"])
+            writer.writerow(
+                ["configuration", "layer", "mean", "std", "backprop_std"]
+            )
             for row in study["rows"]:
                 for layer in row["layers"]:
                     writer.writerow(
@@ -52,6 +58,7 @@ def _write_csv(study, path):
                             layer["layer"],
                             layer["mean"],
                             layer["std"],
+                            layer["backprop_std"],
                         ]
                     )
 
@@ -62,14 +69,22 @@ def _print_table(study):
     header = " ".join(f"{f'layer {i}':>9}" for i in range(1, depth + 1))
     print(f"{'':{width}}      {header}")
     for row in study["rows"]:
-        for stat in ("mean", "std"):
+        for stat, label in (
+            ("mean", "mean"),
+            ("std", "std"),
+            ("backprop_std", "grad"),
+        ):
             values = " ".join(f"{layer[stat]:9.3g}" for layer in row["layers"])
-            print(f"{row['name']:{width}} {stat:>4} {values}")
+            print(f"{row['name']:{width}} {label:>4} {values}")
+    print(
+        "grad: std of the gradient reaching each layer's output when a "
+        "unit-normal gradient is fed in at the last layer"
+    )
 
 
 def run(args):
     from keras_training_kit.babysitting import run_init_study
-    from keras_training_kit.plotting import plot_activation_histograms
+    from keras_training_kit.plotting import plot_init_study
 
     if args.output_dir is None:
         args.output_dir = flags.new_run_dir("init-study")
@@ -88,17 +103,8 @@ def run(args):
     run_files.write_json(json_path, study, indent=None)
     csv_path = os.path.join(args.output_dir, "init_study.csv")
     _write_csv(study, csv_path)
-    rows = {
-        row["description"]: [
-            {**layer["histogram"], "mean": layer["mean"], "std": layer["std"]}
-            for layer in row["layers"]
-        ]
-        for row in study["rows"]
-    }
-    png_path = plot_activation_histograms(
-        rows,
-        os.path.join(args.output_dir, "init_study.png"),
-        title="Activations per layer (input randn, no bias)",
+    png_path = plot_init_study(
+        study, os.path.join(args.output_dir, "init_study.png")
     )
     _print_table(study)
     print(f"Wrote {json_path}, {csv_path} and {png_path}.")

@@ -104,6 +104,16 @@ def plot_activation_histograms(
     fig = figure_lib.new_figure(
         figsize=(2.2 * num_columns + 2.0, 2.0 * len(rows) + 0.8)
     )
+    draw_histograms(fig, rows, bins, column_titles)
+    if title:
+        fig.suptitle(title, fontsize=13)
+    fig.tight_layout()
+    return figure_lib.save(fig, path)
+
+
+def draw_histograms(fig, rows: dict, bins: int, column_titles=None):
+    """Draws `plot_activation_histograms`' grid into a (sub)figure."""
+    num_columns = max(len(entries) for entries in rows.values())
     axes = fig.subplots(len(rows), num_columns, squeeze=False)
     for row, (name, entries) in enumerate(rows.items()):
         histograms = [_as_histogram(entry, bins) for entry in entries]
@@ -138,7 +148,3 @@ def plot_activation_histograms(
         axes[row][0].set_ylabel(
             name, fontsize=10, rotation=0, ha="right", va="center"
         )
-    if title:
-        fig.suptitle(title, fontsize=13)
-    fig.tight_layout()
-    return figure_lib.save(fig, path)

@@ -10,11 +10,14 @@ import os
 from keras_training_kit import run_files
 
 
-def new_figure(figsize: tuple):
+def new_figure(figsize: tuple, layout: str | None = None):
     """Returns a new `matplotlib.figure.Figure`, unknown to pyplot.
 
     Args:
         figsize: `(width, height)` in inches.
+        layout: `None` or a matplotlib layout engine name such as
+            `"constrained"` (which, unlike `tight_layout`, lays out
+            subfigures). Defaults to `None`.
 
     Returns:
         A `matplotlib.figure.Figure`; draw with `figure.subplots(...)`.
@@ -27,7 +30,7 @@ def new_figure(figsize: tuple):
     # Imported here: `ktk --help` and the package import stay free of it.
     from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize)
+    return Figure(figsize=figsize, layout=layout)
 
 
 def save(figure, path):

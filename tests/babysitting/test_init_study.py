@@ -65,3 +65,72 @@ def test_errors():
         run_init_study(num_examples=0)
     with pytest.raises(ValueError, match="depth"):
         run_init_study(["relu-he"], depth=0)
+
+
+def backprop(study, name):
+    row = next(r for r in study["rows"] if r["name"] == name)
+    return np.array([layer["backprop_std"] for layer in row["layers"]])
+
+
+def test_backward_pass_both_ways(study):
+    # The unit-normal gradient fed in at the last layer.
+    for row in study["rows"]:
+        assert row["layers"][-1]["backprop_std"] == pytest.approx(1, abs=0.02)
+    # 0.01 * randn: each layer multiplies the gradient by about
+    # 0.01 * sqrt(500) * mean tanh' ~ 0.22: it vanishes like the forward pass.
+    small = backprop(study, "tanh-randn-0.01")
+    assert np.all(np.diff(small) > 0)
+    assert 1e-7 < small[0] < 1e-5
+    # Xavier keeps tanh's gradient alive, He keeps ReLU's near 1, LSUV too.
+    assert 0.2 < backprop(study, "tanh-xavier")[0] < 1
+    he = backprop(study, "relu-he")
+    assert np.all((he > 0.7) & (he < 1.6))
+    np.testing.assert_allclose(backprop(study, "relu-lsuv"), 1, atol=0.2)
+    # Xavier halves ReLU's variance per layer backwards as well.
+    assert backprop(study, "relu-xavier")[0] < 0.1
+
+
+def test_backprop_std_matches_the_chain_rule_in_numpy():
+    import keras
+
+    from keras_training_kit.babysitting.init_study import _initializer
+    from keras_training_kit.models import build_deep_mlp
+
+    n, d, depth, width, seed = 64, 12, 4, 16, 5
+    study = run_init_study(
+        ["tanh-xavier", "relu-he"],
+        num_examples=n,
+        input_dim=d,
+        depth=depth,
+        width=width,
+        seed=seed,
+    )
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype("float32")
+    upstream = np.random.default_rng([seed, 1]).standard_normal((n, width))
+    for row, (activation, kind) in zip(
+        study["rows"], [("tanh", "xavier"), ("relu", "he")]
+    ):
+        model = build_deep_mlp(
+            d,
+            depth,
+            width,
+            activation=activation,
+            kernel_initializer=_initializer(kind, seed),
+            use_bias=False,
+        )
+        kernels = [
+            keras.ops.convert_to_numpy(layer.kernel).astype("float64")
+            for layer in model.layers
+            if layer.name.startswith("layer_")
+        ]
+        h, slopes = x.astype("float64"), []
+        for w in kernels:
+            z = h @ w
+            h = np.tanh(z) if activation == "tanh" else np.maximum(z, 0)
+            slopes.append(1 - h**2 if activation == "tanh" else (z > 0) * 1.0)
+        g, want = upstream, [np.std(upstream)]
+        for w, slope in zip(kernels[:0:-1], slopes[:0:-1]):
+            g = (g * slope) @ w.T
+            want.append(np.std(g))
+        got = [layer["backprop_std"] for layer in row["layers"]]
+        np.testing.assert_allclose(got, want[::-1], rtol=1e-4)

@@ -1,6 +1,8 @@
 import csv
 import json
 
+import pytest
+
 from keras_training_kit.cli.main import main
 
 
@@ -33,9 +35,16 @@ def test_writes_json_csv_and_png(tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert len(rows) == 6
     assert float(rows[1]["std"]) == study["rows"][0]["layers"][1]["std"]
+    assert (
+        float(rows[1]["backprop_std"])
+        == study["rows"][0]["layers"][1]["backprop_std"]
+    )
+    # The unit-normal gradient fed in at the last layer.
+    assert float(rows[2]["backprop_std"]) == pytest.approx(1.0, abs=0.1)
     assert (tmp_path / "init_study.png").stat().st_size > 1000
     out = capsys.readouterr().out
     assert "layer 3" in out and "relu-lsuv" in out and "init_study.png" in out
+    assert " grad " in out
 
 
 def test_unknown_configuration_is_an_error(tmp_path, capsys):
