@@ -241,22 +241,24 @@ def find(diagnosis, bands: dict) -> list:
             if ratio is None or not test(ratio):
                 continue
             fix = (
-                f"`--lr {_lr(lr * 1e-3 / ratio)}`"
+                f"try `--lr {_lr(lr * 1e-3 / ratio)}`"
                 if lr and ratio > 0
-                else "a different `--lr`"
+                else "try a different `--lr`"
             )
+            if kind == "update_ratio_low" and vanishing:
+                # A larger learning rate would blow up the later layers.
+                fix = (
+                    "it follows from the vanishing gradients: fix those "
+                    "first rather than raising `--lr`"
+                )
             findings.append(
                 Finding(
                     kind,
                     row["layer"],
                     ratio,
-                    f"the next step changes the kernel by {ratio:.3g} of its "
-                    f"norm (a healthy first step is ~1e-3 to ~1e-1): try {fix}"
-                    + (
-                        " once the vanishing gradients are fixed"
-                        if kind == "update_ratio_low" and vanishing
-                        else ""
-                    ),
+                    f"an update changes the kernel by {ratio:.3g} of its "
+                    "norm (healthy: ~1e-3 with SGD, up to ~1e-1 with Adam): "
+                    + fix,
                 )
             )
     noise = diagnosis.noise_scale

@@ -47,7 +47,9 @@ class SampledStatistics(keras.callbacks.Callback):
         self.steps = []
         self.history = {}
         self.warnings = []
-        self._schedule = SamplingSchedule(every_n_steps, self.max_overhead)
+        self._schedule = SamplingSchedule(
+            every_n_steps, self.max_overhead, type(self).__name__
+        )
         self._writers = []
 
     @property
@@ -90,7 +92,9 @@ class SampledStatistics(keras.callbacks.Callback):
                 or 1
             ),
         )
-        self._schedule = SamplingSchedule(self.every_n_steps, self.max_overhead)
+        self._schedule = SamplingSchedule(
+            self.every_n_steps, self.max_overhead, type(self).__name__
+        )
         self._schedule.begin(self._epoch_base)
         self._sample(self._epoch_base)
         if self.sample_interval is None:

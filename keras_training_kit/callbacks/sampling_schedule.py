@@ -37,6 +37,8 @@ class SamplingSchedule:
             any kind, so epoch-end samples are part of the budget.
         max_overhead: float in (0, 1), the target cost of sampling relative
             to training for an automatic interval.
+        owner: str, the callback named in the log line of the chosen
+            interval. Defaults to `"ActivationStatistics"`.
 
     Attributes:
         interval: int or `None`, the interval in use (`None` until an
@@ -53,8 +55,14 @@ class SamplingSchedule:
     (False, True, True)
     """
 
-    def __init__(self, every_n_steps: int | None, max_overhead: float):
+    def __init__(
+        self,
+        every_n_steps: int | None,
+        max_overhead: float,
+        owner: str = "ActivationStatistics",
+    ):
         self.every_n_steps = every_n_steps
+        self.owner = owner
         self.max_overhead = max_overhead
         self.interval = every_n_steps
         self.last = None
@@ -131,8 +139,8 @@ class SamplingSchedule:
         self._schedule()
         self.next = max(self.next, step + lead)
         logger.info(
-            "ActivationStatistics: probe %.2f ms, step %.2f ms: sampling "
-            "every %d steps.",
+            "%s: probe %.2f ms, step %.2f ms: sampling every %d steps.",
+            self.owner,
             1e3 * self._probe_cost,
             1e3 * self._step_time,
             self.interval,

@@ -66,10 +66,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at each record.
+
+    `hidden_native_logs` points descriptor 2 at the null device and
+    `sys.stderr` at a copy of the terminal while a command runs; a plain
+    `StreamHandler` would keep the object it was given and lose every
+    warning of the package's callbacks.
+    """
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def main(argv: list | None = None) -> int:
     """Runs `ktk` on `argv` (default `sys.argv[1:]`); returns the exit code."""
     logging.basicConfig(
-        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        handlers=[_StderrHandler()],
     )
     parser = build_parser()
     args = parser.parse_args(argv)

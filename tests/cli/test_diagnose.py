@@ -71,6 +71,31 @@ def test_a_broken_model_is_found_and_the_advice_fixes_it(tmp_path):
     assert [f["kind"] for f in report["findings"]] == ["vanishing_gradients"]
 
 
+def test_train_gradient_stats_warns_on_the_terminal(tmp_path):
+    # The callbacks' warnings go through `logging`; `ktk` hides native logs
+    # on descriptor 2, and the warnings must still reach the user.
+    result = _ktk(
+        "train",
+        *_SIGMOID_8,
+        "--epochs",
+        "1",
+        "--verbose",
+        "0",
+        "--gradient-stats",
+        "--output-dir",
+        str(tmp_path / "run"),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if "vanishing_gradients at step 0" in line
+    ]
+    assert len(lines) == 1, result.stderr
+    assert "`--activation relu --initializer he_normal`" in lines[0]
+    assert "cuInit" not in result.stderr  # native logs stay hidden
+
+
 def test_a_saved_model_is_diagnosed(tmp_path):
     run = tmp_path / "run"
     trained = _ktk(
