@@ -160,7 +160,10 @@ def run(args):
     title = (
         args.model_file
         if args.model_file
-        else f"{args.model} on {data.name}, --initializer {args.initializer}"
+        else (
+            f"{args.model} on {data.name}, --activation {args.activation} "
+            f"--initializer {args.initializer}"
+        )
     )
     plot_diagnosis(
         diagnosis.to_dict(), os.path.join(folder, "diagnosis.png"), title

@@ -90,7 +90,14 @@ def plot_activation_curves(
         ax.set_xlabel("step")
         ax.set_title(metric.replace("_", " "))
         ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    # Every layer drawn in any panel (a layer without a kernel has no
+    # gradient norm but does have a backprop std), in `history`'s order.
+    drawn = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            drawn.setdefault(label, handle)
+    labels = [layer for layer in history if layer in drawn]
+    handles = [drawn[layer] for layer in labels]
     if handles:
         fig.legend(
             handles,

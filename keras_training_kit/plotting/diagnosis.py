@@ -5,6 +5,8 @@ import math
 from keras_training_kit.plotting.figure import new_figure
 from keras_training_kit.plotting.figure import save
 
+_DECADES = 4.0
+
 
 def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
     """Draws a diagnosis' per-layer scales, forward and backward, as a PNG.
@@ -53,6 +55,7 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
         ]
         return [p for p, _ in points], [v for _, v in points]
 
+    drawn = []
     for key, label, style in (
         ("activation_std", "activations (forward)", "o-"),
         ("backprop_std", "gradient w.r.t. the output (backward)", "s--"),
@@ -60,7 +63,14 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
         xs, ys = positive(key)
         if xs:
             scales.plot(xs, ys, style, label=label)
+            drawn += ys
     scales.set_yscale("log")
+    if drawn:
+        # At least `_DECADES` decades, so that a healthy network's factor
+        # of 2 between layers reads as flat next to a broken one's 1e5.
+        low, high = math.log10(min(drawn)), math.log10(max(drawn))
+        pad = max(0.0, _DECADES - (high - low)) / 2 + 0.2
+        scales.set_ylim(10 ** (low - pad), 10 ** (high + pad))
     scales.set_ylabel("standard deviation (log)")
     scales.set_title("signal scale per layer")
     scales.legend(fontsize=8)

@@ -52,3 +52,27 @@ def test_errors():
         plot_activation_curves(
             [0], {"a": {"mean": [1.0]}}, "x.png", metrics=("nope",)
         )
+
+
+def test_legend_names_layers_missing_from_the_first_panel(
+    tmp_path, saved_figures
+):
+    # Gradient curves: an activation layer has a backprop std but no
+    # gradient norm, and the model-level noise scale is in its own panel.
+    history = {
+        "dense": {"gradient_norm": [1.0, 0.5], "backprop_std": [0.1, 0.1]},
+        "act": {"backprop_std": [0.2, 0.1]},
+        "model": {"noise_scale": [20.0, 30.0]},
+    }
+    plot_activation_curves(
+        [0, 10],
+        history,
+        str(tmp_path / "g.png"),
+        metrics=("gradient_norm", "backprop_std", "noise_scale"),
+    )
+    legend = saved_figures[0].legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "dense",
+        "act",
+        "model",
+    ]

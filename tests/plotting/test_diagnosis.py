@@ -30,3 +30,30 @@ def test_draws_both_directions_and_skips_missing_values(tmp_path):
     path = plot_diagnosis(report, str(tmp_path / "sub" / "d.png"), "title")
     image = matplotlib.image.imread(path)
     assert image.shape[0] > 300 and image.shape[1] > 600
+
+
+def test_signal_axis_spans_four_decades_so_healthy_reads_flat(
+    tmp_path, monkeypatch
+):
+    from keras_training_kit.plotting import diagnosis as module
+
+    figures = []
+    save = module.save
+    monkeypatch.setattr(
+        module, "save", lambda fig, path: figures.append(fig) or save(fig, path)
+    )
+    healthy = {"layers": [_row(f"l{i}", 0.5, 0.1, 1e-3) for i in range(4)]}
+    broken = {
+        "layers": [_row(f"l{i}", 0.5, 10.0**-i * 3, 1e-3) for i in range(8)]
+    }
+    for report in (healthy, broken):
+        report["findings"] = []
+        plot_diagnosis(report, str(tmp_path / "d.png"))
+    spans = []
+    for figure in figures:
+        low, high = figure.axes[0].get_ylim()
+        spans.append((low, high))
+    (low, high), (blow, bhigh) = spans
+    assert high / low >= 1e4 and low < 0.1 and high > 0.5
+    # A wide profile keeps its own range (all of it visible).
+    assert blow < 3e-7 and bhigh > 0.5 and bhigh / blow < 1e9
