@@ -26,6 +26,15 @@ ls runs/stats/tensorboard/*/events.out.tfevents.* > /dev/null 2>&1 \
     || ls runs/stats/tensorboard/events.out.tfevents.* > /dev/null 2>&1 \
     || fail "no TensorBoard events"
 
+"$bin/ktk" diagnose --strict --output-dir runs/diagnose > out.txt 2> err.txt \
+    || fail "ktk diagnose --strict (defaults) exited $?: $(tail -3 out.txt err.txt)"
+grep -q "^no finding" out.txt || fail "ktk diagnose printed: $(tail -3 out.txt)"
+python_bin="$bin/python"
+"$python_bin" -c "import json, sys; r = json.load(open(sys.argv[1])); \
+    assert r['findings'] == [] and r['layers'] and r['initial_loss'] > 0, r" \
+    runs/diagnose/report.json || fail "ktk diagnose: bad report.json"
+[ -s runs/diagnose/diagnosis.png ] || fail "ktk diagnose wrote no diagnosis.png"
+
 "$bin/ktk" tune --search random --trials 2 --epochs 1 --model mlp --hidden-units 16 \
     --output-dir runs/tune > out.txt 2> err.txt \
     || fail "ktk tune exited $?: $(tail -3 err.txt)"
