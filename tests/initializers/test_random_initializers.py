@@ -63,7 +63,9 @@ def test_normal_is_untruncated_and_uniform_is_bounded():
     he = keras.ops.convert_to_numpy(
         keras.initializers.HeNormal(seed=0)((500, 1000))
     )
-    assert np.abs(he).max() <= 2.274 * std
+    # Keras' PyTorch backend keeps the first of 4 draws inside 2 std, so
+    # about 4e-6 of its values (0.046 ** 4) escape the truncation.
+    assert np.mean(np.abs(he) > 2.274 * std) < 2e-5
     uniform = keras.ops.convert_to_numpy(KaimingUniform(seed=0)((500, 1000)))
     bound = math.sqrt(3.0) * std
     assert np.abs(uniform).max() <= bound
