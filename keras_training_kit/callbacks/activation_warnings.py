@@ -111,7 +111,9 @@ use LeakyReLU/He initialization']
                 (
                     "update_low",
                     f"{name}: update/weight ratio {ratio:.2g} below {low:g} "
-                    f"at step {step} {healthy}: raise the learning rate",
+                    f"at step {step} {healthy}: raise the learning rate, "
+                    "unless only the first layers are this low (vanishing "
+                    "gradients: run `ktk diagnose` or `GradientStatistics`)",
                 )
             )
         new = [(c, m) for c, m in found if (name, c) not in self._warned]

@@ -34,7 +34,9 @@ def test_each_condition_and_its_advice():
         "c", 9, {"dead_fraction": 0.0, "std": 1.0, "update_ratio": 1e-6}
     ) == [
         "c: update/weight ratio 1e-06 below 0.0001 at step 9 (SGD ~1e-3, "
-        "Adam up to ~1e-1 are healthy): raise the learning rate"
+        "Adam up to ~1e-1 are healthy): raise the learning rate, unless "
+        "only the first layers are this low (vanishing gradients: run "
+        "`ktk diagnose` or `GradientStatistics`)"
     ]
     nan = {"dead_fraction": 0.0, "std": 1.0, "update_ratio": math.nan}
     assert checks.check("d", 9, nan) == []
