@@ -5,6 +5,8 @@
 set -euo pipefail
 bin="$1"
 work="$(mktemp -d)"
+# A new machine: no matplotlib font cache or configuration yet.
+export MPLCONFIGDIR="$work/matplotlib-config"
 cd "$work"
 fail() { echo "user journey: $*" >&2; exit 1; }
 

@@ -89,11 +89,15 @@ class _StderrHandler(logging.StreamHandler):
 
 def main(argv: list | None = None) -> int:
     """Runs `ktk` on `argv` (default `sys.argv[1:]`); returns the exit code."""
+    # The package's own progress lines (INFO) and every library's warnings;
+    # not other libraries' INFO, such as matplotlib's "generated new
+    # fontManager" on a machine's first plot.
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         handlers=[_StderrHandler()],
     )
+    logging.getLogger("keras_training_kit").setLevel(logging.INFO)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
