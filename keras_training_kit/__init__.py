@@ -14,6 +14,7 @@ _SUBMODULES = (
     "babysitting",
     "callbacks",
     "data",
+    "diagnostics",
     "initializers",
     "layers",
     "models",

@@ -2,8 +2,8 @@
 
 import keras
 
-from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.batch_augmentation import BatchAugmentation
+from keras_training_kit.saving import register
 
 
 @register

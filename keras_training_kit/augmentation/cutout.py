@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 
 

@@ -2,10 +2,10 @@
 
 import warnings
 
-from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.shift_flip_cutout import (
     RandomShiftFlipCutout,
 )
+from keras_training_kit.saving import register
 
 
 @register

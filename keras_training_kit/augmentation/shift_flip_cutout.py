@@ -4,9 +4,9 @@ gather of pixels."""
 import keras
 from keras import ops
 
-from keras_training_kit.api_export import register
 from keras_training_kit.augmentation.cutout import hole_axes
 from keras_training_kit.augmentation.random_image_layer import RandomImageLayer
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_bool
 from keras_training_kit.validation import check_float
 

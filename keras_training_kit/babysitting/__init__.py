@@ -10,8 +10,6 @@ optimizer study, `run_optimizer_study()`, compares the Keras optimizers on
 
 from keras_training_kit.babysitting.diagnose import Diagnosis
 from keras_training_kit.babysitting.diagnose import diagnose
-from keras_training_kit.babysitting.findings import BANDS
-from keras_training_kit.babysitting.findings import Finding
 from keras_training_kit.babysitting.init_study import CONFIGURATIONS
 from keras_training_kit.babysitting.init_study import run_init_study
 from keras_training_kit.babysitting.optimizer_study import PROBLEMS
@@ -26,3 +24,5 @@ from keras_training_kit.babysitting.surfaces import RAVINE
 from keras_training_kit.babysitting.surfaces import SADDLE
 from keras_training_kit.babysitting.surfaces import SURFACES
 from keras_training_kit.babysitting.surfaces import Surface
+from keras_training_kit.diagnostics.rules import BANDS
+from keras_training_kit.diagnostics.rules import Finding

@@ -17,11 +17,14 @@ import math
 import keras
 import numpy as np
 
-from keras_training_kit.babysitting.findings import Finding
-from keras_training_kit.babysitting.findings import check_bands
-from keras_training_kit.babysitting.findings import find
-from keras_training_kit.callbacks.activation_taps import activation_name
-from keras_training_kit.callbacks.gradient_probe import GradientProbe
+from keras_training_kit.diagnostics.gradient_probe import GradientProbe
+from keras_training_kit.diagnostics.noise_scale import noise_scale
+from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
+from keras_training_kit.diagnostics.rules import Finding
+from keras_training_kit.diagnostics.rules import check_bands
+from keras_training_kit.diagnostics.rules import find
+from keras_training_kit.diagnostics.taps import first_activation
+from keras_training_kit.diagnostics.training_state import current_learning_rate
 from keras_training_kit.validation import check_int
 
 COLUMNS = (
@@ -223,12 +226,6 @@ def _norm(tensor):
     return float(np.sqrt(np.sum(np.square(value))))
 
 
-def _learning_rate(optimizer):
-    if optimizer is None:
-        return None
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-
-
 def diagnose(
     model: keras.Model,
     x,
@@ -383,11 +380,11 @@ def diagnose(
     noise = None
     if mean_grads is not None and small and count > batch_size:
         big = sum(_norm(g) ** 2 for g in mean_grads)
-        small_mean = float(np.mean(small))
-        g2 = (count * big - batch_size * small_mean) / (count - batch_size)
-        trace = (small_mean - big) / (1 / batch_size - 1 / count)
-        noise = trace / g2 if g2 > 0 else None
-    activations = [activation_name(layer) for layer in probe.layers]
+        estimate = two_batch_estimates(
+            float(np.mean(small)), big, batch_size, count
+        )
+        noise = noise_scale([estimate])
+        noise = None if math.isnan(noise) else noise
     diagnosis = Diagnosis(
         layers=report,
         initial_loss=None if y is None else loss,
@@ -396,10 +393,8 @@ def diagnose(
         findings=[],
         batch_size=batch_size,
         examples=count,
-        learning_rate=_learning_rate(getattr(model, "optimizer", None)),
-        activation=next(
-            (a for a in activations if a not in (None, "linear")), "relu"
-        ),
+        learning_rate=current_learning_rate(getattr(model, "optimizer", None)),
+        activation=first_activation(probe.layers),
     )
     diagnosis.findings = find(diagnosis, bands)
     return diagnosis

@@ -10,12 +10,10 @@ import keras
 import numpy as np
 
 from keras_training_kit import backend
-from keras_training_kit.callbacks.activation_reductions import (
-    activation_statistics,
-)
-from keras_training_kit.callbacks.activation_reductions import histogram_edges
-from keras_training_kit.callbacks.activation_reductions import unpack_statistics
-from keras_training_kit.callbacks.activation_taps import perturbed_tap_model
+from keras_training_kit.diagnostics.reductions import activation_statistics
+from keras_training_kit.diagnostics.reductions import histogram_edges
+from keras_training_kit.diagnostics.reductions import unpack_statistics
+from keras_training_kit.diagnostics.taps import perturbed_tap_model
 from keras_training_kit.initializers import KaimingNormal
 from keras_training_kit.initializers import XavierNormal
 from keras_training_kit.initializers import lsuv_initialize

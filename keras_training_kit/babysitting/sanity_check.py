@@ -6,6 +6,8 @@ import math
 import keras
 import numpy as np
 
+from keras_training_kit.diagnostics.probe_data import first_examples
+from keras_training_kit.diagnostics.probe_data import is_tf_dataset
 from keras_training_kit.optimizers import build_optimizer
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
@@ -43,20 +45,14 @@ class SanityCheckReport:
 
 def _take(dataset, count):
     """Returns `(x, y)` NumPy arrays of the first `count` examples."""
-    import tensorflow as tf
-
-    if isinstance(dataset, tf.data.Dataset):
+    if is_tf_dataset(dataset):
         element = dataset.element_spec
         if not isinstance(element, tuple) or len(element) < 2:
             raise ValueError(
                 "`dataset` must yield `(features, label)` pairs. Received: "
                 f"element_spec={element}"
             )
-        # A batched dataset has labels with a batch axis; unbatch it.
-        if len(element[1].shape) >= 1:
-            dataset = dataset.unbatch()
-        batch = next(iter(dataset.batch(count).take(1)))
-        return tuple(keras.ops.convert_to_numpy(v) for v in batch[:2])
+        return first_examples(dataset, count)[:2]
     if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
         return tuple(np.asarray(v)[:count] for v in dataset)
     raise TypeError(

@@ -11,19 +11,19 @@ import logging
 
 import keras
 
-from keras_training_kit.api_export import register
-from keras_training_kit.callbacks import activation_taps as taps_lib
 from keras_training_kit.callbacks import activation_writers
-from keras_training_kit.callbacks.activation_probe import ActivationProbe
-from keras_training_kit.callbacks.activation_warnings import UPDATE_RATIO_RANGE
 from keras_training_kit.callbacks.activation_warnings import ActivationWarnings
 from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
+from keras_training_kit.diagnostics import taps as taps_lib
+from keras_training_kit.diagnostics.activation_probe import ActivationProbe
+from keras_training_kit.diagnostics.rules import UPDATE_RATIO_RANGE
 from keras_training_kit.plotting.activation_figures import (
     activation_histogram_rows,
 )
 from keras_training_kit.plotting.activation_figures import (
     save_activation_figures,
 )
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
@@ -156,7 +156,7 @@ class ActivationStatistics(SampledStatistics):
 
     >>> import numpy as np, keras
     >>> model = keras.Sequential([keras.Input((8,)),
-    ...                           keras.layers.Dense(16, activation="tanh"),
+    ...     keras.layers.Dense(16, activation="tanh", name="dense"),
     ...                           keras.layers.Dense(2)])
     >>> model.compile("sgd", "mse")
     >>> x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")

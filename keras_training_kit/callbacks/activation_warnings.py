@@ -7,12 +7,6 @@ advice that goes with it.
 
 import math
 
-# The healthy band of a step's update/weight ratio, shared with
-# `diagnose`: SGD(0.01) takes ~1e-3 of the weights (the lecture's rule of
-# thumb), Adam(1e-3) about `lr * sqrt((fan_in + fan_out) / 2)` (~6e-2 at
-# 4,096 units); SGD at lr 50 (~1) and at 1e-7 (~1e-9) fall outside.
-UPDATE_RATIO_RANGE = (1e-6, 0.3)
-
 
 class ActivationWarnings:
     """Turns per-layer statistics into warnings, once per layer and condition.

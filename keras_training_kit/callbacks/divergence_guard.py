@@ -6,7 +6,7 @@ import warnings
 
 import keras
 
-from keras_training_kit.api_export import register
+from keras_training_kit.saving import register
 
 logger = logging.getLogger(__name__)
 

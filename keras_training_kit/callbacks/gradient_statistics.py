@@ -15,13 +15,17 @@ import math
 import keras
 
 from keras_training_kit import backend
-from keras_training_kit.api_export import register
-from keras_training_kit.callbacks import activation_taps as taps_lib
 from keras_training_kit.callbacks import activation_writers
-from keras_training_kit.callbacks.gradient_probe import GradientProbe
-from keras_training_kit.callbacks.kernel_updates import KernelUpdates
 from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
+from keras_training_kit.diagnostics import probe_data as probe_data_lib
+from keras_training_kit.diagnostics import taps as taps_lib
+from keras_training_kit.diagnostics.gradient_probe import GradientProbe
+from keras_training_kit.diagnostics.kernel_updates import KernelUpdates
+from keras_training_kit.diagnostics.noise_scale import noise_scale
+from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
+from keras_training_kit.diagnostics.training_state import current_learning_rate
 from keras_training_kit.plotting.activation_curves import plot_activation_curves
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
@@ -99,7 +103,7 @@ class GradientStatistics(SampledStatistics):
         max_overhead: float in (0, 1), the target cost of sampling with
             `every_n_steps=None`. Defaults to `0.02`.
         bands: dict overriding entries of
-            `keras_training_kit.babysitting.findings.BANDS`. Defaults to
+            `keras_training_kit.diagnostics.rules.BANDS`. Defaults to
             `None`.
         append: bool, append to an existing `csv_path` (a resumed run).
             Defaults to `False`.
@@ -157,7 +161,7 @@ class GradientStatistics(SampledStatistics):
         jit_compile: bool = False,
     ):
         # Lazy: `babysitting` imports the callbacks' probes.
-        from keras_training_kit.babysitting.findings import check_bands
+        from keras_training_kit.diagnostics.rules import check_bands
 
         if probe_data is None:
             raise ValueError(
@@ -207,7 +211,7 @@ class GradientStatistics(SampledStatistics):
 
     def _begin(self):
         model = self.model
-        x, y, sample_weight = taps_lib.probe_examples(
+        x, y, sample_weight = probe_data_lib.probe_examples(
             model, self.probe_data, self.probe_size
         )
         self._probe = GradientProbe(
@@ -278,21 +282,16 @@ class GradientStatistics(SampledStatistics):
         ratios = self._updates.ratios()
         if not self._update_ratios_valid(step):
             ratios = ratios * float("nan")
-        b_small = self.micro_batch_size
-        b_big = b_small * len(steps)
-        # McCandlish et al. (2018), appendix A: unbiased estimates of |G|^2
-        # and tr(Sigma) from the micro-batches and the whole probe.
-        g2 = (b_big * big - b_small * small) / (b_big - b_small)
-        trace = (small - big) / (1 / b_small - 1 / b_big)
-        self._estimates = (self._estimates + [(g2, trace)])[
+        estimate = two_batch_estimates(
+            small,
+            big,
+            self.micro_batch_size,
+            self.micro_batch_size * len(steps),
+        )
+        self._estimates = (self._estimates + [estimate])[
             -self.noise_scale_window :
         ]
-        total_g2 = sum(e[0] for e in self._estimates)
-        noise = (
-            sum(e[1] for e in self._estimates) / total_g2
-            if total_g2 > 0
-            else float("nan")
-        )
+        noise = noise_scale(self._estimates)
         sample = {}
         kernel_rows = dict(zip(self._kernel_names, range(len(kernels))))
         for k, name in enumerate(self._probe.names):
@@ -319,7 +318,7 @@ class GradientStatistics(SampledStatistics):
         self._store(step, sample)
 
     def _warn(self, step, sample):
-        from keras_training_kit.babysitting import findings
+        from keras_training_kit.diagnostics import rules as findings
 
         def value(record, key):
             v = record.get(key)
@@ -342,8 +341,8 @@ class GradientStatistics(SampledStatistics):
             layers=rows,
             noise_scale=noise if self.batch_size else None,
             batch_size=self.batch_size or 1,
-            learning_rate=_learning_rate(self.model),
-            activation=_first_activation(self._probe),
+            learning_rate=current_learning_rate(self.model.optimizer),
+            activation=taps_lib.first_activation(self._probe.layers),
         )
         for finding in findings.find(figures, self._bands):
             key = (finding.kind, finding.layer)
@@ -440,16 +439,3 @@ def _summarizer(indices):
         return rows, sum(ops.sum(ops.square(g)) for g in mean)
 
     return summarize
-
-
-def _learning_rate(model):
-    optimizer = getattr(model, "optimizer", None)
-    try:
-        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _first_activation(probe):
-    names = [taps_lib.activation_name(layer) for layer in probe.layers]
-    return next((a for a in names if a not in (None, "linear")), "relu")

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_training_kit.diagnostics.training_state import current_learning_rate
+
 
 class LearningRateLogger(keras.callbacks.Callback):
     """Adds `"learning_rate"` to the logs of every epoch.
@@ -31,9 +33,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         self._rate = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._rate = float(
-            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-        )
+        self._rate = current_learning_rate(self.model.optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self._rate is not None:

@@ -5,7 +5,7 @@ import math
 
 import keras
 
-from keras_training_kit.api_export import register
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 

@@ -96,10 +96,11 @@ def _check_args(args):
 
 def examples(data, count: int) -> tuple:
     """`(x, y)` NumPy arrays of the first `count` training examples."""
-    import keras
+    from keras_training_kit.diagnostics.probe_data import first_examples
 
-    batch = next(iter(data.train.batch(count).take(1)))
-    return tuple(keras.ops.convert_to_numpy(v) for v in batch[:2])
+    return first_examples(
+        data.train, count, example_rank=len(data.train.element_spec[0].shape)
+    )[:2]
 
 
 def report_findings(diagnosis) -> str:

@@ -9,8 +9,8 @@ import math
 
 import keras
 
-from keras_training_kit.api_export import register
 from keras_training_kit.initializers.gain import calculate_gain
+from keras_training_kit.saving import register
 
 MODES = ("fan_in", "fan_out", "fan_avg")
 KAIMING_MODES = ("fan_in", "fan_out")

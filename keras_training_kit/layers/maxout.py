@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_training_kit.api_export import register
+from keras_training_kit.saving import register
 
 
 @register

@@ -7,12 +7,12 @@ import math
 import keras
 import numpy as np
 
-from keras_training_kit.api_export import register
 from keras_training_kit.layers.streaming_covariance import StreamingCovariance
 from keras_training_kit.layers.streaming_covariance import feature_batches
 from keras_training_kit.layers.whitening_statistics import join_float64
 from keras_training_kit.layers.whitening_statistics import split_float64
 from keras_training_kit.layers.whitening_statistics import whitening_transform
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_bool
 from keras_training_kit.validation import check_choice
 from keras_training_kit.validation import check_float

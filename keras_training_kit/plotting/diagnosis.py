@@ -36,7 +36,7 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
     >>> plot_diagnosis({"layers": [row], "findings": []}, path) == path
     True
     """
-    from keras_training_kit.babysitting.findings import BANDS
+    from keras_training_kit.diagnostics.rules import BANDS
 
     rows = report["layers"]
     names = [row["layer"] for row in rows]

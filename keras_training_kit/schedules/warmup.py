@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_training_kit.api_export import register
+from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 

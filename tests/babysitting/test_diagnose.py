@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_training_kit.babysitting import diagnose
-from keras_training_kit.babysitting.findings import KINDS
+from keras_training_kit.diagnostics.rules import KINDS
 from keras_training_kit.models import build_deep_mlp
 
 

@@ -3,18 +3,16 @@
 import keras
 
 from keras_training_kit import backend
-from keras_training_kit.callbacks.activation_reductions import SATURATING
-from keras_training_kit.callbacks.activation_reductions import (
-    activation_statistics,
-)
-from keras_training_kit.callbacks.activation_reductions import unpack_statistics
-from keras_training_kit.callbacks.activation_taps import activation_name
-from keras_training_kit.callbacks.activation_taps import has_kernel
-from keras_training_kit.callbacks.activation_taps import probe_inputs
-from keras_training_kit.callbacks.activation_taps import select_layers
-from keras_training_kit.callbacks.activation_taps import tap_model
-from keras_training_kit.callbacks.kernel_updates import kernel_copies
-from keras_training_kit.callbacks.kernel_updates import relative_change
+from keras_training_kit.diagnostics.kernel_updates import kernel_copies
+from keras_training_kit.diagnostics.kernel_updates import relative_change
+from keras_training_kit.diagnostics.probe_data import probe_inputs
+from keras_training_kit.diagnostics.reductions import SATURATING
+from keras_training_kit.diagnostics.reductions import activation_statistics
+from keras_training_kit.diagnostics.reductions import unpack_statistics
+from keras_training_kit.diagnostics.taps import activation_name
+from keras_training_kit.diagnostics.taps import has_kernel
+from keras_training_kit.diagnostics.taps import select_layers
+from keras_training_kit.diagnostics.taps import tap_model
 
 
 class ActivationProbe:

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_training_kit.callbacks.activation_probe import ActivationProbe
-from keras_training_kit.callbacks.activation_taps import check_layer_selection
-from keras_training_kit.callbacks.activation_taps import probe_inputs
-from keras_training_kit.callbacks.activation_taps import select_layers
-from keras_training_kit.callbacks.activation_taps import tap_model
+from keras_training_kit.diagnostics.activation_probe import ActivationProbe
+from keras_training_kit.diagnostics.probe_data import probe_inputs
+from keras_training_kit.diagnostics.taps import check_layer_selection
+from keras_training_kit.diagnostics.taps import select_layers
+from keras_training_kit.diagnostics.taps import tap_model
 
 _X = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
 

@@ -5,11 +5,9 @@ import pytest
 
 from keras_training_kit.backend import compile_function
 from keras_training_kit.backend import compiles_with_xla
-from keras_training_kit.callbacks.activation_reductions import (
-    activation_statistics,
-)
-from keras_training_kit.callbacks.activation_reductions import histogram_edges
-from keras_training_kit.callbacks.activation_reductions import unpack_statistics
+from keras_training_kit.diagnostics.reductions import activation_statistics
+from keras_training_kit.diagnostics.reductions import histogram_edges
+from keras_training_kit.diagnostics.reductions import unpack_statistics
 
 _RNG = np.random.default_rng(0)
 

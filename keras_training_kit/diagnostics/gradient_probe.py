@@ -14,15 +14,13 @@ seed generators) is written back. `babysitting.diagnose` and the
 import keras
 
 from keras_training_kit import backend
-from keras_training_kit.callbacks.activation_reductions import SATURATING
-from keras_training_kit.callbacks.activation_reductions import (
-    activation_statistics,
-)
-from keras_training_kit.callbacks.activation_reductions import unpack_statistics
-from keras_training_kit.callbacks.activation_taps import activation_name
-from keras_training_kit.callbacks.activation_taps import has_kernel
-from keras_training_kit.callbacks.activation_taps import perturbed_tap_model
-from keras_training_kit.callbacks.activation_taps import select_layers
+from keras_training_kit.diagnostics.reductions import SATURATING
+from keras_training_kit.diagnostics.reductions import activation_statistics
+from keras_training_kit.diagnostics.reductions import unpack_statistics
+from keras_training_kit.diagnostics.taps import activation_name
+from keras_training_kit.diagnostics.taps import has_kernel
+from keras_training_kit.diagnostics.taps import perturbed_tap_model
+from keras_training_kit.diagnostics.taps import select_layers
 
 
 def _check_compiled(model):

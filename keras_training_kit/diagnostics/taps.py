@@ -3,19 +3,16 @@
 `tap_model` flattens a Sequential or functional model (nested sub-models
 included) into one functional model sharing its layers, whose outputs are
 the model's own outputs followed by every layer's output. `select_layers`
-picks the monitored taps, `probe_inputs` builds the fixed probe batch
-(which `ActivationProbe` runs forward), and `perturbed_tap_model` adds
+picks the monitored taps (`probe_data` builds the fixed probe batch that
+`ActivationProbe` runs forward), and `perturbed_tap_model` adds
 offsets to the layers' outputs, through which `GradientProbe`
 differentiates the loss.
 """
 
 import contextlib
 import re
-import sys
-from collections.abc import Iterable
 
 import keras
-import numpy as np
 
 _UNREACHABLE = (
     "ActivationStatistics needs the intermediate outputs of a Sequential or "
@@ -51,6 +48,15 @@ def has_kernel(layer) -> bool:
 def activation_name(layer) -> str | None:
     """The name of `layer`'s `activation` function, or `None`."""
     return getattr(getattr(layer, "activation", None), "__name__", None)
+
+
+def first_activation(layers) -> str:
+    """The first activation of `layers` other than linear; `"relu"` if none.
+
+    The activation the advice on a model's initialization is about.
+    """
+    names = [activation_name(layer) for layer in layers]
+    return next((a for a in names if a not in (None, "linear")), "relu")
 
 
 def _monitored_by_default(layer, activation_types):
@@ -318,162 +324,3 @@ def select_layers(entries: list, layers) -> list:
             f"Received: layers={layers!r}"
         )
     return chosen
-
-
-def probe_inputs(model, probe_data, probe_size: int, seed: int):
-    """The fixed probe batch for `model`, as NumPy arrays.
-
-    Args:
-        model: the probed Sequential or functional `keras.Model`.
-        probe_data: `None` (a seeded standard normal batch), an array, a
-            list/dict of arrays, a tuple `(x, y[, sample_weight])`, a
-            `tf.data.Dataset` (batched or not) or any other iterable of
-            batches (`x` or `(x, y[, sample_weight])`, e.g. a generator or
-            a `torch.utils.data.DataLoader`).
-        probe_size: int, the examples kept.
-        seed: int, the seed of the normal batch.
-
-    Returns:
-        The inputs' structure of arrays of at most `probe_size` examples.
-
-    Raises:
-        ValueError: for `probe_data=None` and a model with non-float
-            inputs, or an iterable without a batch.
-    """
-    inputs = model_input(model)
-    if probe_data is None:
-        rng = np.random.default_rng(seed)
-        if any(
-            not str(s.dtype).startswith("float")
-            for s in keras.tree.flatten(inputs)
-        ):
-            raise ValueError(
-                "The model has non-float inputs, so a normal probe batch "
-                "cannot be drawn: pass `probe_data` (e.g. validation "
-                "data). Received: probe_data=None"
-            )
-        return keras.tree.map_structure(
-            lambda s: rng.standard_normal((probe_size, *s.shape[1:])).astype(
-                "float32"
-            ),
-            inputs,
-        )
-    x, _, _ = _first_batch(inputs, probe_data, probe_size)
-    return x
-
-
-def probe_examples(model, probe_data, probe_size: int) -> tuple:
-    """The fixed probe batch with its targets, as NumPy arrays.
-
-    Args:
-        model: the probed Sequential or functional `keras.Model`.
-        probe_data: a tuple `(x, y[, sample_weight])` of arrays, a
-            `tf.data.Dataset` of `(x, y[, sample_weight])` (batched or
-            not) or any other iterable of such batches.
-        probe_size: int, the examples kept.
-
-    Returns:
-        `(x, y, sample_weight)`, each of at most `probe_size` examples
-        (`sample_weight` may be `None`).
-
-    Raises:
-        ValueError: for data without targets.
-    """
-    if probe_data is None or hasattr(probe_data, "shape"):
-        raise ValueError(
-            "Gradients need targets: pass `probe_data` as `(x, y)` arrays "
-            "or a dataset of `(x, y)` batches (e.g. validation data). "
-            f"Received: probe_data={_describe(probe_data)}"
-        )
-    x, y, sample_weight = _first_batch(
-        model_input(model), probe_data, probe_size
-    )
-    if y is None:
-        raise ValueError(
-            "Gradients need targets, and `probe_data` holds inputs only: "
-            "pass `(x, y)` arrays or a dataset of `(x, y)` batches. "
-            f"Received: probe_data={_describe(probe_data)}"
-        )
-    return x, y, sample_weight
-
-
-def _describe(data):
-    if hasattr(data, "shape"):
-        return f"an array of shape {tuple(data.shape)}"
-    return type(data).__name__ if data is not None else "None"
-
-
-def _first_batch(inputs, data, probe_size):
-    """`(x, y, sample_weight)` of the first `probe_size` examples of `data`."""
-    if _is_tf_dataset(data):
-        first = keras.tree.flatten(inputs)[0]
-        element = data.element_spec
-        features = element[0] if isinstance(element, tuple) else element
-        if len(keras.tree.flatten(features)[0].shape) == len(first.shape) - 1:
-            data = data.batch(probe_size)
-        else:
-            data = data.unbatch().batch(probe_size)
-        data = next(iter(data.take(1)))
-    elif _is_batch_iterable(data):
-        data = _first_examples(data, probe_size)
-    parts = data if isinstance(data, tuple) else (data,)
-    parts = (tuple(parts) + (None, None))[:3]
-    return tuple(
-        (
-            None
-            if part is None
-            else keras.tree.map_structure(
-                lambda v: keras.ops.convert_to_numpy(v)[:probe_size], part
-            )
-        )
-        for part in parts
-    )
-
-
-def _is_tf_dataset(data) -> bool:
-    # A `tf.data.Dataset` exists only if TensorFlow was imported: asking
-    # `sys.modules` never imports (or requires) it.
-    tf = sys.modules.get("tensorflow")
-    return tf is not None and isinstance(data, tf.data.Dataset)
-
-
-def _is_batch_iterable(data) -> bool:
-    # Arrays and tensors (which iterate over their rows) and the
-    # structures of several inputs are batches themselves.
-    if hasattr(data, "shape") or isinstance(data, (list, tuple, dict, str)):
-        return False
-    return isinstance(data, Iterable)
-
-
-def _first_examples(batches, probe_size):
-    """`(x, y, sample_weight)` of the first `probe_size` examples."""
-    parts, count = [], 0
-    for batch in batches:
-        batch = tuple(
-            (
-                None
-                if part is None
-                else keras.tree.map_structure(keras.ops.convert_to_numpy, part)
-            )
-            for part in keras.utils.unpack_x_y_sample_weight(batch)
-        )
-        parts.append(batch)
-        count += len(keras.tree.flatten(batch[0])[0])
-        if count >= probe_size:
-            break
-    if not parts:
-        raise ValueError(
-            "`probe_data` is an iterable without any batch. Received: "
-            f"probe_data={batches!r}"
-        )
-    return tuple(
-        (
-            None
-            if parts[0][k] is None
-            else keras.tree.map_structure(
-                lambda *arrays: np.concatenate(arrays)[:probe_size],
-                *[p[k] for p in parts],
-            )
-        )
-        for k in range(3)
-    )

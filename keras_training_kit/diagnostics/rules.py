@@ -12,7 +12,11 @@ at 1e-7 (~1e-9) are flagged.
 import dataclasses
 import math
 
-from keras_training_kit.callbacks.activation_warnings import UPDATE_RATIO_RANGE
+# The healthy band of a step's update/weight ratio: SGD(0.01) takes ~1e-3
+# of the weights (the lecture's rule of thumb), Adam(1e-3) about
+# `lr * sqrt((fan_in + fan_out) / 2)` (~6e-2 at 4,096 units); SGD at lr 50
+# (~1) and at 1e-7 (~1e-9) fall outside.
+UPDATE_RATIO_RANGE = (1e-6, 0.3)
 
 # kind -> threshold. `initial_loss`: relative distance from ln C;
 # `vanishing` / `exploding`: the backpropagated std's ratio, first to last

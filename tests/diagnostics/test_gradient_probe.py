@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from autodiff import reference_gradients  # noqa: E402
 
-from keras_training_kit.callbacks.gradient_probe import (  # noqa: E402
+from keras_training_kit.diagnostics.gradient_probe import (  # noqa: E402
     GradientProbe,
 )
 
