@@ -81,3 +81,17 @@ bad.fit(train, epochs=1, verbose=0, callbacks=[bad_stats])
 print("warnings for tanh with 1.0 * randn:")
 for message in bad_stats.warnings:
     print("  " + message)
+# Each finding carries its fix as Python arguments: rebuild with it.
+(saturated,) = [f for f in bad_stats.findings if f.kind == "saturated"][:1]
+print("fix:", saturated.fix)  # {'kernel_initializer': 'glorot_normal'}
+fixed = build_mlp(
+    data.input_shape,
+    data.num_classes,
+    (128, 64, 64),
+    activation="tanh",
+    **saturated.fix,
+)
+compile_classifier(fixed, learning_rate=1e-3)
+fixed_stats = ActivationStatistics(every_n_steps=50, probe_data=data.validation)
+fixed.fit(train, epochs=1, verbose=0, callbacks=[fixed_stats])
+print("findings after the fix:", [f.kind for f in fixed_stats.findings])

@@ -2,8 +2,9 @@
 
 Eight sigmoid layers on digits: the backpropagated gradient shrinks ~1e5x
 on its way to the first layer, so the first layers barely learn. The
-diagnosis says so and names the fix; the fixed model (ReLU + He) has no
-finding, and a few epochs of each show the difference.
+diagnosis says so and its finding carries the fix as `build_mlp`
+arguments (`finding.fix`); the model rebuilt with it has no finding, and a
+few epochs of each show the difference.
 
     python examples/diagnose.py            # or: ktk diagnose --model mlp ...
 """
@@ -22,10 +23,8 @@ x, y = examples(data, 1024)
 x_train, y_train = x[:896], y[:896]
 x_val, y_val = x[896:], y[896:]
 
-for name, options in (
-    ("broken", dict(activation="sigmoid")),
-    ("fixed", dict(activation="relu", kernel_initializer="he_normal")),
-):
+options = dict(activation="sigmoid")
+for name in ("broken", "fixed"):
     keras.utils.set_random_seed(0)
     model = compile_classifier(
         build_mlp(data.input_shape, data.num_classes, (128,) * 8, **options)
@@ -37,3 +36,6 @@ for name, options in (
     model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=0)
     _, accuracy = model.evaluate(x_val, y_val, verbose=0)
     print(f"{name}: validation accuracy after 5 epochs {accuracy:.3f}\n")
+    if diagnosis.findings:
+        # {"activation": "relu", "kernel_initializer": "he_normal"}
+        options = {**options, **diagnosis.findings[0].fix}

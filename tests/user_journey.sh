@@ -18,12 +18,20 @@ for f in config.json model.keras history.csv metrics.json curves.png; do
     [ -s "runs/first/$f" ] || fail "ktk train wrote no $f"
 done
 
-"$bin/ktk" train --epochs 1 --model mlp --activation-stats --gradient-stats \
+# The package's defaults pass its own checks: no warning while training, and
+# nothing found in the trained model (its run's batch size from config.json).
+"$bin/ktk" train --activation-stats --gradient-stats \
     --verbose 0 --output-dir runs/stats > out.txt 2> err.txt \
     || fail "ktk train --activation-stats --gradient-stats exited $?: $(tail -3 err.txt)"
+! grep -q "WARNING" err.txt || fail "ktk train (defaults) warned: $(grep WARNING err.txt)"
 [ -s runs/stats/activation_statistics.csv ] || fail "no activation_statistics.csv"
 [ -s runs/stats/gradient_statistics.csv ] || fail "no gradient_statistics.csv"
 [ -s runs/stats/gradient_curves.png ] || fail "no gradient_curves.png"
+"$bin/ktk" diagnose --model-file runs/stats/model.keras --strict --output-dir runs/trained \
+    > out.txt 2> err.txt \
+    || fail "ktk diagnose --model-file (trained defaults) --strict exited $?: $(tail -3 out.txt err.txt)"
+grep -q "^no finding" out.txt || fail "ktk diagnose --model-file printed: $(tail -3 out.txt)"
+grep -q '"trained": true' runs/trained/report.json || fail "the trained model was not seen as trained"
 ls runs/stats/tensorboard/*/events.out.tfevents.* > /dev/null 2>&1 \
     || ls runs/stats/tensorboard/events.out.tfevents.* > /dev/null 2>&1 \
     || fail "no TensorBoard events"

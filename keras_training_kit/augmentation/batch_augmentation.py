@@ -48,6 +48,8 @@ _COLOR = ("hue", "saturation")
 # The layers that XLA compiles (no ImageProjectiveTransformV3).
 XLA_COMPATIBLE = (RandomShiftFlipCutout, RandomCutout, RandomGaussianNoise)
 _OFF = " (0 switches it off)"
+# The dtype of every layer: augmentation computes in float32.
+_FLOAT32 = {"dtype": "float32"}
 
 
 class BatchAugmentation:
@@ -172,38 +174,64 @@ class BatchAugmentation:
 
     def _build_layers(self):
         """Returns the Keras layers of the switched-on operations, in order."""
-        layers = keras.layers
-        low = self.value_range[0]
-        common = {"dtype": "float32"}
-        fill = {"fill_mode": "constant", "fill_value": low, **common}
-        built = []
-        # Cutout (and the flips) ride along in the shift's gather when no
-        # operation runs between them.
-        fuse_cutout = bool(
+        fuse_cutout = self._fuses_cutout()
+        built = [self._shift_or_flip_layer(fuse_cutout)]
+        built += self._geometry_layers()
+        built += self._color_layers()
+        built += self._filter_layers()
+        if self.cutout and not fuse_cutout:
+            built.append(
+                RandomCutout(
+                    self.cutout, fill_value=self.value_range[0], **_FLOAT32
+                )
+            )
+        if self.mixup:
+            built.append(keras.layers.MixUp(alpha=self.mixup, **_FLOAT32))
+        if self.cutmix:
+            built.append(keras.layers.CutMix(factor=self.cutmix, **_FLOAT32))
+        return [layer for layer in built if layer is not None]
+
+    def _fuses_cutout(self):
+        """Whether cutout (and the flips) ride along in the shift's gather:
+        translation and cutout are on and no operation runs between them."""
+        return bool(
             self.translation
             and self.cutout
             and not any(
                 getattr(self, name) for name in _BETWEEN_SHIFT_AND_CUTOUT
             )
         )
+
+    def _shift_or_flip_layer(self, fuse_cutout):
+        """Returns the shift layer (flips fused in), a flip layer or `None`."""
         if self.translation:
-            built.append(
-                RandomShiftFlipCutout(
-                    self.translation,
-                    horizontal_flip=self.horizontal_flip,
-                    vertical_flip=self.vertical_flip,
-                    cutout=self.cutout if fuse_cutout else 0.0,
-                    fill_value=low,
-                    **common,
-                )
+            return RandomShiftFlipCutout(
+                self.translation,
+                horizontal_flip=self.horizontal_flip,
+                vertical_flip=self.vertical_flip,
+                cutout=self.cutout if fuse_cutout else 0.0,
+                fill_value=self.value_range[0],
+                **_FLOAT32,
             )
-        elif self.horizontal_flip or self.vertical_flip:
+        if self.horizontal_flip or self.vertical_flip:
             mode = {
                 (True, False): "horizontal",
                 (False, True): "vertical",
                 (True, True): "horizontal_and_vertical",
             }[(self.horizontal_flip, self.vertical_flip)]
-            built.append(layers.RandomFlip(mode, **common))
+            return keras.layers.RandomFlip(mode, **_FLOAT32)
+        return None
+
+    def _geometry_layers(self):
+        """Returns the rotation, zoom and shear layers that are on."""
+        layers = keras.layers
+        # Pixels a transform uncovers take the low end of the range.
+        fill = {
+            "fill_mode": "constant",
+            "fill_value": self.value_range[0],
+            **_FLOAT32,
+        }
+        built = []
         if self.rotation:
             built.append(layers.RandomRotation(self.rotation, **fill))
         if self.zoom:
@@ -217,44 +245,54 @@ class BatchAugmentation:
             )
         if self.shear:
             built.append(layers.RandomShear(self.shear, self.shear, **fill))
+        return built
+
+    def _color_layers(self):
+        """Returns the brightness, contrast, hue and saturation layers that
+        are on."""
+        layers = keras.layers
         value_range = self.value_range
+        built = []
         if self.brightness:
             built.append(
-                layers.RandomBrightness(self.brightness, value_range, **common)
+                layers.RandomBrightness(
+                    self.brightness, value_range, **_FLOAT32
+                )
             )
         if self.contrast:
             built.append(
-                layers.RandomContrast(self.contrast, value_range, **common)
+                layers.RandomContrast(self.contrast, value_range, **_FLOAT32)
             )
         if self.hue:
-            built.append(layers.RandomHue(self.hue, value_range, **common))
+            built.append(layers.RandomHue(self.hue, value_range, **_FLOAT32))
         if self.saturation:
             built.append(
                 layers.RandomSaturation(
                     (0.5 - self.saturation, 0.5 + self.saturation),
                     value_range,
-                    **common,
+                    **_FLOAT32,
                 )
             )
+        return built
+
+    def _filter_layers(self):
+        """Returns the blur and noise layers that are on."""
+        built = []
         if self.blur:
             # A kernel reaching two sigmas each side.
             built.append(
-                layers.RandomGaussianBlur(
+                keras.layers.RandomGaussianBlur(
                     factor=1.0,
                     kernel_size=2 * math.ceil(2 * self.blur) + 1,
                     sigma=(min(0.1, self.blur), self.blur),
-                    value_range=value_range,
-                    **common,
+                    value_range=self.value_range,
+                    **_FLOAT32,
                 )
             )
         if self.noise:
-            built.append(RandomGaussianNoise(self.noise, value_range, **common))
-        if self.cutout and not fuse_cutout:
-            built.append(RandomCutout(self.cutout, fill_value=low, **common))
-        if self.mixup:
-            built.append(layers.MixUp(alpha=self.mixup, **common))
-        if self.cutmix:
-            built.append(layers.CutMix(factor=self.cutmix, **common))
+            built.append(
+                RandomGaussianNoise(self.noise, self.value_range, **_FLOAT32)
+            )
         return built
 
     def check_images(self, shape):

@@ -132,20 +132,28 @@ class AugmentationPipeline(BatchAugmentation):
         import tensorflow as tf
 
         check_int("batch_size", batch_size)
-        if isinstance(shuffle, bool):
-            buffer_size = 10_000 if shuffle else 0
-        elif isinstance(shuffle, int) and shuffle >= 0:
-            buffer_size = shuffle
-        else:
-            raise ValueError(
-                "`shuffle` must be a bool or an int buffer size >= 0. "
-                f"Received: shuffle={shuffle!r}"
+        buffer_size = _shuffle_buffer_size(shuffle)
+        if not training:
+            return dataset.batch(
+                batch_size, drop_remainder=drop_remainder
+            ).prefetch(tf.data.AUTOTUNE)
+        self._check_mixing_labels(dataset.element_spec[1])
+        if buffer_size:
+            dataset = dataset.shuffle(
+                buffer_size, seed=seed, reshuffle_each_iteration=True
             )
-        autotune = tf.data.AUTOTUNE
-        labels_spec = dataset.element_spec[1]
+        if self.is_identity:
+            dataset = self._batch_and_check(dataset, batch_size, drop_remainder)
+        else:
+            dataset = self._augment_in_groups(
+                dataset, batch_size, seed, drop_remainder
+            )
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    def _check_mixing_labels(self, labels_spec):
+        """Refuses integer labels without `num_classes` when mixing."""
         if (
-            training
-            and self.mixes_labels
+            self.mixes_labels
             and self.num_classes is None
             and labels_spec.shape.rank == 0
         ):
@@ -155,42 +163,55 @@ class AugmentationPipeline(BatchAugmentation):
                 "labels, so give the pipeline `num_classes`. Received: "
                 f"num_classes=None, labels {labels_spec}"
             )
-        if not training:
-            return dataset.batch(
-                batch_size, drop_remainder=drop_remainder
-            ).prefetch(autotune)
-        if buffer_size:
-            dataset = dataset.shuffle(
-                buffer_size, seed=seed, reshuffle_each_iteration=True
-            )
-        if self.is_identity:
-            dataset = dataset.batch(
-                batch_size,
-                drop_remainder=drop_remainder,
-                num_parallel_calls=autotune,
-                deterministic=True,
-            )
-            self.check_images(dataset.element_spec[0].shape)
-            return dataset.prefetch(autotune)
-        # Augment groups of batches (about _MAP_IMAGES images) and split them
-        # back into batches afterwards: the per-call costs of the map are
-        # paid once per group. The order of the examples is that of `batch`
-        # alone; MixUp/CutMix draw partners from the whole group.
-        group = max(1, _MAP_IMAGES // batch_size)
-        examples = dataset.cardinality()
+
+    def _batch_and_check(self, dataset, batch_size, drop_remainder):
+        """Batches `dataset` in parallel, in order, and checks its images."""
+        import tensorflow as tf
+
         dataset = dataset.batch(
-            batch_size * group,
-            drop_remainder=drop_remainder and group == 1,
-            num_parallel_calls=autotune,
+            batch_size,
+            drop_remainder=drop_remainder,
+            num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
         self.check_images(dataset.element_spec[0].shape)
+        return dataset
+
+    def _augment_in_groups(self, dataset, batch_size, seed, drop_remainder):
+        """Augments groups of batches, then splits them back into batches.
+
+        A group holds about `_MAP_IMAGES` images: the per-call costs of the
+        map are paid once per group. The order of the examples is that of
+        `batch` alone; MixUp/CutMix draw partners from the whole group.
+        """
+        import tensorflow as tf
+
+        group = max(1, _MAP_IMAGES // batch_size)
+        examples = dataset.cardinality()
+        dataset = self._batch_and_check(
+            dataset, batch_size * group, drop_remainder and group == 1
+        )
         # One stateless seed per batch from a seeded stream that gives new
         # values each epoch: batches are independent of thread timing, so
         # the parallel map below stays deterministic.
         seeds = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=True
         ).batch(2)
+        augment = self._batch_augment_function()
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda batch, batch_seed: augment(*batch, batch_seed),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        if group > 1:
+            dataset = _split_groups(
+                dataset, batch_size, examples, drop_remainder
+            )
+        return dataset
+
+    def _batch_augment_function(self):
+        """Returns `augment(images, labels, batch_seed)` for the map."""
+        import tensorflow as tf
 
         def augment(images, labels, batch_seed):
             return self.augment(
@@ -201,27 +222,7 @@ class AugmentationPipeline(BatchAugmentation):
             # XLA fuses the index arithmetic into the gather of the fast
             # path (the "cifar10" preset).
             augment = tf.function(augment, jit_compile=True)
-
-        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-            lambda batch, batch_seed: augment(*batch, batch_seed),
-            num_parallel_calls=autotune,
-            deterministic=True,
-        )
-        if group > 1:
-            dataset = dataset.rebatch(batch_size, drop_remainder=drop_remainder)
-            # `rebatch` forgets the number of batches, which `fit` uses.
-            if examples >= 0:
-                batches = (
-                    examples // batch_size
-                    if drop_remainder
-                    else -(-examples // batch_size)
-                )
-                dataset = dataset.apply(
-                    tf.data.experimental.assert_cardinality(batches)
-                )
-            elif examples == tf.data.INFINITE_CARDINALITY:
-                dataset = dataset.repeat()
-        return dataset.prefetch(autotune)
+        return augment
 
     def as_layer(self, seed: int | None = None, **kwargs):
         """Returns an `AugmentationLayer` running this pipeline in a model.
@@ -251,3 +252,42 @@ class AugmentationPipeline(BatchAugmentation):
         }
         options = ", ".join(f"{k}={v!r}" for k, v in on.items())
         return f"AugmentationPipeline({options})"
+
+
+def _shuffle_buffer_size(shuffle):
+    """Returns the shuffle buffer size that `apply`'s `shuffle` asks for."""
+    if isinstance(shuffle, bool):
+        return 10_000 if shuffle else 0
+    if isinstance(shuffle, int) and shuffle >= 0:
+        return shuffle
+    raise ValueError(
+        "`shuffle` must be a bool or an int buffer size >= 0. "
+        f"Received: shuffle={shuffle!r}"
+    )
+
+
+def _split_groups(dataset, batch_size, examples, drop_remainder):
+    """Splits augmented groups back into batches of `batch_size`.
+
+    Args:
+        dataset: the `tf.data.Dataset` of augmented groups.
+        batch_size: int, the size of the batches to yield.
+        examples: the cardinality of the unbatched dataset.
+        drop_remainder: bool, drop a last, smaller batch.
+    """
+    import tensorflow as tf
+
+    dataset = dataset.rebatch(batch_size, drop_remainder=drop_remainder)
+    # `rebatch` forgets the number of batches, which `fit` uses.
+    if examples >= 0:
+        batches = (
+            examples // batch_size
+            if drop_remainder
+            else -(-examples // batch_size)
+        )
+        dataset = dataset.apply(
+            tf.data.experimental.assert_cardinality(batches)
+        )
+    elif examples == tf.data.INFINITE_CARDINALITY:
+        dataset = dataset.repeat()
+    return dataset

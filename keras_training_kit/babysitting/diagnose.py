@@ -4,7 +4,7 @@ The forward and the backward pass of a compiled model on a few examples,
 before or during training, reduced to per-layer figures (activations,
 backpropagated gradients, kernel gradients, the optimizer's next step),
 the initial loss against ln C, the gradient noise scale, and `findings`
-with advice (`findings.py`). Nothing the model or its optimizer holds
+with advice (`diagnostics/rules.py`). Nothing the model or its optimizer holds
 changes: the passes read the variables through a `keras.StatelessScope`
 (`GradientProbe`) and the next step is taken by a copy of the optimizer
 on copies of the weights.
@@ -17,14 +17,19 @@ import math
 import keras
 import numpy as np
 
+from keras_training_kit import keras_compat
 from keras_training_kit.diagnostics.gradient_probe import GradientProbe
 from keras_training_kit.diagnostics.noise_scale import noise_scale
 from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
+from keras_training_kit.diagnostics.rules import Figures
 from keras_training_kit.diagnostics.rules import Finding
 from keras_training_kit.diagnostics.rules import check_bands
 from keras_training_kit.diagnostics.rules import find
+from keras_training_kit.diagnostics.rules import note
 from keras_training_kit.diagnostics.taps import first_activation
+from keras_training_kit.diagnostics.taps import output_layer_name
 from keras_training_kit.diagnostics.training_state import current_learning_rate
+from keras_training_kit.diagnostics.training_state import optimizer_updates
 from keras_training_kit.validation import check_int
 
 COLUMNS = (
@@ -48,24 +53,34 @@ class Diagnosis:
             name, `"outer/inner"` in nested models) and the `COLUMNS`
             (`None` where a value does not apply, e.g. a layer without a
             kernel, or gradients without targets).
-        initial_loss: float, the compiled loss's mean over the examples
-            (`None` without targets).
+        loss: float, the compiled loss's mean over the examples (`None`
+            without targets).
         expected_loss: float, ln C for a classifier (C classes), else
             `None`.
         noise_scale: float, McCandlish et al.'s `B_simple` in examples,
             or `None` (no targets, a single micro-batch, or an estimate of
             `|G|^2` that is not positive).
         findings: list of `Finding`.
-        batch_size: int, the training batch advised on.
+        batch_size: int, the training batch advised on (per step).
         examples: int, the examples measured on.
         learning_rate: float, the optimizer's current learning rate, or
             `None`.
         activation: str, the monitored layers' first activation (for the
             advice).
+        trained: bool, whether the model's optimizer has applied an update
+            (`iterations > 0`; a saved model keeps its optimizer). The
+            initial-loss check applies only to an untrained model.
+        step: int or `None`, the batches the model was trained on (`None`:
+            not trained).
+        gradient_accumulation_steps: int, the batches per optimizer update
+            advised on.
+        training_examples: int or `None`, the training set's size.
+        notes: list of str, what was measured but is not advice (e.g. a
+            noise-scale estimate resting on too few examples).
     """
 
     layers: list
-    initial_loss: float | None
+    loss: float | None
     expected_loss: float | None
     noise_scale: float | None
     findings: list
@@ -73,6 +88,16 @@ class Diagnosis:
     examples: int
     learning_rate: float | None = None
     activation: str = "relu"
+    trained: bool = False
+    step: int | None = None
+    gradient_accumulation_steps: int = 1
+    training_examples: int | None = None
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def initial_loss(self) -> float | None:
+        """The loss before training: `loss` of an untrained model."""
+        return None if self.trained else self.loss
 
     def to_dict(self) -> dict:
         """The JSON-ready report: findings, layers and the model figures.
@@ -83,11 +108,19 @@ class Diagnosis:
         return _finite(
             {
                 "findings": [f.to_dict() for f in self.findings],
+                "notes": list(self.notes),
                 "layers": [dict(row) for row in self.layers],
+                "loss": self.loss,
                 "initial_loss": self.initial_loss,
                 "expected_loss": self.expected_loss,
+                "trained": self.trained,
+                "step": self.step,
                 "noise_scale": self.noise_scale,
                 "batch_size": self.batch_size,
+                "gradient_accumulation_steps": (
+                    self.gradient_accumulation_steps
+                ),
+                "training_examples": self.training_examples,
                 "examples": self.examples,
                 "learning_rate": self.learning_rate,
             }
@@ -99,7 +132,35 @@ class Diagnosis:
             json.dump(self.to_dict(), file, indent=2, allow_nan=False)
             file.write("\n")
 
+    def summary_lines(self) -> list:
+        """The lines under the table: the loss, the noise scale, notes."""
+        loss = "n/a" if self.loss is None else f"{self.loss:.4g}"
+        if self.trained:
+            loss = f"loss {loss} (trained {self.step} steps)"
+        else:
+            loss = f"initial loss {loss}"
+            if self.expected_loss is not None:
+                loss += f" (expected ln C = {self.expected_loss:.4g})"
+        noise = "n/a" if self.noise_scale is None else f"{self.noise_scale:.3g}"
+        batch = f"batch {self.batch_size}"
+        if self.gradient_accumulation_steps > 1:
+            batch += f" x {self.gradient_accumulation_steps} accumulated"
+        lines = [
+            f"{loss}; gradient noise scale {noise} examples ({batch}, "
+            f"{self.examples} examples measured)"
+        ]
+        return lines + [f"note: {n}" for n in self.notes]
+
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, render_advice=None) -> str:
+        """The table, the model figures and the findings, as lines.
+
+        Args:
+            render_advice: `None` (each finding's `advice`) or a function
+                of a `Finding` returning its advice in other words.
+        """
         heads = ("layer", "act mean", "act std", "dead", "saturated")
         heads += ("backprop", "grad norm", "w norm", "update")
         width = max([len("layer")] + [len(r["layer"]) for r in self.layers])
@@ -109,21 +170,13 @@ class Diagnosis:
         for row in self.layers:
             cells = "".join(f"{_cell(row[c]):>11}" for c in COLUMNS)
             lines.append(f"{row['layer']:<{width}}{cells}")
-        loss = (
-            "n/a" if self.initial_loss is None else f"{self.initial_loss:.4g}"
-        )
-        if self.expected_loss is not None:
-            loss += f" (expected ln C = {self.expected_loss:.4g})"
-        noise = "n/a" if self.noise_scale is None else f"{self.noise_scale:.3g}"
-        lines.append(
-            f"initial loss {loss}; gradient noise scale {noise} examples "
-            f"(batch {self.batch_size}, {self.examples} examples measured)"
-        )
+        lines += self.summary_lines()
         if not self.findings:
             lines.append("no finding")
         for finding in self.findings:
             where = f" [{finding.layer}]" if finding.layer else ""
-            lines.append(f"- {finding.kind}{where}: {finding.advice}")
+            advice = render_advice(finding) if render_advice else None
+            lines.append(f"- {finding.kind}{where}: {advice or finding.advice}")
         return "\n".join(lines)
 
 
@@ -236,6 +289,8 @@ def diagnose(
     layers=None,
     bands: dict | None = None,
     jit_compile: bool = False,
+    gradient_accumulation_steps: int | None = None,
+    training_examples: int | None = None,
 ) -> Diagnosis:
     """Checks a compiled model's forward and backward pass before training.
 
@@ -261,6 +316,13 @@ def diagnose(
     (B_big - B_small)` and `tr(Sigma) ~ (|G_small|^2 - |G_big|^2) /
     (1 / B_small - 1 / B_big)`. A batch far below it wastes steps.
 
+    The findings come from the rule set of
+    `keras_training_kit.diagnostics.rules`, as the statistics callbacks'
+    warnings do. A model whose optimizer has applied an update is
+    `trained`: its loss is reported, but not judged against ln C. The
+    noise scale is advice only when it rests on more examples than its
+    value (otherwise a line of `notes` says so).
+
     Afterwards every variable of the model and of its optimizer
     (weights, BatchNormalization statistics, seed generators,
     `iterations`) is bit-for-bit unchanged.
@@ -270,8 +332,8 @@ def diagnose(
         x: the examples measured on: an array or a structure of arrays.
         y: the targets, or `None` (then only the forward figures).
             Defaults to `None`.
-        batch_size: int, the training batch it advises on. Defaults to
-            `32`.
+        batch_size: int, the training batch (per step) it advises on.
+            Defaults to `32`.
         sample_weight: `None` or per-example weights. Defaults to `None`.
         layers: which layers to monitor: `None` (every layer with a kernel
             or an activation), a regex or a list of names. Defaults to
@@ -280,6 +342,11 @@ def diagnose(
             each finding). Defaults to `None`.
         jit_compile: bool, compile with XLA under TensorFlow. Defaults to
             `False`.
+        gradient_accumulation_steps: int or `None`, the batches per
+            optimizer update advised on; `None` reads the model's
+            optimizer (1 without accumulation). Defaults to `None`.
+        training_examples: int or `None`, the training set's size: the
+            batch-size advice never exceeds it. Defaults to `None`.
 
     Returns:
         A `Diagnosis`.
@@ -311,7 +378,54 @@ def diagnose(
             f"model={type(model).__name__}"
         )
     check_int("batch_size", batch_size, minimum=1)
+    check_int(
+        "gradient_accumulation_steps",
+        gradient_accumulation_steps,
+        allow_none=True,
+    )
+    check_int("training_examples", training_examples, allow_none=True)
     bands = check_bands(bands)
+    x, y, sample_weight, count = _checked_examples(x, y, sample_weight)
+    probe = GradientProbe(model, layers, jit_compile=jit_compile)
+    passes = _Passes(probe, count)
+    for start in range(0, count, batch_size):
+        stop = min(start + batch_size, count)
+        passes.add(
+            _take(x, start, stop),
+            _take(y, start, stop),
+            _take(sample_weight, start, stop),
+            full=stop - start == batch_size,
+        )
+    trainable = list(model.trainable_variables)
+    report = passes.rows(model.optimizer, trainable)
+    noise = passes.noise_scale(batch_size)
+    optimizer = getattr(model, "optimizer", None)
+    updates = optimizer_updates(model)
+    if gradient_accumulation_steps is None:
+        gradient_accumulation_steps = _accumulation(optimizer)
+    diagnosis = Diagnosis(
+        layers=report,
+        loss=None if y is None else passes.loss,
+        expected_loss=expected_loss(model),
+        noise_scale=noise,
+        findings=[],
+        batch_size=batch_size,
+        examples=count,
+        learning_rate=current_learning_rate(optimizer),
+        activation=first_activation(probe.layers),
+        trained=updates > 0,
+        step=keras_compat.optimizer_steps(optimizer) if updates else None,
+        gradient_accumulation_steps=gradient_accumulation_steps,
+        training_examples=training_examples,
+    )
+    figures = _figures(diagnosis, model)
+    diagnosis.findings = find(figures, bands)
+    diagnosis.notes = [n for n in [note(figures)] if n]
+    return diagnosis
+
+
+def _checked_examples(x, y, sample_weight):
+    """`(x, y, sample_weight, count)` as arrays, checked."""
     x = _arrays("x", x)
     count = _examples(x)
     if count == 0:
@@ -325,79 +439,113 @@ def diagnose(
             )
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight)
-    probe = GradientProbe(model, layers, jit_compile=jit_compile)
-    trainable = list(model.trainable_variables)
-    totals = [dict.fromkeys(COLUMNS[:5], 0.0) for _ in probe.names]
-    known = [dict.fromkeys(COLUMNS[:5], False) for _ in probe.names]
-    mean_grads = None
-    loss = 0.0
-    small = []  # |G_small|^2 of each full micro-batch
-    for start in range(0, count, batch_size):
-        stop = min(start + batch_size, count)
-        weight = (stop - start) / count
-        xb = _take(x, start, stop)
+    return x, y, sample_weight, count
+
+
+def _accumulation(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
+    return int(getattr(optimizer, "gradient_accumulation_steps", None) or 1)
+
+
+def _figures(diagnosis, model):
+    """The rules' view of a `Diagnosis`."""
+    return Figures(
+        layers=diagnosis.layers,
+        examples=diagnosis.examples,
+        step=diagnosis.step,
+        initial_loss=diagnosis.loss,
+        expected_loss=diagnosis.expected_loss,
+        trained=diagnosis.trained,
+        noise_scale=diagnosis.noise_scale,
+        noise_examples=diagnosis.examples,
+        batch_size=diagnosis.batch_size,
+        gradient_accumulation_steps=diagnosis.gradient_accumulation_steps,
+        training_examples=diagnosis.training_examples,
+        learning_rate=diagnosis.learning_rate,
+        activation=diagnosis.activation,
+        output_layer=output_layer_name(model),
+    )
+
+
+class _Passes:
+    """The micro-batches' figures, summed weighted by their examples."""
+
+    def __init__(self, probe, count):
+        self.probe = probe
+        self.count = count
+        self.totals = [dict.fromkeys(COLUMNS[:5], 0.0) for _ in probe.names]
+        self.known = [dict.fromkeys(COLUMNS[:5], False) for _ in probe.names]
+        self.mean_grads = None
+        self.loss = 0.0
+        self.small = []  # |G_small|^2 of each full micro-batch
+
+    def add(self, x, y, sample_weight, full):
+        weight = len(keras.tree.flatten(x)[0]) / self.count
         if y is None:
-            rows = probe.activations(xb)
+            rows = self.probe.activations(x)
         else:
-            step = probe(
-                xb, _take(y, start, stop), _take(sample_weight, start, stop)
-            )
+            step = self.probe(x, y, sample_weight)
             rows = step["layers"]
-            loss += weight * step["loss"]
+            self.loss += weight * step["loss"]
             scaled = [g * weight for g in step["gradients"]]
-            mean_grads = (
+            self.mean_grads = (
                 scaled
-                if mean_grads is None
-                else [a + b for a, b in zip(mean_grads, scaled)]
+                if self.mean_grads is None
+                else [a + b for a, b in zip(self.mean_grads, scaled)]
             )
-            if stop - start == batch_size:
-                small.append(float(np.sum(step["squared_norms"])))
-        for total, seen, row in zip(totals, known, rows):
+            if full:
+                self.small.append(float(np.sum(step["squared_norms"])))
+        for total, seen, row in zip(self.totals, self.known, rows):
             for key in total:
                 if row.get(key) is not None:
                     total[key] += weight * row[key]
                     seen[key] = True
-    report = []
-    if mean_grads is not None:
-        after = _next_step(model.optimizer, trainable, mean_grads)
-    for k, (name, layer) in enumerate(zip(probe.names, probe.layers)):
-        row = {"layer": name}
-        for key in COLUMNS[:5]:
-            row[key] = totals[k][key] if known[k][key] else None
-        index = probe.kernel_index[k]
-        row["gradient_norm"] = row["weight_norm"] = row["update_ratio"] = None
-        if index is not None:
-            row["weight_norm"] = _norm(trainable[index].value)
-        if index is not None and mean_grads is not None:
-            row["gradient_norm"] = _norm(mean_grads[index])
-            if after is not None and row["weight_norm"] > 0:
-                change = keras.ops.subtract(
-                    keras.ops.cast(after[index], "float32"),
-                    keras.ops.cast(trainable[index].value, "float32"),
-                )
-                row["update_ratio"] = _norm(change) / row["weight_norm"]
-        report.append(row)
-    noise = None
-    if mean_grads is not None and small and count > batch_size:
-        big = sum(_norm(g) ** 2 for g in mean_grads)
+
+    def rows(self, optimizer, trainable):
+        """One row of `COLUMNS` per monitored layer."""
+        after = None
+        if self.mean_grads is not None:
+            after = _next_step(optimizer, trainable, self.mean_grads)
+        report = []
+        for k, name in enumerate(self.probe.names):
+            row = {"layer": name}
+            for key in COLUMNS[:5]:
+                row[key] = self.totals[k][key] if self.known[k][key] else None
+            row.update(
+                self._kernel_row(self.probe.kernel_index[k], trainable, after)
+            )
+            report.append(row)
+        return report
+
+    def _kernel_row(self, index, trainable, after):
+        row = dict.fromkeys(("gradient_norm", "weight_norm", "update_ratio"))
+        if index is None:
+            return row
+        row["weight_norm"] = _norm(trainable[index].value)
+        if self.mean_grads is None:
+            return row
+        row["gradient_norm"] = _norm(self.mean_grads[index])
+        if after is not None and row["weight_norm"] > 0:
+            change = keras.ops.subtract(
+                keras.ops.cast(after[index], "float32"),
+                keras.ops.cast(trainable[index].value, "float32"),
+            )
+            row["update_ratio"] = _norm(change) / row["weight_norm"]
+        return row
+
+    def noise_scale(self, batch_size):
+        """McCandlish's two-batch estimate, or `None`."""
+        if self.mean_grads is None or not self.small:
+            return None
+        if self.count <= batch_size:
+            return None
+        big = sum(_norm(g) ** 2 for g in self.mean_grads)
         estimate = two_batch_estimates(
-            float(np.mean(small)), big, batch_size, count
+            float(np.mean(self.small)), big, batch_size, self.count
         )
         noise = noise_scale([estimate])
-        noise = None if math.isnan(noise) else noise
-    diagnosis = Diagnosis(
-        layers=report,
-        initial_loss=None if y is None else loss,
-        expected_loss=expected_loss(model),
-        noise_scale=noise,
-        findings=[],
-        batch_size=batch_size,
-        examples=count,
-        learning_rate=current_learning_rate(getattr(model, "optimizer", None)),
-        activation=first_activation(probe.layers),
-    )
-    diagnosis.findings = find(diagnosis, bands)
-    return diagnosis
+        return None if math.isnan(noise) else noise
 
 
 __all__ = ["Diagnosis", "Finding", "diagnose"]

@@ -18,6 +18,7 @@ from keras_training_kit.initializers import KaimingNormal
 from keras_training_kit.initializers import XavierNormal
 from keras_training_kit.initializers import lsuv_initialize
 from keras_training_kit.models import build_deep_mlp
+from keras_training_kit.validation import check_int
 
 # name -> (activation, initializer, description)
 CONFIGURATIONS = {
@@ -103,6 +104,29 @@ def run_init_study(
     >>> layers[0]["backprop_std"] < 1e-5 < 0.9 < layers[-1]["backprop_std"]
     True
     """
+    names = _configuration_names(configurations)
+    check_int("num_examples", num_examples)
+    check_int("bins", bins)
+    x = np.random.default_rng(seed).standard_normal((num_examples, input_dim))
+    x = x.astype("float32")
+    upstream = np.random.default_rng([seed, 1]).standard_normal(
+        (num_examples, width)
+    )
+    upstream = upstream.astype("float32")
+    settings = {
+        "num_examples": num_examples,
+        "input_dim": input_dim,
+        "depth": depth,
+        "width": width,
+        "bins": bins,
+        "seed": seed,
+    }
+    rows = [_study_row(name, x, upstream, settings) for name in names]
+    return {"settings": settings, "rows": rows}
+
+
+def _configuration_names(configurations):
+    """The rows of the study: `configurations` checked, or all of them."""
     names = (
         list(CONFIGURATIONS) if configurations is None else list(configurations)
     )
@@ -113,75 +137,61 @@ def run_init_study(
             f"{tuple(CONFIGURATIONS)}. "
             f"Received: configurations={configurations!r}"
         )
-    for option, value in (("num_examples", num_examples), ("bins", bins)):
-        if isinstance(value, bool) or not (
-            isinstance(value, int) and value > 0
-        ):
-            raise ValueError(
-                f"`{option}` must be a positive int. "
-                f"Received: {option}={value!r}"
-            )
-    x = np.random.default_rng(seed).standard_normal((num_examples, input_dim))
-    x = x.astype("float32")
-    upstream = np.random.default_rng([seed, 1]).standard_normal(
-        (num_examples, width)
+    return names
+
+
+def _study_row(name, x, upstream, settings):
+    """One configuration's row: its model's figures, forward and backward."""
+    activation, kind, description = CONFIGURATIONS[name]
+    seed = settings["seed"]
+    model = build_deep_mlp(
+        settings["input_dim"],
+        settings["depth"],
+        settings["width"],
+        activation=activation,
+        kernel_initializer=_initializer(kind, seed),
+        use_bias=False,
     )
-    upstream = upstream.astype("float32")
-    rows = []
-    for name in names:
-        activation, kind, description = CONFIGURATIONS[name]
-        model = build_deep_mlp(
-            input_dim,
-            depth,
-            width,
-            activation=activation,
-            kernel_initializer=_initializer(kind, seed),
-            use_bias=False,
-        )
-        row = {
-            "name": name,
-            "description": description,
-            "activation": activation,
-            "initializer": kind,
-        }
-        if kind == "lsuv":
-            row["lsuv"] = lsuv_initialize(model, x, seed=seed)
-        hidden = [
-            layer for layer in model.layers if layer.name.startswith("layer_")
-        ]
-        probe = keras.Model(model.input, [layer.output for layer in hidden])
-        # The statistics of `ActivationStatistics`, as a reference: mean
-        # and std in float64, the histogram exactly `np.histogram`'s.
-        stats = activation_statistics(
-            list(probe(x)), bins, dtype="float64", exact=True
-        )
-        row["layers"] = [
-            {
-                "layer": index,
-                "mean": layer["mean"],
-                "std": layer["std"],
-                "histogram": {
-                    "counts": layer["histogram"].tolist(),
-                    "edges": histogram_edges(
-                        layer["histogram_min"], layer["histogram_max"], bins
-                    ),
-                },
-            }
-            for index, layer in enumerate(unpack_statistics(stats), start=1)
-        ]
-        backprop = _backprop_stds(model, x, upstream)
-        for layer, value in zip(row["layers"], backprop):
-            layer["backprop_std"] = value
-        rows.append(row)
-    settings = {
-        "num_examples": num_examples,
-        "input_dim": input_dim,
-        "depth": depth,
-        "width": width,
-        "bins": bins,
-        "seed": seed,
+    row = {
+        "name": name,
+        "description": description,
+        "activation": activation,
+        "initializer": kind,
     }
-    return {"settings": settings, "rows": rows}
+    if kind == "lsuv":
+        row["lsuv"] = lsuv_initialize(model, x, seed=seed)
+    row["layers"] = _forward_statistics(model, x, settings["bins"])
+    backprop = _backprop_stds(model, x, upstream)
+    for layer, value in zip(row["layers"], backprop):
+        layer["backprop_std"] = value
+    return row
+
+
+def _forward_statistics(model, x, bins):
+    """Per hidden layer: the mean, std and histogram of its activations."""
+    hidden = [
+        layer for layer in model.layers if layer.name.startswith("layer_")
+    ]
+    probe = keras.Model(model.input, [layer.output for layer in hidden])
+    # The statistics of `ActivationStatistics`, as a reference: mean and
+    # std in float64, the histogram exactly `np.histogram`'s.
+    stats = activation_statistics(
+        list(probe(x)), bins, dtype="float64", exact=True
+    )
+    return [
+        {
+            "layer": index,
+            "mean": layer["mean"],
+            "std": layer["std"],
+            "histogram": {
+                "counts": layer["histogram"].tolist(),
+                "edges": histogram_edges(
+                    layer["histogram_min"], layer["histogram_max"], bins
+                ),
+            },
+        }
+        for index, layer in enumerate(unpack_statistics(stats), start=1)
+    ]
 
 
 def _backprop_stds(model, x, upstream):

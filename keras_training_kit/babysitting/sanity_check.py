@@ -128,6 +128,44 @@ def sanity_check(
     >>> [c["check"] for c in report.checks]
     ['initial loss', 'regularization', 'overfit tiny subset']
     """
+    _check_arguments(
+        model,
+        num_classes,
+        num_examples=num_examples,
+        subset_size=subset_size,
+        max_epochs=max_epochs,
+        learning_rate=learning_rate,
+        loss_tolerance=loss_tolerance,
+    )
+    x, y = _take(dataset, max(num_examples, subset_size))
+    data_loss = _data_loss(model, x[:num_examples], y[:num_examples])
+    return SanityCheckReport(
+        [
+            _initial_loss_check(data_loss, num_classes, loss_tolerance),
+            _regularization_check(model, data_loss),
+            _overfit_check(
+                model,
+                x[:subset_size],
+                y[:subset_size],
+                max_epochs=max_epochs,
+                learning_rate=learning_rate,
+                seed=seed,
+            ),
+        ]
+    )
+
+
+def _check_arguments(
+    model,
+    num_classes,
+    *,
+    num_examples,
+    subset_size,
+    max_epochs,
+    learning_rate,
+    loss_tolerance,
+):
+    """Raises for an invalid argument of `sanity_check`."""
     check_int("num_classes", num_classes, minimum=2)
     for option, value in (
         ("num_examples", num_examples),
@@ -142,55 +180,63 @@ def sanity_check(
             f"`model` must be a keras.Model. Received: model={model!r}"
         )
 
-    x, y = _take(dataset, max(num_examples, subset_size))
+
+def _check(name, passed, value, expected, detail):
+    """Returns one check of a `SanityCheckReport`."""
+    return {
+        "check": name,
+        "passed": passed,
+        "value": value,
+        "expected": expected,
+        "detail": detail,
+    }
+
+
+def _data_loss(model, x, y):
+    """Returns the model's cross-entropy on `(x, y)`, without penalties."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(
         from_logits=_from_logits(model)
     )
-    checks = []
+    return float(loss_fn(y, model(x, training=False)))
 
+
+def _initial_loss_check(data_loss, num_classes, loss_tolerance):
+    """Checks that the untrained loss is close to `ln(num_classes)`."""
     expected = math.log(num_classes)
-    data_loss = float(
-        loss_fn(y[:num_examples], model(x[:num_examples], training=False))
-    )
     deviation = abs(data_loss - expected) / expected
-    checks.append(
-        {
-            "check": "initial loss",
-            "passed": deviation <= loss_tolerance,
-            "value": data_loss,
-            "expected": expected,
-            "detail": f"loss {data_loss:.4f} vs "
-            f"ln({num_classes}) = {expected:.4f} "
-            f"({deviation:.0%} off, tolerance {loss_tolerance:.0%})",
-        }
+    return _check(
+        "initial loss",
+        deviation <= loss_tolerance,
+        data_loss,
+        expected,
+        f"loss {data_loss:.4f} vs "
+        f"ln({num_classes}) = {expected:.4f} "
+        f"({deviation:.0%} off, tolerance {loss_tolerance:.0%})",
     )
 
-    penalty = (
-        float(sum(float(v) for v in model.losses)) if model.losses else 0.0
-    )
-    if model.losses:
-        total = data_loss + penalty
-        checks.append(
-            {
-                "check": "regularization",
-                "passed": total > data_loss,
-                "value": total,
-                "expected": data_loss,
-                "detail": f"loss with regularization {total:.4f} > "
-                f"without {data_loss:.4f}",
-            }
-        )
-    else:
-        checks.append(
-            {
-                "check": "regularization",
-                "passed": None,
-                "value": None,
-                "expected": None,
-                "detail": "the model has no regularizer; skipped",
-            }
-        )
 
+def _regularization_check(model, data_loss):
+    """Checks that the model's regularization losses raise the loss."""
+    if not model.losses:
+        return _check(
+            "regularization",
+            None,
+            None,
+            None,
+            "the model has no regularizer; skipped",
+        )
+    total = data_loss + float(sum(float(v) for v in model.losses))
+    return _check(
+        "regularization",
+        total > data_loss,
+        total,
+        data_loss,
+        f"loss with regularization {total:.4f} > without {data_loss:.4f}",
+    )
+
+
+def _overfit_check(model, x_small, y_small, *, max_epochs, learning_rate, seed):
+    """Checks that a fresh copy of `model` overfits `(x_small, y_small)`."""
     keras.utils.set_random_seed(seed)
     copy = keras.models.clone_model(model)
     copy.compile(
@@ -200,28 +246,29 @@ def sanity_check(
         ),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    x_small, y_small = x[:subset_size], y[:subset_size]
+    accuracy, epochs = _fit_until_perfect(copy, x_small, y_small, max_epochs)
+    return _check(
+        "overfit tiny subset",
+        accuracy >= 1.0,
+        accuracy,
+        1.0,
+        f"training accuracy {accuracy:.0%} on {len(y_small)} examples "
+        f"after {epochs} steps",
+    )
+
+
+def _fit_until_perfect(model, x, y, max_epochs):
+    """Fits full-batch steps until 100% training accuracy or `max_epochs`.
+
+    Returns:
+        `(accuracy, epochs)`: the last training accuracy and the steps run.
+    """
     accuracy, epochs, chunk = 0.0, 0, 25
     while epochs < max_epochs and accuracy < 1.0:
         step = min(chunk, max_epochs - epochs)
-        copy.fit(
-            x_small, y_small, batch_size=subset_size, epochs=step, verbose=0
-        )
+        model.fit(x, y, batch_size=len(y), epochs=step, verbose=0)
         epochs += step
         accuracy = float(
-            copy.evaluate(x_small, y_small, verbose=0, return_dict=True)[
-                "accuracy"
-            ]
+            model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
         )
-    checks.append(
-        {
-            "check": "overfit tiny subset",
-            "passed": accuracy >= 1.0,
-            "value": accuracy,
-            "expected": 1.0,
-            "detail": f"training accuracy {accuracy:.0%} on "
-            f"{len(y_small)} examples "
-            f"after {epochs} steps",
-        }
-    )
-    return SanityCheckReport(checks)
+    return accuracy, epochs

@@ -12,18 +12,17 @@ import logging
 import keras
 
 from keras_training_kit.callbacks import activation_writers
-from keras_training_kit.callbacks.activation_warnings import ActivationWarnings
 from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
+from keras_training_kit.diagnostics import rules
 from keras_training_kit.diagnostics import taps as taps_lib
 from keras_training_kit.diagnostics.activation_probe import ActivationProbe
-from keras_training_kit.diagnostics.rules import UPDATE_RATIO_RANGE
+from keras_training_kit.diagnostics.training_state import current_learning_rate
 from keras_training_kit.plotting.activation_figures import (
     activation_histogram_rows,
 )
 from keras_training_kit.plotting.activation_figures import (
     save_activation_figures,
 )
-from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
@@ -31,18 +30,19 @@ logger = logging.getLogger(__name__)
 
 
 def _check_update_ratio_range(value):
+    if value is None:
+        return
     if (
         not isinstance(value, (list, tuple))
         or len(value) != 2
         or not 0 <= value[0] < value[1]
     ):
         raise ValueError(
-            "`update_ratio_range` must be a pair (low, high) with "
+            "`update_ratio_range` must be None or a pair (low, high) with "
             f"0 <= low < high. Received: update_ratio_range={value!r}"
         )
 
 
-@register
 class ActivationStatistics(SampledStatistics):
     """Records per-layer activation statistics on a fixed probe batch.
 
@@ -156,8 +156,8 @@ class ActivationStatistics(SampledStatistics):
 
     >>> import numpy as np, keras
     >>> model = keras.Sequential([keras.Input((8,)),
-    ...     keras.layers.Dense(16, activation="tanh", name="dense"),
-    ...                           keras.layers.Dense(2)])
+    ...     keras.layers.Dense(16, activation="tanh", name="hidden"),
+    ...     keras.layers.Dense(2, name="out")])
     >>> model.compile("sgd", "mse")
     >>> x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
     >>> stats = ActivationStatistics(every_n_steps=4, probe_data=x[:32])
@@ -165,7 +165,7 @@ class ActivationStatistics(SampledStatistics):
     ...               callbacks=[stats])
     >>> stats.steps
     [0, 4, 8]
-    >>> sorted(stats.history["dense"])[:3]
+    >>> sorted(stats.history["hidden"])[:3]
     ['dead_fraction', 'histogram', 'histogram_max']
     """
 
@@ -180,10 +180,10 @@ class ActivationStatistics(SampledStatistics):
         probe_size: int = 256,
         bins: int = 30,
         max_overhead: float = 0.02,
-        dead_threshold: float = 0.5,
-        saturation_threshold: float = 0.5,
-        std_threshold: float = 1e-3,
-        update_ratio_range: tuple = UPDATE_RATIO_RANGE,
+        dead_threshold: float | None = None,
+        saturation_threshold: float | None = None,
+        std_threshold: float | None = None,
+        update_ratio_range: tuple | None = None,
         append: bool = False,
         jit_compile: bool = False,
         probe_model=None,
@@ -198,10 +198,12 @@ class ActivationStatistics(SampledStatistics):
             ("dead_threshold", dead_threshold),
             ("saturation_threshold", saturation_threshold),
         ):
-            check_float(
-                name, value, 0, 1, include_low=False, include_high=False
-            )
-        check_float("std_threshold", std_threshold, 0)
+            if value is not None:
+                check_float(
+                    name, value, 0, 1, include_low=False, include_high=False
+                )
+        if std_threshold is not None:
+            check_float("std_threshold", std_threshold, 0)
         _check_update_ratio_range(update_ratio_range)
         if probe_model is not None and not isinstance(probe_model, keras.Model):
             raise TypeError(
@@ -217,10 +219,21 @@ class ActivationStatistics(SampledStatistics):
         self.csv_path = csv_path
         self.probe_size = probe_size
         self.bins = bins
-        self.dead_threshold = float(dead_threshold)
-        self.saturation_threshold = float(saturation_threshold)
-        self.std_threshold = float(std_threshold)
-        self.update_ratio_range = tuple(float(v) for v in update_ratio_range)
+        self.dead_threshold = dead_threshold
+        self.saturation_threshold = saturation_threshold
+        self.std_threshold = std_threshold
+        self.update_ratio_range = (
+            None if update_ratio_range is None else tuple(update_ratio_range)
+        )
+        overrides = {
+            "dead": dead_threshold,
+            "saturated": saturation_threshold,
+            "collapsed": std_threshold,
+            "update_ratio": self.update_ratio_range,
+        }
+        self._bands = rules.check_bands(
+            {k: v for k, v in overrides.items() if v is not None}
+        )
         self.append = append
         self.jit_compile = jit_compile
         self.probe_model = probe_model
@@ -241,11 +254,9 @@ class ActivationStatistics(SampledStatistics):
             self.bins,
             self.jit_compile,
         )
-        self._checks = ActivationWarnings(
-            self.dead_threshold,
-            self.saturation_threshold,
-            self.std_threshold,
-            self.update_ratio_range,
+        self._activation = taps_lib.first_activation(self._probe.layers)
+        self._output_layer = taps_lib.output_layer_name(
+            self.probe_model or self.model
         )
         return activation_writers.open_writers(
             self.csv_path,
@@ -275,11 +286,33 @@ class ActivationStatistics(SampledStatistics):
             if name in ratios:
                 record["update_ratio"] = ratios[name]
             record.update(histogram_min=low, histogram_max=high)
-            for message in self._checks.check(name, step, record):
-                self.warnings.append(message)
-                logger.warning(message)
             sample[name] = {**record, "histogram": counts}
+        self._report(rules.find(self._figures(step, sample), self._bands))
         self._store(step, sample)
+
+    def _figures(self, step, sample):
+        """The rules' view of one sample."""
+        rows = [
+            {
+                "layer": name,
+                "activation_std": record["std"],
+                "dead_fraction": record["dead_fraction"],
+                "saturated_fraction": record.get("saturated_fraction"),
+                "update_ratio": record.get("update_ratio"),
+            }
+            for name, record in sample.items()
+        ]
+        return rules.Figures(
+            layers=rows,
+            examples=self._probe.examples,
+            step=step or None,
+            trained=step > 0,
+            learning_rate=current_learning_rate(
+                getattr(self.model, "optimizer", None)
+            ),
+            activation=self._activation,
+            output_layer=self._output_layer,
+        )
 
     # ------------------------------------------------------------------
     # Outputs
@@ -326,6 +359,13 @@ class ActivationStatistics(SampledStatistics):
         return save_activation_figures(self.steps, self.history, directory)
 
     def get_config(self):
+        """The settings, without `probe_data` and `probe_model`.
+
+        Callbacks are not saved with models, and this one is not
+        registered for saving: its probe data (arrays, a dataset, a
+        generator) does not serialize. A copy takes the probe data again:
+        `ActivationStatistics(probe_data=x, **stats.get_config())`.
+        """
         return {
             "layers": self.layers,
             "every_n_steps": self.every_n_steps,
@@ -337,12 +377,12 @@ class ActivationStatistics(SampledStatistics):
             "dead_threshold": self.dead_threshold,
             "saturation_threshold": self.saturation_threshold,
             "std_threshold": self.std_threshold,
-            "update_ratio_range": list(self.update_ratio_range),
+            "update_ratio_range": (
+                None
+                if self.update_ratio_range is None
+                else list(self.update_ratio_range)
+            ),
             "append": self.append,
             "jit_compile": self.jit_compile,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -5,8 +5,9 @@ The backward half of `ActivationStatistics`: at the same scheduled steps
 differentiated on a fixed probe batch with targets (`GradientProbe`: the
 backend's autodiff, training mode, no variable written), in micro-batches
 so that the gradient noise scale can be estimated; the figures go to the
-same writers (CSV, TensorBoard) and figures, and `diagnose`'s rules
-(`babysitting.findings`) turn them into warnings, once per condition.
+same writers (CSV, TensorBoard) and figures, and the diagnostics' one
+rule set (`diagnostics.rules`, as in `diagnose`) turns them into
+findings, once per kind and layer.
 """
 
 import logging
@@ -18,6 +19,7 @@ from keras_training_kit import backend
 from keras_training_kit.callbacks import activation_writers
 from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
 from keras_training_kit.diagnostics import probe_data as probe_data_lib
+from keras_training_kit.diagnostics import rules
 from keras_training_kit.diagnostics import taps as taps_lib
 from keras_training_kit.diagnostics.gradient_probe import GradientProbe
 from keras_training_kit.diagnostics.kernel_updates import KernelUpdates
@@ -25,7 +27,6 @@ from keras_training_kit.diagnostics.noise_scale import noise_scale
 from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
 from keras_training_kit.diagnostics.training_state import current_learning_rate
 from keras_training_kit.plotting.activation_curves import plot_activation_curves
-from keras_training_kit.saving import register
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
@@ -35,7 +36,6 @@ MODEL = "model"
 _PANELS = ("gradient_norm", "backprop_std", "update_ratio", "noise_scale")
 
 
-@register
 class GradientStatistics(SampledStatistics):
     """Records per-layer gradient statistics on a fixed probe batch.
 
@@ -69,11 +69,15 @@ class GradientStatistics(SampledStatistics):
       sample's estimates is mostly noise). NaN while the summed `|G|^2`
       is not positive.
 
-    Warnings follow `diagnose`'s rules and bands (`bands` overrides
-    them): vanishing or exploding backpropagated gradients (first to last
-    hidden monitored layer), an update ratio outside the band, and, with
-    `batch_size`, a training batch far below the noise scale; each once
-    per condition and layer, through `logging` and in `warnings`.
+    Each sample is judged by the diagnostics' one rule set
+    (`keras_training_kit.diagnostics.rules`, the bands of `BANDS`, which
+    `bands` overrides), as `diagnose` judges its figures: vanishing or
+    exploding backpropagated gradients (first to last hidden monitored
+    layer), an update ratio outside the band, and, with `batch_size`, a
+    training batch far below the noise scale (only when the noise scale
+    is below the probe's examples, the most it can tell). Each kind and
+    layer is reported once, kept in `findings` and logged (its advice in
+    `warnings`).
 
     Args:
         probe_data: the probe examples with targets: a tuple `(x, y[,
@@ -95,16 +99,18 @@ class GradientStatistics(SampledStatistics):
         micro_batch_size: int >= 1, the examples of each micro-batch (the
             small batch of the noise-scale estimate); `probe_size` must
             hold at least two. Defaults to `32`.
-        batch_size: int or `None`, the training batch (times any gradient
-            accumulation), compared with the noise scale; `None` skips
-            that warning. Defaults to `None`.
+        batch_size: int or `None`, the training batch per step (the
+            model's optimizer gives any gradient accumulation), compared
+            with the noise scale; `None` skips that finding. Defaults to
+            `None`.
+        training_examples: int or `None`, the training set's size: the
+            batch-size advice never exceeds it. Defaults to `None`.
         noise_scale_window: int >= 1, the samples whose estimates are
             summed for `noise_scale`. Defaults to `10`.
         max_overhead: float in (0, 1), the target cost of sampling with
             `every_n_steps=None`. Defaults to `0.02`.
         bands: dict overriding entries of
-            `keras_training_kit.diagnostics.rules.BANDS`. Defaults to
-            `None`.
+            `keras_training_kit.diagnostics.BANDS`. Defaults to `None`.
         append: bool, append to an existing `csv_path` (a resumed run).
             Defaults to `False`.
         jit_compile: bool, compile the probe with XLA under TensorFlow.
@@ -113,7 +119,8 @@ class GradientStatistics(SampledStatistics):
     Attributes:
         steps: list of int, the sampled training steps.
         history: dict `{layer: {metric: [value per sample]}}`.
-        warnings: list of str, the warnings logged.
+        findings: list of `keras_training_kit.diagnostics.Finding`.
+        warnings: list of str, the messages logged for them.
         sample_interval: int or `None`, the interval in use.
 
     Raises:
@@ -154,15 +161,13 @@ class GradientStatistics(SampledStatistics):
         probe_size: int = 256,
         micro_batch_size: int = 32,
         batch_size: int | None = None,
+        training_examples: int | None = None,
         noise_scale_window: int = 10,
         max_overhead: float = 0.02,
         bands: dict | None = None,
         append: bool = False,
         jit_compile: bool = False,
     ):
-        # Lazy: `babysitting` imports the callbacks' probes.
-        from keras_training_kit.diagnostics.rules import check_bands
-
         if probe_data is None:
             raise ValueError(
                 "`probe_data` must hold examples with targets, `(x, y)` or "
@@ -174,6 +179,7 @@ class GradientStatistics(SampledStatistics):
         check_int("probe_size", probe_size, minimum=2)
         check_int("micro_batch_size", micro_batch_size)
         check_int("batch_size", batch_size, allow_none=True)
+        check_int("training_examples", training_examples, allow_none=True)
         check_int("noise_scale_window", noise_scale_window)
         check_float(
             "max_overhead",
@@ -199,9 +205,10 @@ class GradientStatistics(SampledStatistics):
         self.probe_size = probe_size
         self.micro_batch_size = micro_batch_size
         self.batch_size = batch_size
+        self.training_examples = training_examples
         self.noise_scale_window = noise_scale_window
         self.bands = None if bands is None else dict(bands)
-        self._bands = check_bands(bands)
+        self._bands = rules.check_bands(bands)
         self.append = append
         self.jit_compile = jit_compile
 
@@ -253,7 +260,7 @@ class GradientStatistics(SampledStatistics):
             _summarizer(indices), self.jit_compile
         )
         self._estimates = []
-        self._warned = set()
+        self._output_layer = taps_lib.output_layer_name(model)
         return activation_writers.open_writers(
             self.csv_path,
             self.log_dir,
@@ -314,11 +321,11 @@ class GradientStatistics(SampledStatistics):
             "global_gradient_norm": math.sqrt(max(big, 0.0)),
             "noise_scale": noise,
         }
-        self._warn(step, sample)
+        self._report(rules.find(self._figures(step, sample), self._bands))
         self._store(step, sample)
 
-    def _warn(self, step, sample):
-        from keras_training_kit.diagnostics import rules as findings
+    def _figures(self, step, sample):
+        """The rules' view of one sample."""
 
         def value(record, key):
             v = record.get(key)
@@ -327,34 +334,29 @@ class GradientStatistics(SampledStatistics):
         rows = [
             {
                 "layer": name,
-                "activation_std": None,
-                "saturated_fraction": None,
-                "dead_fraction": None,
                 "backprop_std": value(record, "backprop_std"),
                 "update_ratio": value(record, "update_ratio"),
             }
             for name, record in sample.items()
             if name != MODEL
         ]
-        noise = value(sample[MODEL], "noise_scale")
-        figures = _Figures(
+        count = self.micro_batch_size * len(self._batches)
+        return rules.Figures(
             layers=rows,
-            noise_scale=noise if self.batch_size else None,
-            batch_size=self.batch_size or 1,
-            learning_rate=current_learning_rate(self.model.optimizer),
+            examples=count,
+            step=step or None,
+            trained=step > 0,
+            noise_scale=value(sample[MODEL], "noise_scale"),
+            noise_examples=count,
+            batch_size=self.batch_size,
+            gradient_accumulation_steps=self._lead,
+            training_examples=self.training_examples,
+            learning_rate=current_learning_rate(
+                getattr(self.model, "optimizer", None)
+            ),
             activation=taps_lib.first_activation(self._probe.layers),
+            output_layer=self._output_layer,
         )
-        for finding in findings.find(figures, self._bands):
-            key = (finding.kind, finding.layer)
-            if key in self._warned:
-                continue
-            self._warned.add(key)
-            message = (
-                f"{finding.layer or MODEL}: {finding.kind} at step {step}: "
-                f"{finding.advice}"
-            )
-            self.warnings.append(message)
-            logger.warning(message)
 
     # ------------------------------------------------------------------
     # Outputs
@@ -393,6 +395,13 @@ class GradientStatistics(SampledStatistics):
         ]
 
     def get_config(self):
+        """The settings, without `probe_data`.
+
+        Callbacks are not saved with models, and this one is not
+        registered for saving: its probe data (arrays, a dataset, a
+        generator) does not serialize. A copy takes the probe data again:
+        `GradientStatistics(probe_data, **stats.get_config())`.
+        """
         return {
             "layers": self.layers,
             "every_n_steps": self.every_n_steps,
@@ -401,22 +410,13 @@ class GradientStatistics(SampledStatistics):
             "probe_size": self.probe_size,
             "micro_batch_size": self.micro_batch_size,
             "batch_size": self.batch_size,
+            "training_examples": self.training_examples,
             "noise_scale_window": self.noise_scale_window,
             "max_overhead": self.max_overhead,
             "bands": self.bands,
             "append": self.append,
             "jit_compile": self.jit_compile,
         }
-
-
-class _Figures:
-    """What `findings.find` reads of a `Diagnosis`, from one sample."""
-
-    initial_loss = None
-    expected_loss = None
-
-    def __init__(self, **values):
-        self.__dict__.update(values)
 
 
 def _summarizer(indices):

@@ -10,12 +10,15 @@ those hooks; a subclass builds its probe and writers in `_begin`, and says
 what a sample records in `_record`.
 """
 
+import logging
 import time
 
 import keras
 
 from keras_training_kit import keras_compat
 from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
+
+logger = logging.getLogger(__name__)
 
 
 class SampledStatistics(keras.callbacks.Callback):
@@ -36,7 +39,9 @@ class SampledStatistics(keras.callbacks.Callback):
     Attributes:
         steps: list of int, the training steps at which samples were taken.
         history: dict `{layer: {metric: [value per sample]}}`.
-        warnings: list of str, the warnings logged.
+        findings: list of `keras_training_kit.diagnostics.Finding`, each
+            kind and layer once, from its first sample.
+        warnings: list of str, the messages logged for them.
         sample_interval: int or `None`, the interval in use.
     """
 
@@ -46,6 +51,7 @@ class SampledStatistics(keras.callbacks.Callback):
         self.max_overhead = float(max_overhead)
         self.steps = []
         self.history = {}
+        self.findings = []
         self.warnings = []
         self._schedule = SamplingSchedule(
             every_n_steps, self.max_overhead, type(self).__name__
@@ -182,6 +188,26 @@ class SampledStatistics(keras.callbacks.Callback):
         self._sync_variables()
         self._record(step)
         self._schedule.sampled(step, cost=time.perf_counter() - start)
+
+    def _report(self, findings: list):
+        """Logs the findings not reported before, once per kind and layer.
+
+        Each is logged with the finding itself attached to the record
+        (`extra={"finding": ...}`), so a handler can render its fix in
+        other words (`ktk` writes flags).
+        """
+        seen = {(f.kind, f.layer) for f in self.findings}
+        for finding in findings:
+            if (finding.kind, finding.layer) in seen:
+                continue
+            seen.add((finding.kind, finding.layer))
+            self.findings.append(finding)
+            where = f"{finding.layer or 'model'}: {finding.kind}"
+            prefix = f"{type(self).__name__}: {where}"
+            self.warnings.append(f"{prefix}: {finding.advice}")
+            logger.warning(
+                "%s: %s", prefix, finding.advice, extra={"finding": finding}
+            )
 
     def _store(self, step: int, sample: dict):
         """Appends `{layer: {metric: value}}` to `history`, writes it."""

@@ -8,8 +8,10 @@ and the findings. `--strict` exits 1 when anything is found.
 (`report_findings`).
 """
 
+import json
 import os
 
+from keras_training_kit.cli import advice
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.run_folder import check_overwrite
@@ -46,8 +48,17 @@ def add_arguments(parser):
     fit.add_argument(
         "--batch-size",
         type=flags.positive_int,
-        default=32,
-        help="the training batch the advice is about",
+        default=None,
+        help="the training batch the advice is about (default: the run's, "
+        "from config.json beside --model-file, else 32)",
+    )
+    fit.add_argument(
+        "--accumulate",
+        type=flags.positive_int,
+        default=None,
+        metavar="N",
+        help="batches per optimizer update the advice is about (default: "
+        "the run's, from config.json beside --model-file, else 1)",
     )
     fit.add_argument("--seed", type=int, default=0)
     out = parser.add_argument_group("output")
@@ -110,8 +121,25 @@ def report_findings(diagnosis) -> str:
     lines = [f"diagnose: {len(diagnosis.findings)} finding(s)"]
     for finding in diagnosis.findings:
         where = f" [{finding.layer}]" if finding.layer else ""
-        lines.append(f"- {finding.kind}{where}: {finding.advice}")
+        lines.append(f"- {finding.kind}{where}: {advice.render(finding)}")
     return "\n".join(lines)
+
+
+def run_batch(args) -> tuple:
+    """`(batch_size, accumulate)` the advice is about.
+
+    The flags when given; else, for `--model-file`, the run's own from
+    the `config.json` `ktk train` wrote beside it; else 32 and 1.
+    """
+    recorded = {}
+    if args.model_file is not None:
+        path = os.path.join(os.path.dirname(args.model_file), "config.json")
+        if os.path.isfile(path):
+            with open(path) as file:
+                recorded = json.load(file)
+    batch = args.batch_size or recorded.get("batch_size") or 32
+    accumulate = args.accumulate or recorded.get("accumulate") or 1
+    return int(batch), int(accumulate)
 
 
 def _model(args, data):
@@ -143,7 +171,15 @@ def run(args):
     data = flags.load_data(args)
     model = _model(args, data)
     x, y = examples(data, args.examples)
-    diagnosis = diagnose(model, x, y, batch_size=args.batch_size)
+    args.batch_size, args.accumulate = run_batch(args)
+    diagnosis = diagnose(
+        model,
+        x,
+        y,
+        batch_size=args.batch_size,
+        gradient_accumulation_steps=args.accumulate,
+        training_examples=data.cardinality.get("train"),
+    )
     # Measured: only now is anything written.
     if args.overwrite:
         discard(args.output_dir)
@@ -169,6 +205,6 @@ def run(args):
     plot_diagnosis(
         diagnosis.to_dict(), os.path.join(folder, "diagnosis.png"), title
     )
-    print(diagnosis)
+    print(diagnosis.text(advice.render))
     print(f"Run folder: {folder}")
     return 1 if args.strict and diagnosis.findings else 0

@@ -87,24 +87,8 @@ def run(args):
     train, _, _ = batched_splits(data, args.batch_size, seed=args.seed)
     result = finder.find(train)
     os.makedirs(args.output_dir, exist_ok=True)
-    csv_path = os.path.join(args.output_dir, "lr_find.csv")
-    with run_files.atomic_path(csv_path) as temporary:
-        with open(temporary, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
-            for step, row in enumerate(
-                zip(
-                    result.learning_rates, result.losses, result.smoothed_losses
-                )
-            ):
-                writer.writerow([step, *row])
-    # The default rule first, then the others in their registry order.
-    suggestions = {
-        name: result.suggestions[name]
-        for name in sorted(
-            result.suggestions, key=lambda n: n != args.suggestion
-        )
-    }
+    csv_path = _write_csv(args.output_dir, result)
+    suggestions = _default_first(result.suggestions, args.suggestion)
     json_path = os.path.join(args.output_dir, "lr_find.json")
     run_files.write_json(
         json_path, {"default": args.suggestion, "suggestions": suggestions}
@@ -118,6 +102,38 @@ def run(args):
         suggestions=suggestions,
         default_suggestion=args.suggestion,
     )
+    _print_suggestions(result, suggestions, args.suggestion)
+    print(f"Wrote {csv_path}, {json_path} and {plot_path}.")
+    return 0
+
+
+def _write_csv(output_dir, result):
+    """Writes the sweep to `output_dir/lr_find.csv` and returns its path."""
+    csv_path = os.path.join(output_dir, "lr_find.csv")
+    with run_files.atomic_path(csv_path) as temporary:
+        with open(temporary, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["step", "learning_rate", "loss", "smoothed_loss"])
+            for step, row in enumerate(
+                zip(
+                    result.learning_rates, result.losses, result.smoothed_losses
+                )
+            ):
+                writer.writerow([step, *row])
+    return csv_path
+
+
+def _default_first(suggestions, default):
+    """Returns `suggestions` with the `default` rule first, then the others
+    in their registry order."""
+    return {
+        name: suggestions[name]
+        for name in sorted(suggestions, key=lambda n: n != default)
+    }
+
+
+def _print_suggestions(result, suggestions, default):
+    """Prints how the sweep ended and one line per suggested rate."""
     stop = (
         "stopped at 4x the best loss" if result.stopped_early else "full sweep"
     )
@@ -128,7 +144,5 @@ def run(args):
     width = max(map(len, suggestions))
     for name, rate in suggestions.items():
         value = "none (no finite loss)" if rate is None else f"{rate:.2e}"
-        default = "  (default)" if name == args.suggestion else ""
-        print(f"  {name:<{width}}  {value}{default}")
-    print(f"Wrote {csv_path}, {json_path} and {plot_path}.")
-    return 0
+        marker = "  (default)" if name == default else ""
+        print(f"  {name:<{width}}  {value}{marker}")

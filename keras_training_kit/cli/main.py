@@ -11,6 +11,8 @@ import logging
 import os
 import sys
 
+from keras_training_kit.cli.advice import FlagAdvice
+
 # (subcommand, module under keras_training_kit.cli)
 COMMANDS = (
     ("train", "train"),
@@ -92,10 +94,13 @@ def main(argv: list | None = None) -> int:
     # The package's own progress lines (INFO) and every library's warnings;
     # not other libraries' INFO, such as matplotlib's "generated new
     # fontManager" on a machine's first plot.
+    handler = _StderrHandler()
+    # The diagnostics' fixes as flags (the library writes Python words).
+    handler.addFilter(FlagAdvice())
     logging.basicConfig(
         level=logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
-        handlers=[_StderrHandler()],
+        handlers=[handler],
     )
     logging.getLogger("keras_training_kit").setLevel(logging.INFO)
     parser = build_parser()

@@ -255,7 +255,8 @@ def _babysitting_callbacks(args, run_dir, data, resumed):
                 probe,
                 log_dir=os.path.join(run_dir, "tensorboard"),
                 csv_path=os.path.join(run_dir, "gradient_statistics.csv"),
-                batch_size=args.batch_size * args.accumulate,
+                batch_size=args.batch_size,
+                training_examples=data.cardinality.get("train"),
                 append=resumed,
             )
         )
@@ -328,13 +329,78 @@ def run(args):
 
 
 def _train(args, run_dir, resumed_epoch, checkpoint):
-    import shutil
+    from keras_training_kit.cli import resume
 
+    data, augmentation, (train, validation, test), steps_per_epoch = _load(
+        args, resumed_epoch
+    )
+    recorded = _saved_config(run_dir).get("lr_auto")
+    learning_rate, lr_auto = optimization_flags.learning_rate(
+        args, data, recorded
+    )
+    model, one_cycle = _model(
+        args, data, augmentation, learning_rate, steps_per_epoch
+    )
+    # Attached before the checkpoint loads: one-cycle's momentum variable
+    # is part of the optimizer state it holds.
+    schedule_callbacks = optimization_flags.callbacks(
+        args,
+        model,
+        one_cycle,
+        _rows_before(run_dir, resumed_epoch),
+        learning_rate,
+        monitor="loss" if validation is None else "val_loss",
+    )
+    if checkpoint:
+        resume.restore(model, checkpoint)
+    if args.diagnose and not resumed_epoch:
+        if _diagnosis_stops(args, data, model, augmentation):
+            return 1
+    # Everything could be built: the run starts, and only now writes.
+    _start_run(
+        args,
+        run_dir,
+        resumed_epoch=resumed_epoch,
+        steps_per_epoch=steps_per_epoch,
+        learning_rate=learning_rate,
+        lr_auto=lr_auto,
+        recorded=recorded,
+    )
+    start = time.perf_counter()
+    chosen_callbacks = (
+        _callbacks(args, run_dir, data, resumed=bool(checkpoint))
+        + schedule_callbacks
+    )
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=_last_epoch(args, resumed_epoch, schedule_callbacks),
+        steps_per_epoch=steps_per_epoch,
+        initial_epoch=resumed_epoch,
+        shuffle=False,  # the stream is shuffled by the data pipeline
+        callbacks=chosen_callbacks,
+        verbose=args.verbose,
+    )
+    train_seconds = time.perf_counter() - start
+    metrics = _write_results(
+        args, run_dir, data, model, test, chosen_callbacks, train_seconds
+    )
+    return _report_result(
+        run_dir, metrics, _divergence_guard(chosen_callbacks), learning_rate
+    )
+
+
+def _load(args, resumed_epoch):
+    """Seeds, loads and batches the data, resuming the epoch stream.
+
+    Returns:
+        `(data, augmentation, (train, validation, test), steps_per_epoch)`;
+        `validation` is `None` without a validation split.
+    """
     import keras
 
     from keras_training_kit.cli import resume
     from keras_training_kit.data import batched_splits
-    from keras_training_kit.plotting import plot_training_curves
 
     keras.utils.set_random_seed(args.seed)
     data = flags.load_data(args, validation_split=args.validation_split)
@@ -343,10 +409,18 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         data, args.batch_size, seed=args.seed, augmentation=augmentation
     )
     train, steps_per_epoch = resume.epoch_stream(train, resumed_epoch)
-    recorded = _saved_config(run_dir).get("lr_auto")
-    learning_rate, lr_auto = optimization_flags.learning_rate(
-        args, data, recorded
-    )
+    if data.cardinality.get("validation") == 0:
+        validation = None
+    return data, augmentation, (train, validation, test), steps_per_epoch
+
+
+def _model(args, data, augmentation, learning_rate, steps_per_epoch):
+    """Builds the optimizer and the compiled model of the flags.
+
+    Returns:
+        `(model, one_cycle)`, as `optimization_flags.build_optimizer`
+        returns `one_cycle`.
+    """
     optimizer, one_cycle = optimization_flags.build_optimizer(
         args, learning_rate, steps_per_epoch
     )
@@ -357,39 +431,50 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         jit_compile=True if args.jit_compile else "auto",
         one_hot_labels=bool(augmentation and augmentation.mixes_labels),
     )
-    has_validation = data.cardinality.get("validation") != 0
+    return model, one_cycle
+
+
+def _rows_before(run_dir, resumed_epoch):
+    """The rows of `history.csv` before `resumed_epoch`: the rows of epochs
+    after the checkpoint will be written again."""
     history_path = os.path.join(run_dir, "history.csv")
-    # Rows of epochs after the checkpoint will be written again.
-    rows = [r for r in _rows(history_path) if r["epoch"] < resumed_epoch]
-    # Attached before the checkpoint loads: one-cycle's momentum variable
-    # is part of the optimizer state it holds.
-    schedule_callbacks = optimization_flags.callbacks(
-        args,
-        model,
-        one_cycle,
-        rows,
-        learning_rate,
-        monitor="val_loss" if has_validation else "loss",
-    )
-    if checkpoint:
-        resume.restore(model, checkpoint)
-    if args.diagnose and not resumed_epoch:
-        found = _diagnose(args, data, model, augmentation)
-        if found and args.strict:
-            print(
-                f"ktk train: error: --strict: diagnose found {found} "
-                "problem(s); nothing trained or written.",
-                file=sys.stderr,
-            )
-            return 1
-    # Everything could be built: the run starts, and only now writes.
+    return [r for r in _rows(history_path) if r["epoch"] < resumed_epoch]
+
+
+def _diagnosis_stops(args, data, model, augmentation):
+    """Runs `--diagnose`; whether `--strict` stops the run on its findings."""
+    found = _diagnose(args, data, model, augmentation)
+    if found and args.strict:
+        print(
+            f"ktk train: error: --strict: diagnose found {found} "
+            "problem(s); nothing trained or written.",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def _start_run(
+    args,
+    run_dir,
+    *,
+    resumed_epoch,
+    steps_per_epoch,
+    learning_rate,
+    lr_auto,
+    recorded,
+):
+    """Writes `config.json`, cuts `history.csv` back to the checkpoint and
+    says what starts (`recorded`: the `--lr auto` record of an earlier
+    start, if any)."""
     config = _experiment_config(args)
     if lr_auto:
         config["lr_auto"] = lr_auto
     save_config(run_dir, config)
     # A kill may also have torn the last line.
     run_files.truncate_csv_log(
-        history_path, lambda row: int(row["epoch"]) < resumed_epoch
+        os.path.join(run_dir, "history.csv"),
+        lambda row: int(row["epoch"]) < resumed_epoch,
     )
     if lr_auto and not recorded:
         print(
@@ -401,28 +486,26 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         print(note)
     if resumed_epoch:
         print(f"Resuming {run_dir} after epoch {resumed_epoch}.")
-    start = time.perf_counter()
-    chosen_callbacks = (
-        _callbacks(args, run_dir, data, resumed=bool(checkpoint))
-        + schedule_callbacks
-    )
-    # A run that early stopping ended before a kill trains no more.
-    epochs = (
-        resumed_epoch
-        if optimization_flags.stopped_early(schedule_callbacks)
-        else args.epochs
-    )
-    model.fit(
-        train,
-        validation_data=validation if has_validation else None,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        initial_epoch=resumed_epoch,
-        shuffle=False,  # the stream is shuffled by the data pipeline
-        callbacks=chosen_callbacks,
-        verbose=args.verbose,
-    )
-    train_seconds = time.perf_counter() - start
+
+
+def _last_epoch(args, resumed_epoch, schedule_callbacks):
+    """The epoch `fit` trains up to: a run that early stopping ended
+    before a kill trains no more."""
+    if optimization_flags.stopped_early(schedule_callbacks):
+        return resumed_epoch
+    return args.epochs
+
+
+def _write_results(
+    args, run_dir, data, model, test, chosen_callbacks, train_seconds
+):
+    """Evaluates on the test split and writes `model.keras` (unless
+    training diverged), `curves.png`, the callbacks' figures and, last,
+    `metrics.json`; removes the checkpoints. Returns the metrics."""
+    import shutil
+
+    from keras_training_kit.plotting import plot_training_curves
+
     guard = _divergence_guard(chosen_callbacks)
     diverged = guard is not None and guard.diverged
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
@@ -450,7 +533,12 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     # Written last: its presence marks the run finished.
     run_files.write_json(os.path.join(run_dir, "metrics.json"), metrics)
     shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
-    if diverged:
+    return metrics
+
+
+def _report_result(run_dir, metrics, guard, learning_rate):
+    """Prints the run's result; returns the exit status (1: diverged)."""
+    if metrics["status"] == "diverged":
         print(
             f"ktk train: error: training diverged ({guard.reason}); no model "
             f"saved. Lower `--lr` (the learning rate was {learning_rate:g}). "
@@ -459,8 +547,9 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         )
         return 1
     print(
-        f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} "
-        f"({metrics['epochs']} epochs). Run folder: {run_dir}"
+        f"test accuracy {metrics['test_accuracy']:.4f}, test loss "
+        f"{metrics['test_loss']:.4f} ({metrics['epochs']} epochs). "
+        f"Run folder: {run_dir}"
     )
     return 0
 
@@ -477,7 +566,14 @@ def _diagnose(args, data, model, augmentation):
     x, y = examples(data, EXAMPLES)
     if augmentation and augmentation.mixes_labels:
         y = keras.utils.to_categorical(y, data.num_classes)
-    diagnosis = diagnose(model, x, y, batch_size=args.batch_size)
+    diagnosis = diagnose(
+        model,
+        x,
+        y,
+        batch_size=args.batch_size,
+        gradient_accumulation_steps=args.accumulate,
+        training_examples=data.cardinality.get("train"),
+    )
     print(report_findings(diagnosis))
     return len(diagnosis.findings)
 

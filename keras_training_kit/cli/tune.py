@@ -208,6 +208,31 @@ def run(args):
     flags.check_output_dir(args.output_dir)
     _plan_trials(args)
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
+    _check_run_folder(args, config)
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    data = flags.load_data(args, validation_split=args.validation_split)
+    train, validation = _splits(args, data)
+    hypermodel = _hypermodel(args, data)
+    if (
+        args.overwrite
+        and os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
+    ):
+        # Everything of the earlier search goes (its results.csv, search.png
+        # and best_hyperparameters.json too), once the new one can start.
+        discard(args.output_dir)
+    save_config(args.output_dir, config)
+    result = _search(args, hypermodel, train, validation)
+    if not result.rows:
+        print(f"Worker {os.environ.get('KERASTUNER_TUNER_ID')} done.")
+        return 0
+    _write_results(args, result, data.name)
+    return 0
+
+
+def _check_run_folder(args, config) -> None:
+    """Refuses an output folder that `--overwrite` or `config` rules out."""
     if args.overwrite:
         check_overwrite(args.output_dir)
     else:
@@ -218,18 +243,11 @@ def run(args):
             "`--overwrite`.",
             added=_ADDED_KEYS,
         )
-    import warnings
 
-    import keras
 
-    from keras_training_kit.plotting import plot_search_scatter
-    from keras_training_kit.tuning import TrainingHyperModel
-    from keras_training_kit.tuning import format_results
-    from keras_training_kit.tuning import search
-    from keras_training_kit.tuning import write_results_csv
-
-    keras.utils.set_random_seed(args.seed)
-    data = flags.load_data(args, validation_split=args.validation_split)
+def _splits(args, data):
+    """Returns `(train, validation)`: a function making the training
+    pipeline, and the validation dataset."""
     from keras_training_kit.data import batched_splits
 
     _, validation, _ = batched_splits(data, args.batch_size, seed=args.seed)
@@ -239,8 +257,15 @@ def run(args):
         # crash) sees the same batches, whatever ran before it.
         return batched_splits(data, args.batch_size, seed=args.seed)[0]
 
+    return train, validation
+
+
+def _hypermodel(args, data):
+    """Returns the `TrainingHyperModel` of the search flags."""
+    from keras_training_kit.tuning import TrainingHyperModel
+
     builder, builder_kwargs = model_flags.architecture(args)
-    hypermodel = TrainingHyperModel(
+    return TrainingHyperModel(
         builder,
         data.input_shape,
         data.num_classes,
@@ -253,18 +278,18 @@ def run(args):
         builder_kwargs=builder_kwargs,
         seed=args.seed,
     )
-    if (
-        args.overwrite
-        and os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
-    ):
-        # Everything of the earlier search goes (its results.csv, search.png
-        # and best_hyperparameters.json too), once the new one can start.
-        discard(args.output_dir)
-    save_config(args.output_dir, config)
+
+
+def _search(args, hypermodel, train, validation):
+    """Runs the search the flags describe and returns its `SearchResult`."""
+    import warnings
+
+    from keras_training_kit.tuning import search
+
     with warnings.catch_warnings():
         # The edge-of-range warnings are printed below, once.
         warnings.simplefilter("ignore")
-        result = search(
+        return search(
             hypermodel,
             train,
             validation,
@@ -279,16 +304,22 @@ def run(args):
             top_k=args.top_k,
             verbose=args.verbose,
         )
-    if not result.rows:
-        print(f"Worker {os.environ.get('KERASTUNER_TUNER_ID')} done.")
-        return 0
+
+
+def _write_results(args, result, data_name) -> None:
+    """Writes results.csv, search.png and best_hyperparameters.json, and
+    prints the results table, the edge-of-range warnings and the best."""
+    from keras_training_kit.plotting import plot_search_scatter
+    from keras_training_kit.tuning import format_results
+    from keras_training_kit.tuning import write_results_csv
+
     csv_path = write_results_csv(
         result.rows, os.path.join(args.output_dir, "results.csv")
     )
     plot_path = plot_search_scatter(
         result.rows,
         os.path.join(args.output_dir, "search.png"),
-        title=f"{args.search} search: {args.model} on {data.name}",
+        title=f"{args.search} search: {args.model} on {data_name}",
         ranges=result.ranges,
     )
     run_files.write_json(
@@ -300,4 +331,3 @@ def run(args):
         print(f"warning: {message}")
     print(f"best: {result.best_hyperparameters}")
     print(f"Wrote {csv_path} and {plot_path}.")
-    return 0

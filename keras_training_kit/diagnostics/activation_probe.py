@@ -68,6 +68,7 @@ class ActivationProbe:
         own = len(taps.outputs) - len(entries)
         wanted = [own + positions[name] for name, _ in chosen]
         self.names = [name for name, _ in chosen]
+        self.layers = [layer for _, layer in chosen]
         self.saturation = [
             (
                 activation_name(layer)
@@ -79,6 +80,7 @@ class ActivationProbe:
         kernels = [layer.kernel for _, layer in chosen if has_kernel(layer)]
         self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
         x = probe_inputs(model, probe_data, probe_size, seed)
+        self.examples = len(keras.tree.flatten(x)[0])
         self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
         saturation = self.saturation
         xla = backend.compiles_with_xla(jit_compile)

@@ -67,8 +67,6 @@ class GradientProbe:
     def __init__(self, model, layers=None, *, jit_compile: bool = False):
         taps, entries, perturbation = perturbed_tap_model(model)
         chosen = select_layers(entries, layers)
-        positions = {name: i for i, (name, _) in enumerate(entries)}
-        own = len(taps.outputs) - len(entries)
         self.model = model
         self.names = [name for name, _ in chosen]
         self.layers = [layer for _, layer in chosen]
@@ -76,34 +74,55 @@ class GradientProbe:
             name if name in SATURATING else None
             for name in map(activation_name, self.layers)
         ]
-        trainable = list(model.trainable_variables)
-        index = {id(v): i for i, v in enumerate(trainable)}
+        self._trainable = list(model.trainable_variables)
+        index = {id(v): i for i, v in enumerate(self._trainable)}
         self.kernel_index = [
             index.get(id(layer.kernel)) if has_kernel(layer) else None
             for layer in self.layers
         ]
-        # Where each monitored layer's output and perturbation sit.
-        slot = {entry: k for k, entry in enumerate(perturbation.entries)}
-        tapped = [own + positions[name] for name in self.names]
-        signal = [slot.get(positions[name]) for name in self.names]
-        self._perturbation = perturbation
-        state = [
+        self._state = [
             v
             for v in model.variables
             if id(v) not in index and not _is_optimizer_variable(model, v)
         ]
+        # Where each monitored layer's output and perturbation sit.
+        own = len(taps.outputs) - len(entries)
+        positions = {name: i for i, (name, _) in enumerate(entries)}
+        slot = {entry: k for k, entry in enumerate(perturbation.entries)}
+        self._tapped = [own + positions[name] for name in self.names]
+        self._signal = [slot.get(positions[name]) for name in self.names]
+        self._perturbation = perturbation
+        self._zeros = {}
+        xla = backend.compiles_with_xla(jit_compile)
+        self._step = backend.value_and_gradients(
+            self._loss_function(taps, own), jit_compile
+        )
+        self._reduce = backend.compile_function(
+            self._reduce_function(xla), jit_compile
+        )
+        self._forward = backend.compile_function(
+            self._forward_function(taps, xla), jit_compile
+        )
+
+    # The functions below are compiled: they close over locals, not `self`.
+
+    def _loss_function(self, taps, own):
+        """`(params, state, x, y, sample_weight) -> (loss, tapped outputs)`.
+
+        `params` is `(weights, offsets)`: the gradients are taken with
+        respect to the trainable variables' values and to the offsets.
+        """
+        model, perturbation = self.model, self._perturbation
+        tapped = self._tapped
+        variables = self._trainable + self._state
         # A Sequential model's output is its last layer's single one.
         structure = (
             None if isinstance(model, keras.Sequential) else model.output
         )
-        saturation = self.saturation
-        xla = backend.compiles_with_xla(jit_compile)
 
         def loss(params, state_values, x, y, sample_weight):
             weights, zeros = params
-            mapping = list(zip(trainable, weights))
-            mapping += list(zip(state, state_values))
-            with keras.StatelessScope(state_mapping=mapping):
+            with _reading(variables, [*weights, *state_values]):
                 with perturbation.applied(zeros):
                     outputs = taps(x, training=True)
                 y_pred = (
@@ -119,6 +138,12 @@ class GradientProbe:
                     training=True,
                 )
             return value, [outputs[i] for i in tapped]
+
+        return loss
+
+    def _reduce_function(self, xla):
+        """`(outputs, signals, grads, n) -> (rows, backprop, squares)`."""
+        saturation, signal = self.saturation, self._signal
 
         def reduce(outputs, signals, grads, examples):
             rows = activation_statistics(
@@ -139,22 +164,21 @@ class GradientProbe:
             ]
             return rows, keras.ops.stack(backprop), keras.ops.stack(squares)
 
+        return reduce
+
+    def _forward_function(self, taps, xla):
+        """`(weights, state, x) -> rows`: the forward statistics only."""
+        saturation, tapped = self.saturation, self._tapped
+        variables = self._trainable + self._state
+
         def forward(weights, state_values, x):
-            mapping = list(zip(trainable, weights))
-            mapping += list(zip(state, state_values))
-            with keras.StatelessScope(state_mapping=mapping):
+            with _reading(variables, [*weights, *state_values]):
                 outputs = taps(x, training=True)
             return activation_statistics(
                 [outputs[i] for i in tapped], 1, saturation, jit_compile=xla
             )
 
-        self._trainable = trainable
-        self._state = state
-        self._forward = backend.compile_function(forward, jit_compile)
-        self._signal = signal
-        self._step = backend.value_and_gradients(loss, jit_compile)
-        self._reduce = backend.compile_function(reduce, jit_compile)
-        self._zeros = {}
+        return forward
 
     def _zero_perturbations(self, examples):
         if examples not in self._zeros:
@@ -252,6 +276,11 @@ class GradientProbe:
             ),
             "layers": layers,
         }
+
+
+def _reading(variables, values):
+    """A scope in which `variables` read `values` (nothing is assigned)."""
+    return keras.StatelessScope(state_mapping=list(zip(variables, values)))
 
 
 def _is_optimizer_variable(model, variable):

@@ -175,7 +175,19 @@ class Perturbation:
 
 
 class _Offset(keras.layers.Layer):
-    """Adds its `Perturbation`'s offset `slot` to its input, if one is set."""
+    """Adds its `Perturbation`'s offset `slot` to its input, if one is set.
+
+    The offset is added to the flattened input. Added to the input itself,
+    after a Dense layer with a bias followed by a separate activation layer
+    (ReLU, ELU, LeakyReLU), it would complete the CPU fusion pattern
+    `MatMul|Conv2D + BiasAdd + Add + activation` of TensorFlow's graph
+    optimizer (Grappler's remapper), which TensorFlow 2.21 mishandles: it
+    writes the fused node of a MatMul without an op, and deletes the `Add`
+    even where the taps read it. The optimizer then fails on every call of
+    the graph, logs an error and leaves the graph unoptimized. A reshape
+    between the `BiasAdd` and the `Add` is not that pattern, and costs
+    nothing.
+    """
 
     def __init__(self, perturbation, slot, **kwargs):
         super().__init__(**kwargs)
@@ -184,7 +196,13 @@ class _Offset(keras.layers.Layer):
 
     def call(self, inputs):
         offsets = self.perturbation.offsets
-        return inputs if offsets is None else inputs + offsets[self.slot]
+        if offsets is None:
+            return inputs
+        ops = keras.ops
+        flat = ops.reshape(inputs, (-1,)) + ops.reshape(
+            offsets[self.slot], (-1,)
+        )
+        return ops.reshape(flat, ops.shape(inputs))
 
 
 def _is_float_tensor(tensor):
@@ -324,3 +342,9 @@ def select_layers(entries: list, layers) -> list:
             f"Received: layers={layers!r}"
         )
     return chosen
+
+
+def output_layer_name(model) -> str | None:
+    """The name of `model`'s last layer with weights (its output layer)."""
+    layers = [layer for layer in model.layers if layer.weights]
+    return layers[-1].name if layers else None

@@ -104,6 +104,38 @@ def lsuv_initialize(
             "`model` has no Dense/Conv layer with a `kernel` to initialize. "
             f"Received: model={model.name!r}"
         )
+    inputs = _model_inputs(model, layers[0])
+    report = []
+    for index, layer in enumerate(layers):
+        if orthogonal:
+            init = keras.initializers.Orthogonal(
+                seed=None if seed is None else seed + index
+            )
+            layer.kernel.assign(
+                init(tuple(layer.kernel.shape), dtype=layer.kernel.dtype)
+            )
+        # One probe per layer computes only the layers up to this one.
+        probe = keras.Model(inputs, _layer_output(model, layer))
+        report.append(
+            _rescale_layer(
+                layer,
+                probe,
+                x,
+                target_std=target_std,
+                tol=tol,
+                max_iter=max_iter,
+            )
+        )
+    return report
+
+
+def _model_inputs(model, first_layer):
+    """Returns the model's symbolic inputs, as `keras.Model` takes them.
+
+    Raises:
+        ValueError: when the model has none (a subclassed model, or one
+            not built on `keras.Input`).
+    """
     try:
         # `model.input` keeps the structure of a functional model's inputs; a
         # Sequential model only has the flat `model.inputs`.
@@ -120,56 +152,54 @@ def lsuv_initialize(
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
             inputs = inputs[0]
     if inputs is None or (isinstance(inputs, (list, tuple)) and not inputs):
-        _layer_output(model, layers[0])  # Raises the explanatory error.
+        _layer_output(model, first_layer)  # Raises the explanatory error.
         raise ValueError(
             "`lsuv_initialize` needs a Sequential or functional model built "
             f"on `keras.Input`. Received: model={model.name!r} "
             f"({type(model).__name__})"
         )
-    report = []
-    for index, layer in enumerate(layers):
-        kernel = layer.kernel
-        if orthogonal:
-            init = keras.initializers.Orthogonal(
-                seed=None if seed is None else seed + index
-            )
-            kernel.assign(init(tuple(kernel.shape), dtype=kernel.dtype))
-        # One probe per layer computes only the layers up to this one.
-        probe = keras.Model(inputs, _layer_output(model, layer))
-        iterations = 0
-        std = float(
-            np.std(keras.ops.convert_to_numpy(probe(x)), dtype=np.float64)
-        )
-        while abs(std - target_std) > tol and iterations < max_iter:
-            if not np.isfinite(std) or std == 0.0:
-                logger.warning(
-                    "LSUV: layer %r has output std %s; it cannot be rescaled.",
-                    layer.name,
-                    std,
-                )
-                break
-            kernel.assign(kernel * (target_std / std))
-            iterations += 1
-            std = float(
-                np.std(keras.ops.convert_to_numpy(probe(x)), dtype=np.float64)
-            )
-        converged = abs(std - target_std) <= tol
-        if not converged:
+    return inputs
+
+
+def _output_std(probe, x):
+    """Returns the standard deviation of `probe(x)`, in float64."""
+    return float(np.std(keras.ops.convert_to_numpy(probe(x)), dtype=np.float64))
+
+
+def _rescale_layer(layer, probe, x, *, target_std, tol, max_iter):
+    """Rescales `layer`'s kernel until `probe(x)` has `target_std`.
+
+    Returns:
+        The layer's entry of `lsuv_initialize`'s report.
+    """
+    kernel = layer.kernel
+    iterations = 0
+    std = _output_std(probe, x)
+    while abs(std - target_std) > tol and iterations < max_iter:
+        if not np.isfinite(std) or std == 0.0:
             logger.warning(
-                "LSUV: layer %r reached output std %.4f after %d rescalings "
-                "(target %.4f +- %.4f).",
+                "LSUV: layer %r has output std %s; it cannot be rescaled.",
                 layer.name,
                 std,
-                iterations,
-                target_std,
-                tol,
             )
-        report.append(
-            {
-                "layer": layer.name,
-                "iterations": iterations,
-                "std": std,
-                "converged": bool(converged),
-            }
+            break
+        kernel.assign(kernel * (target_std / std))
+        iterations += 1
+        std = _output_std(probe, x)
+    converged = abs(std - target_std) <= tol
+    if not converged:
+        logger.warning(
+            "LSUV: layer %r reached output std %.4f after %d rescalings "
+            "(target %.4f +- %.4f).",
+            layer.name,
+            std,
+            iterations,
+            target_std,
+            tol,
         )
-    return report
+    return {
+        "layer": layer.name,
+        "iterations": iterations,
+        "std": std,
+        "converged": bool(converged),
+    }

@@ -3,15 +3,19 @@
 import keras
 
 from keras_training_kit.models import blocks
-from keras_training_kit.validation import check_activation
 from keras_training_kit.validation import check_choice
-from keras_training_kit.validation import check_input_shape
-from keras_training_kit.validation import check_num_classes
 from keras_training_kit.validation import check_positive_int
 from keras_training_kit.validation import check_rate
 from keras_training_kit.validation import check_widths
 
 POOLINGS = ("max", "average", None)
+# (pooling, one_d) -> the pooling layer class.
+POOL_CLASSES = {
+    ("max", True): keras.layers.MaxPooling1D,
+    ("max", False): keras.layers.MaxPooling2D,
+    ("average", True): keras.layers.AveragePooling1D,
+    ("average", False): keras.layers.AveragePooling2D,
+}
 
 
 def build_cnn(
@@ -47,6 +51,15 @@ def build_cnn(
     pooling (halving each spatial size) and spatial dropout; then the feature
     map is flattened into dense blocks with dropout and the output layer.
 
+    Whatever `kernel_initializer` is, the output layer's kernel starts
+    small: `VarianceScaling(scale=0.1, mode="fan_in")`, LeCun normal with a
+    tenth of its variance. Each logit's std is then about 0.3x the last
+    hidden layer's rms activation, whatever its width, so the softmax
+    starts near uniform and the loss before training is about ln C, the
+    first sanity check of `babysitting.diagnose` (with Glorot there, the
+    defaults started at up to 1.9x ln C on MNIST-1D). Small but not zero,
+    the head still sends a gradient to the hidden layers at the first step.
+
     With `whitening_stem=True` (images only), a frozen `Conv2D` named
     `"whitening_stem"` comes first: its kernel is
     `initializers.patch_whitening_kernel(whitening_images,
@@ -71,9 +84,9 @@ def build_cnn(
             layers after the convolutions. Defaults to `(128,)`.
         activation: str, any Keras activation name, or `"maxout"`.
             Defaults to `"relu"`.
-        kernel_initializer: `"auto"` (He for the ReLU family, Glorot for
-            tanh/sigmoid), a Keras initializer name or instance. Defaults to
-            `"auto"`.
+        kernel_initializer: the hidden layers' initializer: `"auto"` (He
+            for the ReLU family, Glorot for tanh/sigmoid, LeCun for selu),
+            a Keras initializer name or instance. Defaults to `"auto"`.
         normalization: `None`, `"batch"` or `"layer"`. Defaults to `None`.
         normalization_position: `"before_activation"` or
             `"after_activation"`. Defaults to `"before_activation"`.
@@ -87,7 +100,7 @@ def build_cnn(
         output: `"logits"` or `"softmax"`. Defaults to `"logits"`.
         maxout_pieces: int or `None`, pieces per unit; only with
             `activation="maxout"` (`None` there means 2).
-            Defaults to `2`.
+            Defaults to `None`.
         whitening_stem: bool, start with a frozen patch-whitening `Conv2D`
             (`"valid"` padding, `2 * k * k * channels` filters). Needs
             `whitening_images`. Defaults to `False`.
@@ -110,14 +123,88 @@ def build_cnn(
     >>> model.output_shape
     (None, 10)
     """
-    input_shape = check_input_shape(input_shape)
+    input_shape, block_options, regularizer = blocks.check_classifier_options(
+        input_shape,
+        num_classes,
+        activation=activation,
+        normalization=normalization,
+        normalization_position=normalization_position,
+        dropout=dropout,
+        output=output,
+        maxout_pieces=maxout_pieces,
+        l1=l1,
+        l2=l2,
+    )
+    filters, dense_units = _check_cnn_options(
+        input_shape,
+        filters,
+        dense_units,
+        kernel_size=kernel_size,
+        convs_per_stage=convs_per_stage,
+        pooling=pooling,
+        spatial_dropout=spatial_dropout,
+        whitening_stem=whitening_stem,
+        whitening_images=whitening_images,
+        whitening_kernel_size=whitening_kernel_size,
+    )
+    next_initializer = blocks.initializer_factory(
+        kernel_initializer, block_options["activation"]
+    )
+    one_d = len(input_shape) == 2
+    conv_class = keras.layers.Conv1D if one_d else keras.layers.Conv2D
+    make_conv = blocks.linear_factory(
+        conv_class,
+        next_initializer,
+        regularizer,
+        kernel_size=kernel_size,
+        padding="same",
+    )
+    inputs = keras.Input(input_shape, name="features")
+    x = inputs
+    if whitening_stem:
+        x = _whitening_stem(
+            x, input_shape, whitening_images, whitening_kernel_size
+        )
+    for stage, width in enumerate(filters, start=1):
+        x = _conv_stage(
+            x,
+            make_conv,
+            stage=stage,
+            width=width,
+            convs=convs_per_stage,
+            pooling=pooling,
+            spatial_dropout=spatial_dropout,
+            block_options=block_options,
+        )
+    x = keras.layers.Flatten(name="flatten")(x)
+    make_dense = blocks.linear_factory(
+        keras.layers.Dense, next_initializer, regularizer
+    )
+    x = blocks.dense_blocks(x, make_dense, dense_units, dropout, block_options)
+    outputs = blocks.output_layer(num_classes, output, regularizer)(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _check_cnn_options(
+    input_shape,
+    filters,
+    dense_units,
+    *,
+    kernel_size,
+    convs_per_stage,
+    pooling,
+    spatial_dropout,
+    whitening_stem,
+    whitening_images,
+    whitening_kernel_size,
+) -> tuple:
+    """Validates `build_cnn`'s own options; returns the widths as tuples."""
     if len(input_shape) not in (2, 3):
         raise ValueError(
             "`input_shape` must be (length, channels) for Conv1D or "
             "(height, width, channels) for Conv2D; use `build_mlp` for flat "
             f"features. Received: input_shape={input_shape!r}"
         )
-    check_num_classes(num_classes)
     filters = check_widths("filters", filters)
     dense_units = (
         ()
@@ -126,18 +213,8 @@ def build_cnn(
     )
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("convs_per_stage", convs_per_stage)
-    maxout_pieces = blocks.check_maxout_pieces(maxout_pieces, activation)
     check_choice("pooling", pooling, POOLINGS)
-    activation = check_activation(activation)
-    check_choice("normalization", normalization, blocks.NORMALIZATIONS)
-    check_choice(
-        "normalization_position",
-        normalization_position,
-        blocks.NORMALIZATION_POSITIONS,
-    )
-    check_rate("dropout", dropout)
     check_rate("spatial_dropout", spatial_dropout)
-    check_choice("output", output, blocks.OUTPUTS)
     if not isinstance(whitening_stem, bool):
         raise ValueError(
             "`whitening_stem` must be a bool (pass the training images as "
@@ -155,97 +232,59 @@ def build_cnn(
             "whitening_images=None"
         )
     check_positive_int("whitening_kernel_size", whitening_kernel_size)
-    regularizer = blocks.make_regularizer(l1, l2)
-    next_initializer = blocks.initializer_factory(
-        kernel_initializer, activation
+    return filters, dense_units
+
+
+def _whitening_stem(x, input_shape, images, kernel_size):
+    """The frozen patch-whitening `Conv2D` on `x`, adapted on `images`."""
+    from keras_training_kit.initializers import patch_whitening_kernel
+
+    kernel, bias = patch_whitening_kernel(images, kernel_size, return_bias=True)
+    if kernel.shape[2] != input_shape[-1]:
+        raise ValueError(
+            "`whitening_images` must have the model's channels "
+            f"({input_shape[-1]}). Received: whitening_images with "
+            f"{kernel.shape[2]} channels"
+        )
+    stem = keras.layers.Conv2D(
+        kernel.shape[-1],
+        kernel_size,
+        padding="valid",
+        trainable=False,
+        name="whitening_stem",
     )
+    x = stem(x)
+    stem.set_weights([kernel, bias])
+    return x
 
-    one_d = len(input_shape) == 2
-    Conv = keras.layers.Conv1D if one_d else keras.layers.Conv2D
-    Pool = {
-        ("max", True): keras.layers.MaxPooling1D,
-        ("max", False): keras.layers.MaxPooling2D,
-        ("average", True): keras.layers.AveragePooling1D,
-        ("average", False): keras.layers.AveragePooling2D,
-    }.get((pooling, one_d))
-    SpatialDropout = (
-        keras.layers.SpatialDropout1D
-        if one_d
-        else keras.layers.SpatialDropout2D
-    )
 
-    def make_conv(width, use_bias, layer_name):
-        return Conv(
-            width,
-            kernel_size,
-            padding="same",
-            use_bias=use_bias,
-            kernel_initializer=next_initializer(),
-            kernel_regularizer=regularizer,
-            name=layer_name,
-        )
-
-    def make_dense(units, use_bias, layer_name):
-        return keras.layers.Dense(
-            units,
-            use_bias=use_bias,
-            kernel_initializer=next_initializer(),
-            kernel_regularizer=regularizer,
-            name=layer_name,
-        )
-
-    block_options = dict(
-        activation=activation,
-        normalization=normalization,
-        normalization_position=normalization_position,
-        maxout_pieces=maxout_pieces,
-    )
-    inputs = keras.Input(input_shape, name="features")
-    x = inputs
-    if whitening_stem:
-        from keras_training_kit.initializers import patch_whitening_kernel
-
-        kernel, bias = patch_whitening_kernel(
-            whitening_images, whitening_kernel_size, return_bias=True
-        )
-        if kernel.shape[2] != input_shape[-1]:
-            raise ValueError(
-                "`whitening_images` must have the model's channels "
-                f"({input_shape[-1]}). Received: whitening_images with "
-                f"{kernel.shape[2]} channels"
-            )
-        stem = keras.layers.Conv2D(
-            kernel.shape[-1],
-            whitening_kernel_size,
-            padding="valid",
-            trainable=False,
-            name="whitening_stem",
-        )
-        x = stem(x)
-        stem.set_weights([kernel, bias])
-    for stage, width in enumerate(filters, start=1):
-        for conv in range(1, convs_per_stage + 1):
-            suffix = f"{stage}" if convs_per_stage == 1 else f"{stage}_{conv}"
-            x = blocks.hidden_block(
-                x,
-                make_conv,
-                width=width,
-                name=f"conv_{suffix}",
-                **block_options,
-            )
-        # Pool only while there is something left to halve.
-        if Pool is not None and min(x.shape[1:-1]) >= 2:
-            x = Pool(2, name=f"pool_{stage}")(x)
-        if spatial_dropout:
-            x = SpatialDropout(
-                spatial_dropout, name=f"spatial_dropout_{stage}"
-            )(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    for index, units in enumerate(dense_units, start=1):
+def _conv_stage(
+    x,
+    make_conv,
+    *,
+    stage,
+    width,
+    convs,
+    pooling,
+    spatial_dropout,
+    block_options,
+):
+    """Stage `stage`: `convs` conv blocks, pooling, spatial dropout."""
+    one_d = len(x.shape) == 3
+    for conv in range(1, convs + 1):
+        suffix = f"{stage}" if convs == 1 else f"{stage}_{conv}"
         x = blocks.hidden_block(
-            x, make_dense, width=units, name=f"dense_{index}", **block_options
+            x, make_conv, width=width, name=f"conv_{suffix}", **block_options
         )
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dense_{index}_dropout")(x)
-    outputs = blocks.output_layer(num_classes, output, regularizer)(x)
-    return keras.Model(inputs, outputs, name=name)
+    # Pool only while there is something left to halve.
+    if pooling is not None and min(x.shape[1:-1]) >= 2:
+        pool = POOL_CLASSES[(pooling, one_d)]
+        x = pool(2, name=f"pool_{stage}")(x)
+    if spatial_dropout:
+        dropout_class = (
+            keras.layers.SpatialDropout1D
+            if one_d
+            else keras.layers.SpatialDropout2D
+        )
+        x = dropout_class(spatial_dropout, name=f"spatial_dropout_{stage}")(x)
+    return x

@@ -28,16 +28,19 @@ def build_deep_mlp(
     `layer_1 ... layer_{depth}` (the activation is fused into each `Dense`,
     so each layer's output is its post-activation). With
     `num_classes=None` the model outputs the last hidden layer; otherwise a
-    logits layer is added.
+    logits layer is added, with `build_mlp`'s small initial weights
+    (`VarianceScaling(scale=0.1, mode="fan_in")`, so the loss starts at
+    about ln C).
 
     Args:
         input_dim: int, the number of input features. Defaults to `500`.
         depth: int, the number of hidden layers. Defaults to `10`.
         width: int, the units of every hidden layer. Defaults to `500`.
         activation: str, any Keras activation name. Defaults to `"tanh"`.
-        kernel_initializer: `"auto"`, a Keras initializer name or instance
-            (for example `keras.initializers.RandomNormal(stddev=0.01)`, the
-            lecture's `0.01 * randn`). Defaults to `"auto"`.
+        kernel_initializer: the hidden layers' initializer: `"auto"`, a
+            Keras initializer name or instance (for example
+            `keras.initializers.RandomNormal(stddev=0.01)`, the lecture's
+            `0.01 * randn`). Defaults to `"auto"`.
         use_bias: bool, whether layers have a bias. Defaults to `False`.
         num_classes: int or `None`, add a logits layer with that many
             classes. Defaults to `None`.

@@ -85,6 +85,35 @@ def plot_lr_finder(
     ...                default_suggestion="valley")
     '/tmp/lr.png'
     """
+    _check_arguments(learning_rates, losses, suggestions, default_suggestion)
+    suggestions = dict(suggestions or {})
+    fig = figure_lib.new_figure(figsize=(7.5, 4))
+    ax = fig.subplots()
+    ax.plot(learning_rates, losses, alpha=0.35, label="batch loss")
+    if smoothed_losses is not None:
+        ax.plot(learning_rates, smoothed_losses, label="smoothed")
+    if suggested_learning_rate:
+        _mark_suggested_rate(
+            ax, learning_rates, smoothed_losses, suggested_learning_rate
+        )
+    reference = smoothed_losses if smoothed_losses is not None else losses
+    _limit_to_useful_losses(ax, losses, reference)
+    _mark_suggestions(
+        ax, learning_rates, reference, suggestions, default_suggestion
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3, which="both")
+    # Outside the axes, so it never hides the curve.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    if title:
+        ax.set_title(title)
+    return figure_lib.save(fig, path)
+
+
+def _check_arguments(learning_rates, losses, suggestions, default_suggestion):
+    """Raises the `ValueError`s of `plot_lr_finder`."""
     if not len(learning_rates) or len(learning_rates) != len(losses):
         raise ValueError(
             "`learning_rates` and `losses` must be non-empty and of the same "
@@ -98,21 +127,30 @@ def plot_lr_finder(
             f"({', '.join(map(repr, suggestions)) or 'none given'}). "
             f"Received: default_suggestion={default_suggestion!r}"
         )
-    fig = figure_lib.new_figure(figsize=(7.5, 4))
-    ax = fig.subplots()
-    ax.plot(learning_rates, losses, alpha=0.35, label="batch loss")
+
+
+def _mark_suggested_rate(ax, learning_rates, smoothed_losses, rate):
+    """Marks one learning rate with a red line (and point on the smoothed
+    curve)."""
+    ax.axvline(
+        rate,
+        color="red",
+        linestyle="--",
+        label=f"suggested {rate:.2g}",
+    )
     if smoothed_losses is not None:
-        ax.plot(learning_rates, smoothed_losses, label="smoothed")
-    if suggested_learning_rate:
-        ax.axvline(
-            suggested_learning_rate,
-            color="red",
-            linestyle="--",
-            label=f"suggested {suggested_learning_rate:.2g}",
+        index = _nearest(learning_rates, rate)
+        ax.plot(
+            [learning_rates[index]], [smoothed_losses[index]], "o", color="red"
         )
-    # The exploding end of the sweep would set the scale and flatten the
-    # useful part: show from the lowest loss to 1.5x the starting loss.
-    reference = smoothed_losses if smoothed_losses is not None else losses
+
+
+def _limit_to_useful_losses(ax, losses, reference):
+    """Shows the losses from the lowest to 1.5x the starting loss.
+
+    The exploding end of the sweep would set the scale and flatten the
+    useful part.
+    """
     finite = [v for v in list(losses) + list(reference) if math.isfinite(v)]
     start = next((v for v in reference if math.isfinite(v)), None)
     if finite and start is not None:
@@ -120,22 +158,22 @@ def plot_lr_finder(
         if high > low:
             pad = 0.05 * (high - low)
             ax.set_ylim(low - pad, high + pad)
-    if suggested_learning_rate and smoothed_losses is not None:
-        index = _nearest(learning_rates, suggested_learning_rate)
-        ax.plot(
-            [learning_rates[index]], [smoothed_losses[index]], "o", color="red"
-        )
+
+
+def _mark_suggestions(ax, learning_rates, reference, suggestions, default):
+    """Marks each rule's learning rate with a dashed line and a marker on
+    the `reference` curve, bolder for the `default` rule."""
     spare = iter(_SPARE_STYLES * len(suggestions))
     for name, rate in suggestions.items():
         colour, marker = _RULE_STYLES.get(name) or next(spare)
         if rate is None:
             continue
-        default = name == default_suggestion
+        is_default = name == default
         ax.axvline(
             rate,
             color=colour,
             linestyle="--",
-            linewidth=1.6 if default else 0.9,
+            linewidth=1.6 if is_default else 0.9,
             alpha=0.8,
         )
         ax.plot(
@@ -143,16 +181,7 @@ def plot_lr_finder(
             [_on_curve(learning_rates, reference, rate)],
             marker,
             color=colour,
-            markersize=9 if default else 7,
+            markersize=9 if is_default else 7,
             markeredgecolor="black",
-            label=f"{name} {rate:.1e}" + (" (default)" if default else ""),
+            label=f"{name} {rate:.1e}" + (" (default)" if is_default else ""),
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel("loss")
-    ax.grid(alpha=0.3, which="both")
-    # Outside the axes, so it never hides the curve.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
-    if title:
-        ax.set_title(title)
-    return figure_lib.save(fig, path)

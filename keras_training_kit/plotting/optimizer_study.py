@@ -95,8 +95,6 @@ def plot_optimizer_study(
             "`losses` must hold at least one problem. "
             f"Received: losses={losses!r}"
         )
-    from matplotlib.colors import LogNorm
-
     paths, contours = paths or {}, contours or {}
     titles, learning_rates = titles or {}, learning_rates or {}
     surfaces = [problem for problem in losses if problem in contours]
@@ -108,96 +106,25 @@ def plot_optimizer_study(
     grid = fig.add_gridspec(len(heights), columns, height_ratios=heights)
     handles = {}
     for column, problem in enumerate(surfaces):
-        contour = contours[problem]
-        ax = fig.add_subplot(grid[0, column])
-        levels = _log_levels(contour["values"])
-        ax.contourf(
-            contour["x"],
-            contour["y"],
-            contour["values"],
-            levels=levels,
-            norm=LogNorm(levels[0], levels[-1]),
-            cmap="Greys_r",
-            alpha=0.45,
-            extend="both",
+        lines = _plot_surface(
+            fig.add_subplot(grid[0, column]),
+            contours[problem],
+            paths.get(problem, {}),
+            titles.get(problem, problem),
         )
-        ax.contour(
-            contour["x"],
-            contour["y"],
-            contour["values"],
-            levels=levels,
-            colors="0.45",
-            linewidths=0.5,
-        )
-        drawn = paths.get(problem, {})
-        for index, (name, points) in enumerate(drawn.items()):
-            points = np.asarray(points, dtype="float64")
-            # The first optimizer (plain SGD) on top: the others share its
-            # first step and would hide its zig-zag.
-            (line,) = ax.plot(
-                points[:, 0],
-                points[:, 1],
-                "-o",
-                color=_colour(name, index),
-                markersize=2,
-                linewidth=1.3,
-                label=name,
-                zorder=3 + len(drawn) - index,
-            )
+        for name, line in lines.items():
             handles.setdefault(name, line)
-            start = points[0]
-        if paths.get(problem):
-            ax.plot(*start, "ko", markersize=6, zorder=20)
-        if contour.get("minimum") is not None:
-            ax.plot(*contour["minimum"], "k*", markersize=12, zorder=20)
-        ax.set_xlim(contour["x"][0], contour["x"][-1])
-        ax.set_ylim(contour["y"][0], contour["y"][-1])
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        ax.set_title(titles.get(problem, problem), fontsize=10)
-        ax = fig.add_subplot(grid[1, column])
-        for index, (name, curve) in enumerate(losses[problem].items()):
-            ax.plot(
-                np.arange(len(curve)),
-                np.where(np.asarray(curve) > 0, curve, np.nan),
-                color=_colour(name, index),
-                linewidth=1.3,
-                label=name,
-            )
-        ax.set_yscale("log")
-        _limit_to_finite(ax, losses[problem], decades=12)
-        ax.set_xlabel("step")
-        ax.set_ylabel("loss (log scale)")
-        ax.set_title(f"{problem}: loss per step", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
+        _plot_surface_losses(
+            fig.add_subplot(grid[1, column]), problem, losses[problem]
+        )
     first = 2 if surfaces else 0
     for row, problem in enumerate(datasets, start=first):
-        ax = fig.add_subplot(grid[row, :])
-        rates = learning_rates.get(problem, {})
-        for index, (name, curve) in enumerate(losses[problem].items()):
-            steps = np.arange(1, len(curve) + 1)
-            colour = _colour(name, index)
-            ax.plot(steps, curve, color=colour, alpha=0.2, linewidth=0.8)
-            rate = rates.get(name)
-            label = name if rate is None else f"{name} (lr {rate:.2g})"
-            ax.plot(
-                steps,
-                _running_mean(curve, 10),
-                color=colour,
-                linewidth=1.6,
-                label=label,
-            )
-        ax.set_yscale("log")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("batch loss (log scale)")
-        ax.set_title(
-            titles.get(problem, problem)
-            + " (faint: each batch; line: mean of the last 10)",
-            fontsize=10,
+        _plot_dataset_losses(
+            fig.add_subplot(grid[row, :]),
+            losses[problem],
+            learning_rates.get(problem, {}),
+            titles.get(problem, problem),
         )
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize="small", ncol=2)
-        _limit_to_finite(ax, losses[problem])
     if handles:
         fig.legend(
             list(handles.values()),
@@ -207,6 +134,112 @@ def plot_optimizer_study(
             title="optimizer (black dot: start, star: global minimum)",
         )
     return figure_lib.save(fig, path)
+
+
+def _plot_surface(ax, contour, paths, title):
+    """Draws a surface's contours and each optimizer's path on it.
+
+    Returns:
+        A dict `{optimizer: line}` of the paths drawn, for the legend.
+    """
+    _plot_contours(ax, contour)
+    lines = {}
+    for index, (name, points) in enumerate(paths.items()):
+        points = np.asarray(points, dtype="float64")
+        # The first optimizer (plain SGD) on top: the others share its
+        # first step and would hide its zig-zag.
+        (lines[name],) = ax.plot(
+            points[:, 0],
+            points[:, 1],
+            "-o",
+            color=_colour(name, index),
+            markersize=2,
+            linewidth=1.3,
+            label=name,
+            zorder=3 + len(paths) - index,
+        )
+        start = points[0]
+    if paths:
+        ax.plot(*start, "ko", markersize=6, zorder=20)
+    if contour.get("minimum") is not None:
+        ax.plot(*contour["minimum"], "k*", markersize=12, zorder=20)
+    ax.set_xlim(contour["x"][0], contour["x"][-1])
+    ax.set_ylim(contour["y"][0], contour["y"][-1])
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title, fontsize=10)
+    return lines
+
+
+def _plot_contours(ax, contour):
+    """Draws a surface's filled contours and contour lines, log-spaced."""
+    from matplotlib.colors import LogNorm
+
+    levels = _log_levels(contour["values"])
+    ax.contourf(
+        contour["x"],
+        contour["y"],
+        contour["values"],
+        levels=levels,
+        norm=LogNorm(levels[0], levels[-1]),
+        cmap="Greys_r",
+        alpha=0.45,
+        extend="both",
+    )
+    ax.contour(
+        contour["x"],
+        contour["y"],
+        contour["values"],
+        levels=levels,
+        colors="0.45",
+        linewidths=0.5,
+    )
+
+
+def _plot_surface_losses(ax, problem, curves):
+    """Draws each optimizer's loss per step on a surface, log scale."""
+    for index, (name, curve) in enumerate(curves.items()):
+        ax.plot(
+            np.arange(len(curve)),
+            np.where(np.asarray(curve) > 0, curve, np.nan),
+            color=_colour(name, index),
+            linewidth=1.3,
+            label=name,
+        )
+    ax.set_yscale("log")
+    _limit_to_finite(ax, curves, decades=12)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (log scale)")
+    ax.set_title(f"{problem}: loss per step", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+
+
+def _plot_dataset_losses(ax, curves, rates, title):
+    """Draws each optimizer's batch losses on a data set (faint) and their
+    running mean over 10 steps, with its learning rate in the legend."""
+    for index, (name, curve) in enumerate(curves.items()):
+        steps = np.arange(1, len(curve) + 1)
+        colour = _colour(name, index)
+        ax.plot(steps, curve, color=colour, alpha=0.2, linewidth=0.8)
+        rate = rates.get(name)
+        label = name if rate is None else f"{name} (lr {rate:.2g})"
+        ax.plot(
+            steps,
+            _running_mean(curve, 10),
+            color=colour,
+            linewidth=1.6,
+            label=label,
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("batch loss (log scale)")
+    ax.set_title(
+        title + " (faint: each batch; line: mean of the last 10)",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small", ncol=2)
+    _limit_to_finite(ax, curves)
 
 
 def _limit_to_finite(ax, curves, decades=None):

@@ -145,25 +145,11 @@ def coarse_to_fine_search(
     check_positive_int("stages", stages)
     check_positive_int("top_k", top_k)
     check_positive_int("epoch_growth", epoch_growth)
-    if os.environ.get("KERASTUNER_ORACLE_IP") or is_distributed_worker():
-        raise ValueError(
-            "`strategy='coarse-to-fine'` cannot run in KerasTuner's "
-            "distributed mode (each stage depends on the previous one); use "
-            "'random', 'grid', 'bayesian' or 'hyperband'. Received: "
-            f"KERASTUNER_ORACLE_IP={os.environ.get('KERASTUNER_ORACLE_IP')!r}"
-        )
+    _check_not_distributed()
     trials_per_stage = _per_stage("max_trials", max_trials, stages, 1)
     epochs_per_stage = _per_stage("epochs", epochs, stages, epoch_growth)
     ranges_path = os.path.join(directory, _RANGES_FILE)
-    saved = []
-    if overwrite and os.path.exists(ranges_path):
-        os.remove(ranges_path)
-    elif os.path.exists(ranges_path):
-        with open(ranges_path) as f:
-            saved = [
-                {k: tuple(v) for k, v in stage.items()}
-                for stage in json.load(f)
-            ]
+    saved = _saved_ranges(ranges_path, overwrite)
     tuners, stage_ranges = [], []
     current = hypermodel
     for stage in range(stages):
@@ -210,6 +196,31 @@ def coarse_to_fine_search(
         )
         tuners.append(tuner)
     return search_result(tuners, stage_ranges)
+
+
+def _check_not_distributed():
+    """Refuses KerasTuner's distributed mode: each stage needs the last."""
+    if os.environ.get("KERASTUNER_ORACLE_IP") or is_distributed_worker():
+        raise ValueError(
+            "`strategy='coarse-to-fine'` cannot run in KerasTuner's "
+            "distributed mode (each stage depends on the previous one); use "
+            "'random', 'grid', 'bayesian' or 'hyperband'. Received: "
+            f"KERASTUNER_ORACLE_IP={os.environ.get('KERASTUNER_ORACLE_IP')!r}"
+        )
+
+
+def _saved_ranges(ranges_path, overwrite):
+    """Returns the ranges of the stages an earlier run started, one dict
+    `{name: (min, max)}` per stage; `overwrite` deletes them instead."""
+    if overwrite and os.path.exists(ranges_path):
+        os.remove(ranges_path)
+    elif os.path.exists(ranges_path):
+        with open(ranges_path) as f:
+            return [
+                {k: tuple(v) for k, v in stage.items()}
+                for stage in json.load(f)
+            ]
+    return []
 
 
 def _per_stage(option, value, stages, growth):

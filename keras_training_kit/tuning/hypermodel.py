@@ -67,6 +67,34 @@ def _choices(option, value):
     return (value,)
 
 
+def _choices_among(option, value, allowed):
+    """Returns `_choices(option, value)`, each checked to be in `allowed`."""
+    choices = _choices(option, value)
+    for choice in choices:
+        check_choice(option, choice, allowed)
+    return choices
+
+
+def _check_builder(builder):
+    """Returns `builder` if it is a name of `BUILDERS` or a callable."""
+    if not (callable(builder) or builder in BUILDERS):
+        raise ValueError(
+            f"`builder` must be one of {BUILDERS} or a callable returning "
+            f"an uncompiled model. Received: builder={builder!r}"
+        )
+    return builder
+
+
+def _check_builder_kwargs(builder_kwargs):
+    """Returns a copy of `builder_kwargs` (a dict or `None`) as a dict."""
+    if builder_kwargs is not None and not isinstance(builder_kwargs, dict):
+        raise ValueError(
+            "`builder_kwargs` must be a dict or None. "
+            f"Received: builder_kwargs={builder_kwargs!r}"
+        )
+    return dict(builder_kwargs or {})
+
+
 class TrainingHyperModel(keras_tuner.HyperModel):
     """A KerasTuner hypermodel building and compiling `build_mlp`/`build_cnn`.
 
@@ -178,12 +206,10 @@ class TrainingHyperModel(keras_tuner.HyperModel):
             name=name,
             **kwargs,
         )
-        if not (callable(builder) or builder in BUILDERS):
-            raise ValueError(
-                f"`builder` must be one of {BUILDERS} or a callable returning "
-                f"an uncompiled model. Received: builder={builder!r}"
-            )
-        self.builder = builder
+        from keras_training_kit.optimizers import OPTIMIZERS
+        from keras_training_kit.schedules import SCHEDULES
+
+        self.builder = _check_builder(builder)
         self.input_shape = check_input_shape(input_shape)
         check_num_classes(num_classes)
         self.num_classes = num_classes
@@ -192,32 +218,17 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         self.dropout = _choices("dropout", dropout)
         for rate in self.dropout:
             check_rate("dropout", rate)
-        self.normalization = _choices("normalization", normalization)
-        for value in self.normalization:
-            check_choice(
-                "normalization",
-                value,
-                blocks.NORMALIZATIONS + (_NO_NORMALIZATION,),
-            )
+        self.normalization = _choices_among(
+            "normalization",
+            normalization,
+            blocks.NORMALIZATIONS + (_NO_NORMALIZATION,),
+        )
         self.kernel_initializer = _choices(
             "kernel_initializer", kernel_initializer
         )
-        from keras_training_kit.optimizers import OPTIMIZERS
-
-        self.optimizer = _choices("optimizer", optimizer)
-        for value in self.optimizer:
-            check_choice("optimizer", value, OPTIMIZERS)
-        from keras_training_kit.schedules import SCHEDULES
-
-        self.schedule = _choices("schedule", schedule)
-        for value in self.schedule:
-            check_choice("schedule", value, SCHEDULES)
-        if builder_kwargs is not None and not isinstance(builder_kwargs, dict):
-            raise ValueError(
-                "`builder_kwargs` must be a dict or None. "
-                f"Received: builder_kwargs={builder_kwargs!r}"
-            )
-        self.builder_kwargs = dict(builder_kwargs or {})
+        self.optimizer = _choices_among("optimizer", optimizer, OPTIMIZERS)
+        self.schedule = _choices_among("schedule", schedule, SCHEDULES)
+        self.builder_kwargs = _check_builder_kwargs(builder_kwargs)
         check_float(
             "divergence_factor", divergence_factor, 1, include_low=False
         )

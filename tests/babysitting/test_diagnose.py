@@ -31,6 +31,8 @@ def _classifier(
     d=20,
     seed=0,
     logits=False,
+    normalization=None,
+    output_initializer="glorot_uniform",
 ):
     keras.utils.set_random_seed(seed)
     layers = [keras.Input((d,))]
@@ -38,14 +40,20 @@ def _classifier(
         layers.append(
             keras.layers.Dense(
                 width,
-                activation=activation,
+                activation=None if normalization else activation,
                 kernel_initializer=initializer,
                 name=f"hidden_{i + 1}",
             )
         )
+        if normalization:
+            layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.Activation(activation))
     layers.append(
         keras.layers.Dense(
-            classes, activation=None if logits else "softmax", name="output"
+            classes,
+            activation=None if logits else "softmax",
+            kernel_initializer=output_initializer,
+            name="output",
         )
     )
     model = keras.Sequential(layers)
@@ -54,6 +62,11 @@ def _classifier(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=logits),
     )
     return model
+
+
+_SMALL = keras.initializers.RandomNormal(stddev=0.01)
+_UNIT = keras.initializers.RandomNormal(stddev=1.0)
+_THREE_HE = keras.initializers.RandomNormal(stddev=3 * math.sqrt(2 / 64))
 
 
 def _kinds(diagnosis):
@@ -193,7 +206,7 @@ def test_noise_scale_matches_the_closed_form_of_linear_regression():
                 logits=True,
             ),
             "initial_loss",
-            None,
+            "output",
         ),
         (
             dict(
@@ -220,7 +233,54 @@ def test_each_finding_on_a_model_built_to_have_it(kwargs, kind, layer):
     result = diagnose(_classifier(**kwargs), x, y, batch_size=32)
     assert (kind, layer) in _kinds(result), str(result)
     finding = [f for f in result.findings if f.kind == kind][0]
-    assert "`" in finding.advice  # a flag or a call to type
+    assert "`" in finding.advice  # a Python argument to type
+    assert "--" not in finding.advice  # no command-line flag
+
+
+def _apply(kwargs, finding, fix):
+    """The model's arguments with `fix` applied, as the docs tell."""
+    kwargs = dict(kwargs)
+    for key, value in fix.items():
+        if key == "learning_rate":
+            optimizer = kwargs["optimizer"]
+            kwargs["optimizer"] = type(optimizer)(learning_rate=value)
+        elif key == "kernel_initializer" and finding.layer == "output":
+            kwargs["output_initializer"] = value
+        elif key == "kernel_initializer":
+            kwargs["initializer"] = value
+        else:
+            kwargs[key] = value
+    return kwargs
+
+
+_FIXABLE = [
+    # (the model built to have it, the kind); each fix (and alternative)
+    # is applied as `Finding.fix` says, and the finding is gone.
+    (
+        dict(depth=8, activation="tanh", initializer=_SMALL),
+        "vanishing_gradients",
+    ),
+    (
+        dict(depth=8, activation="tanh", initializer=_SMALL),
+        "collapsed_activations",
+    ),
+    (dict(depth=8, initializer=_THREE_HE, logits=True), "exploding_gradients"),
+    (dict(activation="tanh", initializer=_UNIT), "saturated"),
+    (dict(optimizer=keras.optimizers.SGD(50.0)), "update_ratio_high"),
+    (dict(output_initializer=_UNIT, logits=True), "initial_loss"),
+]
+
+
+@pytest.mark.parametrize("kwargs, kind", _FIXABLE)
+def test_the_fix_makes_the_finding_go_away(kwargs, kind):
+    x, y = _classification()
+    result = diagnose(_classifier(**kwargs), x, y, batch_size=32)
+    finding = [f for f in result.findings if f.kind == kind][0]
+    for fix in (finding.fix, *finding.alternatives):
+        fixed = diagnose(
+            _classifier(**_apply(kwargs, finding, fix)), x, y, batch_size=32
+        )
+        assert kind not in {f.kind for f in fixed.findings}, (fix, str(fixed))
 
 
 def test_dead_units():
@@ -234,6 +294,10 @@ def test_dead_units():
     (finding,) = [f for f in result.findings if f.kind == "dead_units"]
     assert finding.layer == "hidden_1"
     assert finding.value == pytest.approx(40 / 64)
+    assert finding.fix == {"activation": "leaky_relu"}
+    fixed = _classifier(depth=2, activation="leaky_relu")
+    fixed.get_layer("hidden_1").bias.assign(bias)
+    assert "dead_units" not in {f.kind for f in diagnose(fixed, x, y).findings}
 
 
 def test_batch_size_finding_names_the_accumulate_value():
@@ -249,8 +313,23 @@ def test_batch_size_finding_names_the_accumulate_value():
     result = diagnose(model, x, y.astype("float32"), batch_size=4)
     (finding,) = [f for f in result.findings if f.kind == "batch_size"]
     steps = math.ceil(result.noise_scale / 4)
-    assert f"--accumulate {steps}" in finding.advice
+    assert finding.fix == {"gradient_accumulation_steps": steps}
+    assert f"`gradient_accumulation_steps={steps}`" in finding.advice
+    assert f"measured before training on {n} examples" in finding.advice
     assert finding.layer is None
+    # Consistent with the figures: the advised batch reaches the noise
+    # scale, and leaves ten updates an epoch of the training set.
+    assert 4 * steps >= result.noise_scale > 4 * (steps - 1)
+    small_set = diagnose(
+        model, x, y.astype("float32"), batch_size=4, training_examples=n
+    )
+    assert [f.kind for f in small_set.findings] == (
+        ["batch_size"] if 4 * steps * 10 <= n else []
+    )
+    few = diagnose(model, x[:256], y[:256].astype("float32"), batch_size=4)
+    assert few.noise_scale > 256
+    assert not [f for f in few.findings if f.kind == "batch_size"]
+    assert "rests on only 256 examples" in few.notes[0]
 
 
 def test_nothing_changes():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from keras_training_kit.callbacks import ActivationStatistics
+from keras_training_kit.diagnostics import BANDS
 from keras_training_kit.models import build_deep_mlp
 
 _RNG = np.random.default_rng(0)
@@ -152,17 +153,22 @@ def test_planted_dead_layer_is_flagged(caplog):
         stats = _sample_once(
             ActivationStatistics(probe_data=_X), _probe_model()
         )
-    dead = [m for m in stats.warnings if m.startswith("dead:")]
-    assert len(dead) == 1 and "100% of units dead since step 0" in dead[0]
-    assert "LeakyReLU/He" in dead[0] and dead[0] in caplog.text
-    assert not [m for m in stats.warnings if m.startswith("relu:")]
+    (finding,) = [f for f in stats.findings if f.layer == "dead"]
+    assert finding.kind == "dead_units" and finding.value == 1.0
+    assert finding.fix == {"activation": "leaky_relu"}
+    assert finding.step is None and finding.examples == len(_X)
+    (message,) = [m for m in stats.warnings if ": dead: " in m]
+    assert "100% of the units output 0 for every example" in message
+    assert "`activation='leaky_relu'`" in message
+    assert "measured before training" in message and message in caplog.text
+    assert not [f for f in stats.findings if f.layer == "relu"]
 
 
 @pytest.mark.parametrize(
     "stddev, condition",
     [
-        (1.0, "saturated: use Xavier initialization or BatchNormalization"),
-        (0.01, "below 0.001"),
+        (1.0, "saturated"),
+        (0.01, "collapsed_activations"),
     ],
 )
 def test_tanh_init_scale_is_flagged(stddev, condition):
@@ -176,15 +182,15 @@ def test_tanh_init_scale_is_flagged(stddev, condition):
         ),
     )
     stats = _sample_once(ActivationStatistics(probe_size=200), model)
-    flagged = [m for m in stats.warnings if condition.split(":")[0] in m]
-    assert flagged, stats.warnings
+    kinds = {f.kind for f in stats.findings}
+    assert condition in kinds, stats.warnings
     if stddev == 1.0:
         assert stats.history["layer_6"]["saturated_fraction"][0] > 0.7
-        assert not any("below 0.001" in m for m in stats.warnings)
+        assert "collapsed_activations" not in kinds
     else:
         assert stats.history["layer_6"]["std"][0] < 1e-3
         assert stats.history["layer_1"]["std"][0] > 0.05
-        assert not any("saturated" in m for m in stats.warnings)
+        assert "saturated" not in kinds
 
 
 def test_healthy_tanh_net_is_not_flagged():
@@ -319,14 +325,33 @@ def test_subclassed_model_error_and_probe_model():
     assert stats.history["head"]["update_ratio"][1] > 0
 
 
-def test_config_round_trip():
+def test_config_round_trip_takes_the_probe_data_again():
     stats = ActivationStatistics(
-        layers="dense.*", every_n_steps=7, bins=12, csv_path="a.csv"
+        layers="dense.*", every_n_steps=7, bins=12, probe_data=_X
     )
-    config = keras.saving.serialize_keras_object(stats)
-    restored = keras.saving.deserialize_keras_object(config)
-    assert isinstance(restored, ActivationStatistics)
-    assert restored.get_config() == stats.get_config()
+    config = stats.get_config()
+    assert "probe_data" not in config
+    restored = ActivationStatistics(probe_data=_X, **config)
+    assert restored.get_config() == config
+    # Not registered for saving: its probe data does not serialize, and a
+    # copy made without it would silently probe random data.
+    with pytest.raises(TypeError, match="ActivationStatistics"):
+        keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(stats)
+        )
+
+
+def test_thresholds_override_the_bands_and_old_configs_load():
+    old = {
+        "dead_threshold": 0.5,
+        "saturation_threshold": 0.5,
+        "std_threshold": 1e-3,
+        "update_ratio_range": [1e-6, 0.3],
+    }
+    stats = ActivationStatistics(probe_data=_X, **old)
+    assert stats._bands["saturated"] == 0.5 and stats._bands["dead"] == 0.5
+    default = ActivationStatistics(probe_data=_X)
+    assert default._bands == BANDS
 
 
 def test_automatic_interval_and_dataset_probe():

@@ -259,11 +259,15 @@ def test_vanishing_gradients_are_warned_once_and_healthy_nets_are_not(caplog):
     )
     with caplog.at_level(logging.WARNING):
         model.fit(_X, _Y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
-    vanishing = [w for w in stats.warnings if "vanishing_gradients" in w]
+    vanishing = [f for f in stats.findings if f.kind == "vanishing_gradients"]
     assert len(vanishing) == 1 and len(stats.steps) == 3
-    assert vanishing[0].startswith("model: vanishing_gradients at step 0: ")
-    assert "`--initializer glorot_normal`" in vanishing[0]
-    assert any("vanishing_gradients" in r.message for r in caplog.records)
+    assert vanishing[0].fix == {"kernel_initializer": "glorot_normal"}
+    assert vanishing[0].step is None and vanishing[0].examples == 64
+    (message,) = [w for w in stats.warnings if "vanishing_gradients" in w]
+    assert message.startswith("GradientStatistics: model: vanishing_gradie")
+    assert "`kernel_initializer='glorot_normal'`" in message
+    assert "measured before training on 64 examples" in message
+    assert any(message in r.getMessage() for r in caplog.records)
 
 
 def test_a_batch_below_the_noise_scale_is_warned():
@@ -285,8 +289,34 @@ def test_a_batch_below_the_noise_scale_is_warned():
         model,
     )
     noise = stats.history["model"]["noise_scale"][0]
-    (warning,) = [w for w in stats.warnings if "batch_size" in w]
-    assert f"--accumulate {math.ceil(noise / 4)}`" in warning
+    (finding,) = [f for f in stats.findings if f.kind == "batch_size"]
+    steps = math.ceil(noise / 4)
+    assert finding.fix == {"gradient_accumulation_steps": steps}
+    assert finding.alternatives == ({"batch_size": 4 * steps},)
+    # No advice that leaves fewer than ten updates an epoch, nor from an
+    # estimate resting on fewer examples than its value.
+    capped = _sample_once(
+        GradientStatistics(
+            (x, y),
+            probe_size=n,
+            micro_batch_size=64,
+            batch_size=4,
+            training_examples=4 * steps * 10 - 1,
+        ),
+        model,
+    )
+    assert not [f for f in capped.findings if f.kind == "batch_size"]
+    few = _sample_once(
+        GradientStatistics(
+            (x[:512], y[:512]),
+            probe_size=512,
+            micro_batch_size=64,
+            batch_size=4,
+        ),
+        model,
+    )
+    assert few.history["model"]["noise_scale"][0] > 512
+    assert not [f for f in few.findings if f.kind == "batch_size"]
     quiet = _sample_once(
         GradientStatistics((x, y), probe_size=n, micro_batch_size=64), model
     )

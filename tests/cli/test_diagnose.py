@@ -98,10 +98,13 @@ def test_train_gradient_stats_warns_on_the_terminal(tmp_path):
     lines = [
         line
         for line in result.stderr.splitlines()
-        if "vanishing_gradients at step 0" in line
+        if "GradientStatistics: model: vanishing_gradients: " in line
     ]
     assert len(lines) == 1, result.stderr
+    # The library's advice, in flags on the command line.
     assert "`--activation relu --initializer he_normal`" in lines[0]
+    assert "(or `--normalization batch`)" in lines[0]
+    assert "measured before training on 128 examples" in lines[0]
     assert "cuInit" not in result.stderr  # native logs stay hidden
     # The package's own INFO lines are shown too (other libraries' are not).
     assert "GradientStatistics: probe" in result.stderr

@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras_training_kit.diagnostics.activation_probe import ActivationProbe
 from keras_training_kit.diagnostics.probe_data import probe_inputs
 from keras_training_kit.diagnostics.taps import check_layer_selection
+from keras_training_kit.diagnostics.taps import perturbed_tap_model
 from keras_training_kit.diagnostics.taps import select_layers
 from keras_training_kit.diagnostics.taps import tap_model
 
@@ -41,6 +42,43 @@ def test_tap_model_outputs_every_layer_and_shares_weights():
     )
     assert entries[1][1] is model.get_layer("shared")
     assert len(taps.weights) == len(model.weights)
+
+
+def test_perturbed_taps_add_the_offsets_to_the_outputs():
+    model = keras.Sequential(
+        [
+            keras.Input((5, 5, 2)),
+            keras.layers.Conv2D(3, 2, name="conv"),
+            keras.layers.ReLU(name="relu"),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(2, name="out"),
+        ]
+    )
+    taps, entries, perturbation = perturbed_tap_model(model)
+    assert [name for name, _ in entries] == ["conv", "relu", "flat", "out"]
+    assert perturbation.shapes == [(4, 4, 3), (4, 4, 3), (48,), (2,)]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 5, 5, 2)).astype("float32")
+    offsets = [
+        rng.normal(size=(6, *shape)).astype("float32")
+        for shape in perturbation.shapes
+    ]
+    conv = keras.ops.convert_to_numpy(taps(x)[1])
+    with perturbation.applied(offsets):
+        outputs = [keras.ops.convert_to_numpy(t) for t in taps(x)]
+    # Each output is the layer's output plus its offset, and the next
+    # layer reads it.
+    np.testing.assert_allclose(outputs[1], conv + offsets[0], rtol=1e-6)
+    relu = np.maximum(conv + offsets[0], 0) + offsets[1]
+    np.testing.assert_allclose(outputs[2], relu, rtol=1e-6)
+    flat = relu.reshape(6, -1) + offsets[2]
+    np.testing.assert_allclose(outputs[3], flat, rtol=1e-6)
+    kernel, bias = (
+        keras.ops.convert_to_numpy(w) for w in model.layers[-1].weights
+    )
+    expected = flat @ kernel + bias + offsets[3]
+    np.testing.assert_allclose(outputs[0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(outputs[4], outputs[0])
 
 
 def test_subclassed_model_is_refused():
