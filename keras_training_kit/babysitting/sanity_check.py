@@ -6,6 +6,7 @@ import math
 import keras
 import numpy as np
 
+from keras_training_kit.diagnostics import rules
 from keras_training_kit.diagnostics.probe_data import first_examples
 from keras_training_kit.diagnostics.probe_data import is_tf_dataset
 from keras_training_kit.optimizers import build_optimizer
@@ -141,7 +142,9 @@ def sanity_check(
     data_loss = _data_loss(model, x[:num_examples], y[:num_examples])
     return SanityCheckReport(
         [
-            _initial_loss_check(data_loss, num_classes, loss_tolerance),
+            _initial_loss_check(
+                data_loss, num_classes, loss_tolerance, len(y[:num_examples])
+            ),
             _regularization_check(model, data_loss),
             _overfit_check(
                 model,
@@ -200,19 +203,31 @@ def _data_loss(model, x, y):
     return float(loss_fn(y, model(x, training=False)))
 
 
-def _initial_loss_check(data_loss, num_classes, loss_tolerance):
-    """Checks that the untrained loss is close to `ln(num_classes)`."""
+def _initial_loss_check(data_loss, num_classes, loss_tolerance, examples):
+    """Checks that the untrained loss is close to `ln(num_classes)`.
+
+    The judgement is the diagnostics' initial-loss rule, with
+    `loss_tolerance` as its band; a failure carries the rule's advice.
+    """
     expected = math.log(num_classes)
     deviation = abs(data_loss - expected) / expected
-    return _check(
-        "initial loss",
-        deviation <= loss_tolerance,
-        data_loss,
-        expected,
+    finding = rules.initial_loss(
+        rules.Figures(
+            layers=[],
+            examples=examples,
+            initial_loss=data_loss,
+            expected_loss=expected,
+        ),
+        rules.check_bands({"initial_loss": loss_tolerance}),
+    )
+    detail = (
         f"loss {data_loss:.4f} vs "
         f"ln({num_classes}) = {expected:.4f} "
-        f"({deviation:.0%} off, tolerance {loss_tolerance:.0%})",
+        f"({deviation:.0%} off, tolerance {loss_tolerance:.0%})"
     )
+    if finding is not None:
+        detail += f": {finding.advice}"
+    return _check("initial loss", finding is None, data_loss, expected, detail)
 
 
 def _regularization_check(model, data_loss):

@@ -56,6 +56,10 @@ def test_overconfident_init_fails_initial_loss_and_no_regularizer_is_skipped():
     assert checks["initial loss"]["value"] > 3 * math.log(4)
     assert checks["regularization"]["passed"] is None
     assert not report.passed and "FAIL  initial loss" in report.to_text()
+    # The diagnostics' initial-loss rule judged it, in its words.
+    assert "Start the output layer with small weights" in (
+        checks["initial loss"]["detail"]
+    )
 
 
 def test_model_that_cannot_learn_fails_overfitting():
