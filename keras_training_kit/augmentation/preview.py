@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_training_kit.diagnostics.probe_data import first_examples
 from keras_training_kit.plotting.augmentation_grid import plot_augmentation_grid
 from keras_training_kit.validation import check_int
 
@@ -64,10 +65,11 @@ def preview(
         ("num_versions", num_versions),
     ):
         check_int(name, value)
-    batch = next(iter(dataset.batch(num_examples).take(1)), None)
-    if batch is None:
-        raise ValueError("`dataset` is empty. Received: an empty dataset")
-    images, labels = batch
+    images, labels, _ = first_examples(
+        dataset,
+        num_examples,
+        example_rank=len(dataset.element_spec[0].shape),
+    )
     versions, captions = [], []
     for version in range(num_versions):
         augmented, mixed = pipeline.augment(images, labels, seed=seed + version)

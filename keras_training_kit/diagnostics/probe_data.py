@@ -115,7 +115,7 @@ def first_examples(data, count: int, *, example_rank: int | None = None):
         `(x, y, sample_weight)`; `y` and `sample_weight` may be `None`.
 
     Raises:
-        ValueError: for an iterable without a batch.
+        ValueError: for an empty dataset or an iterable without a batch.
 
     Example:
 
@@ -133,7 +133,11 @@ def first_examples(data, count: int, *, example_rank: int | None = None):
             labels = element[1] if isinstance(element, tuple) else None
             batched = labels is not None and len(labels.shape) >= 1
         data = (data.unbatch() if batched else data).batch(count)
-        data = next(iter(data.take(1)))
+        data = next(iter(data.take(1)), None)
+        if data is None:
+            raise ValueError(
+                "The dataset holds no example. Received: an empty dataset"
+            )
     elif _is_batch_iterable(data):
         data = _first_examples(data, count)
     parts = data if isinstance(data, tuple) else (data,)

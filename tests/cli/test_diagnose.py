@@ -120,6 +120,10 @@ def test_a_saved_model_is_diagnosed(tmp_path):
         "32",
         "--epochs",
         "1",
+        "--batch-size",
+        "16",
+        "--accumulate",
+        "2",
         "--verbose",
         "0",
         "--output-dir",
@@ -139,6 +143,15 @@ def test_a_saved_model_is_diagnosed(tmp_path):
     report = json.loads((tmp_path / "d" / "report.json").read_text())
     assert report["examples"] == 64
     assert report["layers"][-1]["layer"] == "output"
+    # Trained: the loss is reported, not judged; the advice is about the
+    # run's own batch, from its config.json.
+    assert report["trained"] is True and report["initial_loss"] is None
+    assert report["step"] > 0 and report["loss"] > 0
+    assert (report["batch_size"], report["gradient_accumulation_steps"]) == (
+        16,
+        2,
+    )
+    assert "(trained " in result.stdout
 
 
 @pytest.mark.parametrize(
