@@ -338,7 +338,7 @@ def diagnose(
         layers: which layers to monitor: `None` (every layer with a kernel
             or an activation), a regex or a list of names. Defaults to
             `None`.
-        bands: dict overriding entries of `findings.BANDS` (the limits of
+        bands: dict overriding entries of `keras_training_kit.diagnostics.BANDS` (the limits of
             each finding). Defaults to `None`.
         jit_compile: bool, compile with XLA under TensorFlow. Defaults to
             `False`.

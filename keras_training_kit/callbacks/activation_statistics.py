@@ -74,10 +74,14 @@ class ActivationStatistics(SampledStatistics):
     `activations/<layer>/<metric>` and histograms
     `activations/<layer>/histogram`), and to a long-format CSV
     (`csv_path`: `step, layer, metric, value`; histogram bins as metrics
-    `histogram_0`, `histogram_1`, ...), which `read_csv` loads back. Warnings
-    go through `logging`, once per layer and condition: dead units, saturated
-    units, a collapsed std, and an update ratio outside
-    `update_ratio_range`; they are also kept in `warnings`.
+    `histogram_0`, `histogram_1`, ...), which `read_csv` loads back. Each
+    sample is judged by the diagnostics' one rule set
+    (`keras_training_kit.diagnostics.rules`, as `diagnose` and
+    `GradientStatistics` judge theirs): dead units, saturated units, a
+    collapsed std and an update ratio outside the band, in the hidden
+    layers (the update ratio in every kernel layer). Each kind and layer
+    is reported once: kept in `findings` (with its fix as Python
+    arguments) and logged (its advice in `warnings`).
 
     It runs under the TensorFlow, JAX and PyTorch backends. TensorFlow is
     needed only for TensorBoard (`log_dir`; without it a warning is logged
@@ -118,18 +122,20 @@ class ActivationStatistics(SampledStatistics):
         bins: int >= 1, histogram bins. Defaults to `30`.
         max_overhead: float in (0, 1), the target cost of the probe relative
             to training when `every_n_steps=None`. Defaults to `0.02`.
-        dead_threshold: float, warn when more than this fraction of a
-            layer's units are dead. Defaults to `0.5`.
-        saturation_threshold: float, warn when more than this fraction of
-            a tanh/sigmoid layer's outputs are saturated. Defaults to `0.5`.
-        std_threshold: float, warn when a layer's output std falls below
-            it. Defaults to `1e-3`.
-        update_ratio_range: `(low, high)`, warn when a kernel's update ratio
-            leaves it. Defaults to `(1e-6, 0.3)`, `diagnose`'s band: the
-            lecture's ~1e-3 is SGD's; Adam's step is about `lr *
-            sqrt((fan_in + fan_out) / 2)` of the weights (~6e-2 for
-            Adam(1e-3) at 4,096 units), so a narrower band flags healthy
-            runs.
+        dead_threshold: float or `None`, this instance's band for dead
+            units (a fraction of a layer's units); `None` keeps
+            `BANDS["dead"]` (0.5). Defaults to `None`.
+        saturation_threshold: float or `None`, this instance's band for
+            saturated tanh/sigmoid outputs; `None` keeps
+            `BANDS["saturated"]` (0.5). Defaults to `None`.
+        std_threshold: float or `None`, this instance's band for a
+            collapsed activation std; `None` keeps `BANDS["collapsed"]`
+            (1e-3). Defaults to `None`.
+        update_ratio_range: `(low, high)` or `None`, this instance's band
+            for the update ratio; `None` keeps `BANDS["update_ratio"]`
+            ((1e-6, 0.3): the lecture's ~1e-3 is SGD's, Adam's step is
+            about `lr * sqrt((fan_in + fan_out) / 2)` of the weights).
+            Defaults to `None`.
         append: bool, append to an existing `csv_path` instead of
             overwriting it. Defaults to `False`.
         jit_compile: bool, compile the probe with XLA (under TensorFlow;
@@ -144,7 +150,8 @@ class ActivationStatistics(SampledStatistics):
             (0 is before training).
         history: dict `{layer: {metric: [value per sample]}}`; `histogram`
             holds count arrays.
-        warnings: list of str, the warnings logged.
+        findings: list of `keras_training_kit.diagnostics.Finding`.
+        warnings: list of str, the messages logged for them.
         sample_interval: int or `None`, the interval in use.
 
     Raises:

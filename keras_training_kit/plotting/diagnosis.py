@@ -15,7 +15,7 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
     backpropagated gradient's std, on a log scale, so a signal that dies
     in either direction is a falling line. Right: each kernel's update
     ratio (the optimizer's next step over the weight norm) against the
-    healthy band of `findings.BANDS`, red where it is outside. The names
+    healthy band of `diagnostics.BANDS`, red where it is outside. The names
     of layers with any finding are red.
 
     Args:
