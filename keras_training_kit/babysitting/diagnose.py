@@ -338,8 +338,9 @@ def diagnose(
         layers: which layers to monitor: `None` (every layer with a kernel
             or an activation), a regex or a list of names. Defaults to
             `None`.
-        bands: dict overriding entries of `keras_training_kit.diagnostics.BANDS` (the limits of
-            each finding). Defaults to `None`.
+        bands: dict overriding entries of
+            `keras_training_kit.diagnostics.BANDS` (the limits of each
+            finding). Defaults to `None`.
         jit_compile: bool, compile with XLA under TensorFlow. Defaults to
             `False`.
         gradient_accumulation_steps: int or `None`, the batches per
