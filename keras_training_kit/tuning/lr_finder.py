@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from keras_training_kit.diagnostics.training_state import current_learning_rate
 from keras_training_kit.tuning.lr_suggestions import check_rule_names
 from keras_training_kit.tuning.lr_suggestions import suggest_learning_rates
 from keras_training_kit.validation import check_float
@@ -154,7 +155,7 @@ class LRFinder:
             optimizer.build(model.trainable_variables)
         weights = [v.numpy() for v in model.variables]
         optimizer_state = [v.numpy() for v in optimizer.variables]
-        old_learning_rate = float(np.asarray(optimizer.learning_rate))
+        old_learning_rate = current_learning_rate(optimizer)
         rates, losses, smoothed = [], [], []
         average, best, stopped = 0.0, math.inf, False
         try:
