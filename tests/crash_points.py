@@ -10,7 +10,8 @@ its `close`, or at each `flush` of a file opened for appending, as Keras'
 file renamed into place (`rename`) or deleted (`delete`; `shutil.rmtree`
 deletes file by file here, so a kill can fall in the middle). Each state
 change is appended to EVENTS as `kind path`; with `N >= 1` the process is
-killed with SIGKILL right after the N-th, with `N = 0` never. Every
+killed with SIGKILL (or sent `KTK_CRASH_SIGNAL`, e.g. INT for a Ctrl-C)
+right after the N-th, with `N = 0` never. Every
 `keras.Model.fit` call is logged as `fit INITIAL_EPOCH`, so a test can count
 the training that ran. Writes through TensorFlow's C++ file system (for
 example TensorBoard event files) cannot be seen here.
@@ -32,6 +33,9 @@ import sys
 
 FOLDER = EVENTS = None
 KILL_AT = 0
+# The signal sent at the chosen point: KILL, or INT (Ctrl-C) / TERM to see
+# what the process does with them (`KTK_CRASH_SIGNAL`).
+SIGNAL = signal.SIGKILL
 _count = 0
 
 
@@ -57,7 +61,7 @@ def event(kind, path):
     _count += 1
     _log(f"{kind} {os.path.relpath(os.path.abspath(path), FOLDER)}")
     if _count == KILL_AT:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), SIGNAL)
 
 
 class _TrackedFile:
@@ -187,12 +191,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def run(folder, kill_at, events, command, *, timeout=300):
+def run(folder, kill_at, events, command, *, timeout=300, signal_name="KILL"):
     """Runs `python -m keras_training_kit COMMAND...` under the kill hook.
 
-    Returns the `subprocess.CompletedProcess` (return code -9 when killed).
+    `signal_name` is the signal sent at the chosen point (`"KILL"`, `"INT"`
+    for a Ctrl-C, `"TERM"`). Returns the `subprocess.CompletedProcess`
+    (return code -9 when killed).
     """
-    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(
+        os.environ,
+        PYTHONPATH=ROOT,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        KTK_CRASH_SIGNAL=signal_name,
+    )
     env.pop("KERASTUNER_TUNER_ID", None)
     return subprocess.run(
         [
@@ -255,10 +266,11 @@ def leftovers(folder):
 
 
 def main(argv):
-    global FOLDER, EVENTS, KILL_AT
+    global FOLDER, EVENTS, KILL_AT, SIGNAL
     separator = argv.index("--")
     folder, kill_at, events = argv[:separator]
     FOLDER, KILL_AT, EVENTS = os.path.abspath(folder), int(kill_at), events
+    SIGNAL = getattr(signal, "SIG" + os.environ.get("KTK_CRASH_SIGNAL", "KILL"))
     target = argv[separator + 1 :]
     _install()
     if target[0] == "-m":

@@ -6,10 +6,13 @@ import TensorFlow inside `run`, so `ktk --help` answers at once.
 """
 
 import argparse
+import copy
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 
 from keras_training_kit.cli.advice import FlagAdvice
 
@@ -27,12 +30,48 @@ COMMANDS = (
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Appends `(default: ...)` unless the help says it or it is `None`."""
+    """Appends `(default: ...)` unless the help says it or it is `None`.
+
+    Flags without help text get their default too (argparse shows nothing
+    for them otherwise).
+    """
+
+    def _format_action(self, action):
+        if action.help is None and not _no_default(action):
+            action = copy.copy(action)
+            action.help = ""
+            action.help = self._get_help_string(action)
+        return super()._format_action(action)
 
     def _get_help_string(self, action):
-        if action.default is None or "default:" in (action.help or ""):
+        help = action.help or ""
+        if _no_default(action) or "default:" in help:
             return action.help
-        return super()._get_help_string(action)
+        default = action.default
+        if isinstance(default, (list, tuple)):
+            default = ",".join(str(v) for v in default)  # as typed
+        shown = str(default).replace("%", "%%")
+        return f"{help} (default: {shown})".strip()
+
+
+def _no_default(action) -> bool:
+    default = action.default
+    return (
+        default is None
+        or default is False
+        or default == argparse.SUPPRESS
+        or not action.option_strings
+    )
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like `KeyboardInterrupt` (not an `Exception`, so no
+    `except Exception` of a library, KerasTuner's trial loop included,
+    takes it for a failure)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=_HelpFormatter,
         )
         module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(
+            _run=module.run, _resumes=getattr(module, "RESUMES", None)
+        )
     return parser
 
 
@@ -118,14 +159,37 @@ def main(argv: list | None = None) -> int:
 
 
 def _run(args) -> int:
+    given = getattr(args, "output_dir", None)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print(_interrupted(args, given), file=sys.stderr)
+        return 130
+    except Terminated:
+        print(_interrupted(args, given, "terminated"), file=sys.stderr)
+        return 143
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"ktk {args.command}: error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:  # the work failed, e.g. a SearchError
         print(f"ktk {args.command}: error: {error}", file=sys.stderr)
         return 1
+
+
+def _interrupted(args, given, what="interrupted") -> str:
+    """The one line `ktk` prints when Ctrl-C or SIGTERM stops a command."""
+    line = f"ktk {args.command}: {what}"
+    folder = getattr(args, "output_dir", None)
+    if not args._resumes or not folder or not os.path.isdir(folder):
+        return line + "."
+    again = (
+        "run the same command again"
+        if given
+        else f"run the same command with `--output-dir {folder}`"
+    )
+    return f"{line}; {again} to resume from {args._resumes}."
 
 
 if __name__ == "__main__":

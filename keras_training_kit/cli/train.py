@@ -22,6 +22,8 @@ from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
 
+# What the same command resumes from after an interrupt (`cli/main`).
+RESUMES = "the last finished epoch"
 HELP = "Train an MLP or CNN on a data set and write a run folder."
 
 # Flags that define the experiment: resuming a run folder with other values

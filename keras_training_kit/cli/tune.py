@@ -17,6 +17,8 @@ from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
 
+# What the same command resumes from after an interrupt (`cli/main`).
+RESUMES = "the finished trials"
 HELP = (
     "Search learning rate and L2 (random, grid, bayesian, hyperband, "
     "coarse-to-fine)."

@@ -79,7 +79,7 @@ _SCHEDULED_SAMPLE = [
 ]
 
 
-def _run(folder, kill_at, extra=()):
+def _run(folder, kill_at, extra=(), signal_name="KILL"):
     run_dir = os.path.join(folder, "run")
     events = os.path.join(folder, "events")
     result = crash_points.run(
@@ -87,6 +87,7 @@ def _run(folder, kill_at, extra=()):
         kill_at,
         events,
         _COMMAND + list(extra) + ["--output-dir", run_dir],
+        signal_name=signal_name,
     )
     return run_dir, events, result
 
@@ -152,7 +153,34 @@ def test_the_optimization_flags_resume_as_the_uninterrupted_run(
     assert "lr_auto" in scheduled_reference[1]["config"]
 
 
-def _check_kill_and_resume(point, reference, tmp_path, extra=()):
+@pytest.mark.parametrize(
+    "signal_name, code, word",
+    [("INT", 130, "interrupted"), ("TERM", 143, "terminated")],
+)
+def test_ctrl_c_and_sigterm_say_how_to_resume_and_the_run_resumes(
+    signal_name, code, word, reference, tmp_path
+):
+    # Mid-run, between an epoch's row and its checkpoint: one line, no
+    # traceback, the exit code of a signal, and the same command resumes.
+    stopped = _check_kill_and_resume(
+        ("append", "history.csv", 2), reference, tmp_path, (), signal_name
+    )
+    assert stopped.returncode == code
+    # The harness imports TensorFlow before `ktk` hides its native lines.
+    lines = [
+        line
+        for line in stopped.stderr.splitlines()
+        if not line.startswith(("WARNING: All log", "I0000", "E0000", "W0000"))
+    ]
+    assert lines == [
+        f"ktk train: {word}; run the same command again to resume from the "
+        "last finished epoch."
+    ]
+
+
+def _check_kill_and_resume(
+    point, reference, tmp_path, extra=(), signal_name="KILL"
+):
     reference_events, expected = reference
     if isinstance(point, int):
         kill_at = point
@@ -160,8 +188,9 @@ def _check_kill_and_resume(point, reference, tmp_path, extra=()):
             pytest.skip("the run has fewer state changes")
     else:
         kill_at = crash_points.pick(reference_events, *point)
-    run_dir, events, killed = _run(str(tmp_path), kill_at, extra)
-    assert killed.returncode == -9, killed.stderr[-2000:]
+    run_dir, events, killed = _run(str(tmp_path), kill_at, extra, signal_name)
+    if signal_name == "KILL":
+        assert killed.returncode == -9, killed.stderr[-2000:]
     before = crash_points.read_events(events)
     finished = _finished_epochs(before)
     done = ("rename", "metrics.json") in before
@@ -190,6 +219,7 @@ def _check_kill_and_resume(point, reference, tmp_path, extra=()):
     assert not os.path.exists(os.path.join(run_dir, "backup"))
     assert crash_points.leftovers(run_dir) == []
     assert outcome["config"] == expected["config"]
+    return killed
 
 
 def test_epoch_stream_skips_whole_epochs():

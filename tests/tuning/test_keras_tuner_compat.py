@@ -69,11 +69,17 @@ else:
     _POINTS = _SAMPLE
 
 
-def _run(folder, strategy, kill_at):
+def _run(folder, strategy, kill_at, signal_name="KILL"):
     run_dir = os.path.join(folder, "run")
     events = os.path.join(folder, "events")
     command = _COMMON + _STRATEGIES[strategy] + ["--output-dir", run_dir]
-    return run_dir, events, crash_points.run(run_dir, kill_at, events, command)
+    return (
+        run_dir,
+        events,
+        crash_points.run(
+            run_dir, kill_at, events, command, signal_name=signal_name
+        ),
+    )
 
 
 def _results(run_dir):
@@ -118,6 +124,31 @@ def reference(tmp_path_factory):
 def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
     strategy, point, reference, tmp_path
 ):
+    killed = _check_stop_and_resume(strategy, point, reference, tmp_path)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+
+def test_ctrl_c_in_a_search_says_how_to_resume_and_it_resumes(
+    reference, tmp_path
+):
+    point = ("rename", "search/oracle.json", 4)
+    stopped = _check_stop_and_resume(
+        "random", point, reference, tmp_path, "INT"
+    )
+    assert stopped.returncode == 130, stopped.stderr[-2000:]
+    # The harness imports TensorFlow before `ktk` hides its native lines.
+    lines = [
+        line
+        for line in stopped.stderr.splitlines()
+        if not line.startswith(("WARNING: All log", "I0000", "E0000", "W0000"))
+    ]
+    assert lines == [
+        "ktk tune: interrupted; run the same command again to resume from "
+        "the finished trials."
+    ]
+
+
+def _check_stop_and_resume(strategy, point, reference, tmp_path, signal="KILL"):
     events, fits, expected, reference_dir = reference(strategy)
     if isinstance(point, int):
         kill_at = point
@@ -125,8 +156,9 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
             pytest.skip("the search has fewer state changes")
     else:
         kill_at = crash_points.pick(events, *point)
-    run_dir, events_path, killed = _run(str(tmp_path), strategy, kill_at)
-    assert killed.returncode == -9, killed.stderr[-2000:]
+    run_dir, events_path, killed = _run(
+        str(tmp_path), strategy, kill_at, signal
+    )
     finished = _completed(run_dir)
     os.remove(events_path)
 
@@ -142,6 +174,7 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
     for trial, score in finished.items():
         assert _completed(run_dir)[trial] == score
     assert crash_points.leftovers(run_dir) == []
+    return killed
 
 
 def _write(path, data):
