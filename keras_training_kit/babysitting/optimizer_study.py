@@ -368,7 +368,7 @@ def run_optimizer_study(
                 float(v) for v in surface.value(path[:, 0], path[:, 1])
             ]
             study.learning_rates[problem][name] = surface.learning_rate
-            logger.info(
+            logger.debug(
                 "%s, %s: final loss %.3g",
                 problem,
                 name,
@@ -424,7 +424,7 @@ def _train_on_dataset(
             for x, y in train
         ]
         rates[name] = rate
-        logger.info(
+        logger.debug(
             "%s, %s at lr %.3g: last loss %.3g",
             data.name,
             name,

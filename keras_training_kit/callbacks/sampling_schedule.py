@@ -138,7 +138,7 @@ class SamplingSchedule:
         self.interval = self._interval_for(1.5 * self._probe_cost)
         self._schedule()
         self.next = max(self.next, step + lead)
-        logger.info(
+        logger.debug(
             "%s: probe %.2f ms, step %.2f ms: sampling every %d steps.",
             self.owner,
             1e3 * self._probe_cost,

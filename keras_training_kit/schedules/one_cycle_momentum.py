@@ -171,7 +171,7 @@ class OneCycleMomentum(keras.callbacks.Callback):
             float(keras.ops.convert_to_numpy(variable)),
         )
         self._variable = None
-        logger.info(
+        logger.debug(
             "OneCycleMomentum: %s back to a float (%.4g)",
             self._attribute,
             getattr(optimizer, self._attribute),

@@ -186,7 +186,7 @@ class LRFinder:
         suggestions = suggest_learning_rates(
             rates, smoothed, num_steps=self.num_steps
         )
-        logger.info(
+        logger.debug(
             "LR range test: %d steps, suggested %s", len(rates), suggestions
         )
         return LRFinderResult(

@@ -106,8 +106,8 @@ def test_train_gradient_stats_warns_on_the_terminal(tmp_path):
     assert "(or `--normalization batch`)" in lines[0]
     assert "measured before training on 128 examples" in lines[0]
     assert "cuInit" not in result.stderr  # native logs stay hidden
-    # The package's own INFO lines are shown too (other libraries' are not).
-    assert "GradientStatistics: probe" in result.stderr
+    # Warnings only: the sampling interval is a DEBUG detail.
+    assert "INFO" not in result.stderr and "sampling every" not in result.stderr
 
 
 def test_a_saved_model_is_diagnosed(tmp_path):
