@@ -246,3 +246,34 @@ def stopped_early(chosen) -> bool:
         and c.replay()
         for c in chosen
     )
+
+
+def curve_events(args, history: dict, chosen) -> dict:
+    """The events `curves.png` marks, as `plot_training_curves` takes them.
+
+    `--reduce-lr-on-plateau`'s cuts sit between the epochs whose logged
+    learning rates differ; `--early-stopping` marks its best epoch when it
+    stopped the run.
+
+    Returns:
+        A dict `{label: [epochs, counted from 1]}`.
+    """
+    import keras
+
+    events = {}
+    rates = history.get("learning_rate", [])
+    cuts = [i + 0.5 for i in range(1, len(rates)) if rates[i] < rates[i - 1]]
+    if args.reduce_lr_on_plateau and cuts:
+        events["learning rate x0.1 (plateau)"] = cuts
+    for callback in chosen:
+        callback = getattr(callback, "callback", callback)
+        if (
+            isinstance(callback, keras.callbacks.EarlyStopping)
+            and callback.stopped_epoch
+        ):
+            label = (
+                f"early stopping: best epoch {callback.best_epoch + 1}, "
+                f"stopped after {callback.stopped_epoch + 1}"
+            )
+            events[label] = [callback.best_epoch + 1]
+    return events

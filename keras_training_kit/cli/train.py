@@ -522,6 +522,15 @@ def _write_results(
         history,
         os.path.join(run_dir, "curves.png"),
         title=f"{args.model} on {data.name}",
+        optimizer=args.optimizer,
+        # `--lr auto` reads the suggestion recorded in config.json.
+        learning_rate=optimization_flags.learning_rate(
+            args, data, _saved_config(run_dir).get("lr_auto")
+        )[0],
+        schedule=args.schedule,
+        test_accuracy=float(test_accuracy),
+        num_classes=data.num_classes,
+        events=optimization_flags.curve_events(args, history, chosen_callbacks),
     )
     _report_babysitting(chosen_callbacks, run_dir)
     metrics = {

@@ -23,7 +23,8 @@ def activation_histogram_rows(
 
     Returns:
         `{"step s": [{"counts": [...], "edges": [...]} per layer]}`, the
-        input of `plot_activation_histograms`.
+        input of `plot_activation_histograms`, with the layer's `"mean"`
+        and `"std"` when `history` holds them.
 
     Raises:
         ValueError: if a step in `which` was not sampled.
@@ -53,12 +54,14 @@ def activation_histogram_rows(
         for record in history.values():
             counts = np.asarray(record["histogram"][i])
             low, high = record["histogram_min"][i], record["histogram_max"][i]
-            entries.append(
-                {
-                    "counts": counts.tolist(),
-                    "edges": np.linspace(low, high, len(counts) + 1).tolist(),
-                }
-            )
+            entry = {
+                "counts": counts.tolist(),
+                "edges": np.linspace(low, high, len(counts) + 1).tolist(),
+            }
+            # The panel titles show them.
+            if "mean" in record and "std" in record:
+                entry.update(mean=record["mean"][i], std=record["std"][i])
+            entries.append(entry)
         rows[f"step {step}"] = entries
     return rows
 
@@ -84,9 +87,13 @@ def save_activation_figures(steps: list, history: dict, directory: str) -> list:
             activation_histogram_rows(steps, history),
             os.path.join(directory, "activation_histograms.png"),
             column_titles=list(history),
-            title="activation histograms per layer",
+            title="Activation histograms per layer (probe batch)",
+            max_columns=8,
         ),
         plot_activation_curves(
-            steps, history, os.path.join(directory, "activation_curves.png")
+            steps,
+            history,
+            os.path.join(directory, "activation_curves.png"),
+            title="Activations over training (probe batch)",
         ),
     ]

@@ -5,10 +5,9 @@ import numpy as np
 from keras_training_kit.plotting import figure as figure_lib
 
 
-def plot_augmentation_grid(
+def augmentation_grid_figure(
     originals,
     augmented,
-    path: str,
     *,
     captions: list | None = None,
     original_captions: list | None = None,
@@ -21,7 +20,6 @@ def plot_augmentation_grid(
         originals: array `(examples, height, width, channels)`.
         augmented: array `(versions, examples, height, width, channels)`,
             the augmented versions of each example.
-        path: str, where to write the PNG.
         captions: list of `versions` lists of `examples` strings (for
             example mixed labels) or `None`. Defaults to `None`.
         original_captions: list of `examples` strings for the originals'
@@ -31,7 +29,7 @@ def plot_augmentation_grid(
         title: str or `None`, the figure title. Defaults to `None`.
 
     Returns:
-        The path written.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: when the shapes of `originals` and `augmented` differ.
@@ -40,8 +38,9 @@ def plot_augmentation_grid(
 
     >>> import numpy as np
     >>> x = np.random.default_rng(0).random((2, 8, 8, 1))
-    >>> plot_augmentation_grid(x, x[None], "/tmp/grid.png")
-    '/tmp/grid.png'
+    >>> fig = augmentation_grid_figure(x, x[None])
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['original', 'augmented 1']
     """
     originals = np.asarray(originals, dtype="float32")
     augmented = np.asarray(augmented, dtype="float32")
@@ -54,7 +53,7 @@ def plot_augmentation_grid(
         )
     low, high = value_range
     versions, examples = augmented.shape[:2]
-    height = 1.6 * examples + 0.8
+    height = 1.45 * examples + 0.8
     fig = figure_lib.new_figure(figsize=(1.5 * (versions + 1), height))
     axes = fig.subplots(
         examples,
@@ -63,7 +62,7 @@ def plot_augmentation_grid(
         # Room under each image for a two-line caption (a mixed label), and
         # a fixed room in inches (not a fraction) for the titles on top.
         gridspec_kw={
-            "hspace": 0.45,
+            "hspace": 0.3,
             "top": 1 - 0.75 / height,
             "bottom": 0.4 / height,
         },
@@ -90,4 +89,32 @@ def plot_augmentation_grid(
                 ax.set_xlabel(original_captions[row], fontsize=8)
     if title:
         fig.suptitle(title)
-    return figure_lib.save(fig, path)
+    return fig
+
+
+def plot_augmentation_grid(originals, augmented, path: str, **kwargs) -> str:
+    """Draws `augmentation_grid_figure` to a PNG.
+
+    Args:
+        originals: array `(examples, height, width, channels)`.
+        augmented: array `(versions, examples, height, width, channels)`.
+        path: str, where to write the PNG.
+        **kwargs: the keyword arguments of `augmentation_grid_figure`
+            (`captions`, `original_captions`, `value_range`, `title`).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: when the shapes of `originals` and `augmented` differ.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((2, 8, 8, 1))
+    >>> plot_augmentation_grid(x, x[None], "/tmp/grid.png")
+    '/tmp/grid.png'
+    """
+    return figure_lib.save(
+        augmentation_grid_figure(originals, augmented, **kwargs), path
+    )

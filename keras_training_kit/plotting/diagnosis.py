@@ -2,14 +2,13 @@
 
 import math
 
-from keras_training_kit.plotting.figure import new_figure
-from keras_training_kit.plotting.figure import save
+from keras_training_kit.plotting import figure as figure_lib
 
 _DECADES = 4.0
 
 
-def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
-    """Draws a diagnosis' per-layer scales, forward and backward, as a PNG.
+def diagnosis_figure(report: dict, title: str | None = None):
+    """Draws a diagnosis' per-layer scales, forward and backward.
 
     Left: per layer (input side first), the activations' std and the
     backpropagated gradient's std, on a log scale, so a signal that dies
@@ -17,6 +16,45 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
     ratio (the optimizer's next step over the weight norm) against the
     healthy band of `diagnostics.BANDS`, red where it is outside. The names
     of layers with any finding are red.
+
+    Args:
+        report: dict, `Diagnosis.to_dict()` (or the `report.json` it
+            wrote).
+        title: str or `None`, the figure's title. Defaults to `None`.
+
+    Returns:
+        A `matplotlib.figure.Figure`.
+
+    Example:
+
+    >>> row = dict(layer="dense", activation_std=1.0, backprop_std=0.1,
+    ...            update_ratio=1e-3)
+    >>> fig = diagnosis_figure({"layers": [row], "findings": []}, "mlp")
+    >>> fig.get_suptitle().splitlines()[0]
+    'mlp'
+    """
+    rows = report["layers"]
+    names = [row["layer"] for row in rows]
+    findings = report.get("findings", [])
+    flagged = {f["layer"] for f in findings if f["layer"]}
+    kernels = [i for i, row in enumerate(rows) if row.get("update_ratio")]
+    figure = figure_lib.new_figure(
+        (max(9.0, 0.45 * len(rows) + 0.45 * len(kernels) + 4), 4.8)
+    )
+    scales, updates = figure.subplots(1, 2, width_ratios=(3, 2))
+    _plot_scales(scales, rows)
+    _plot_update_ratios(updates, rows, findings)
+    _label_layers(scales, names, flagged)
+    _label_layers(updates, [names[i] for i in kernels], flagged)
+    figure.suptitle(
+        ((title + "\n") if title else "") + _subtitle(report), fontsize=10
+    )
+    figure.tight_layout()
+    return figure
+
+
+def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
+    """Draws `diagnosis_figure` to a PNG.
 
     Args:
         report: dict, `Diagnosis.to_dict()` (or the `report.json` it
@@ -36,24 +74,7 @@ def plot_diagnosis(report: dict, path: str, title: str | None = None) -> str:
     >>> plot_diagnosis({"layers": [row], "findings": []}, path) == path
     True
     """
-    rows = report["layers"]
-    names = [row["layer"] for row in rows]
-    findings = report.get("findings", [])
-    flagged = {f["layer"] for f in findings if f["layer"]}
-    kernels = [i for i, row in enumerate(rows) if row.get("update_ratio")]
-    figure = new_figure(
-        (max(9.0, 0.45 * len(rows) + 0.45 * len(kernels) + 4), 4.8)
-    )
-    scales, updates = figure.subplots(1, 2, width_ratios=(3, 2))
-    _plot_scales(scales, rows)
-    _plot_update_ratios(updates, rows, findings)
-    _label_layers(scales, names, flagged)
-    _label_layers(updates, [names[i] for i in kernels], flagged)
-    figure.suptitle(
-        ((title + "\n") if title else "") + _subtitle(report), fontsize=10
-    )
-    figure.tight_layout()
-    return save(figure, path)
+    return figure_lib.save(diagnosis_figure(report, title), path)
 
 
 def _positive(rows, key):

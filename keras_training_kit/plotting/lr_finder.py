@@ -37,10 +37,9 @@ def _on_curve(learning_rates, values, rate):
     )
 
 
-def plot_lr_finder(
+def lr_finder_figure(
     learning_rates: list,
     losses: list,
-    path: str,
     smoothed_losses: list | None = None,
     suggested_learning_rate: float | None = None,
     title: str | None = None,
@@ -58,7 +57,6 @@ def plot_lr_finder(
     Args:
         learning_rates: sequence of floats, the learning rate of each step.
         losses: sequence of floats, the loss of each step's batch.
-        path: str, where to write the PNG.
         smoothed_losses: sequence of floats or `None`, the smoothed losses.
             Defaults to `None`.
         suggested_learning_rate: float or `None`, one learning rate marked by
@@ -71,7 +69,7 @@ def plot_lr_finder(
             label "(default)" and draw bolder. Defaults to `None`.
 
     Returns:
-        The path written.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: when `learning_rates` and `losses` differ in length or
@@ -80,10 +78,11 @@ def plot_lr_finder(
 
     Example:
 
-    >>> plot_lr_finder([1e-4, 1e-3, 1e-2], [2.3, 1.9, 3.0], "/tmp/lr.png",
-    ...                suggestions={"valley": 1e-3, "minimum": 1e-4},
-    ...                default_suggestion="valley")
-    '/tmp/lr.png'
+    >>> fig = lr_finder_figure([1e-4, 1e-3, 1e-2], [2.3, 1.9, 3.0],
+    ...                        suggestions={"valley": 1e-3},
+    ...                        default_suggestion="valley")
+    >>> fig.axes[0].get_legend().get_texts()[-1].get_text()
+    'valley 1.0e-03 (default)'
     """
     _check_arguments(learning_rates, losses, suggestions, default_suggestion)
     suggestions = dict(suggestions or {})
@@ -109,7 +108,39 @@ def plot_lr_finder(
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
-    return figure_lib.save(fig, path)
+    return fig
+
+
+def plot_lr_finder(
+    learning_rates: list, losses: list, path: str, *args, **kwargs
+) -> str:
+    """Draws `lr_finder_figure` to a PNG.
+
+    Args:
+        learning_rates: sequence of floats, the learning rate of each step.
+        losses: sequence of floats, the loss of each step's batch.
+        path: str, where to write the PNG.
+        *args: the further arguments of `lr_finder_figure`, in its order
+            (`smoothed_losses`, `suggested_learning_rate`, `title`,
+            `suggestions`, `default_suggestion`).
+        **kwargs: the same, by name.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: see `lr_finder_figure`.
+
+    Example:
+
+    >>> plot_lr_finder([1e-4, 1e-3, 1e-2], [2.3, 1.9, 3.0], "/tmp/lr.png",
+    ...                suggestions={"valley": 1e-3, "minimum": 1e-4},
+    ...                default_suggestion="valley")
+    '/tmp/lr.png'
+    """
+    return figure_lib.save(
+        lr_finder_figure(learning_rates, losses, *args, **kwargs), path
+    )
 
 
 def _check_arguments(learning_rates, losses, suggestions, default_suggestion):

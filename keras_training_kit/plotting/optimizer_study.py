@@ -6,15 +6,17 @@ import numpy as np
 
 from keras_training_kit.plotting import figure as figure_lib
 
-# One colour per optimizer name, the same in every panel and every figure.
+# One colour per optimizer name, the same in every panel and every figure:
+# hues far apart (no blue/cyan or red/orange pair), and the two momentum
+# methods, which often share a path, in blue and green.
 _COLOURS = {
     "sgd": "tab:red",
     "momentum": "tab:blue",
-    "nesterov": "tab:cyan",
-    "adagrad": "tab:orange",
+    "nesterov": "tab:green",
+    "adagrad": "tab:pink",
     "rmsprop": "tab:purple",
-    "adam": "tab:green",
-    "adamw": "tab:olive",
+    "adam": "#e6a700",  # amber: far from the red of sgd
+    "adamw": "tab:gray",
 }
 
 
@@ -39,15 +41,14 @@ def _running_mean(values, window):
     return (cumulative[ends] - cumulative[ends - counts]) / counts
 
 
-def plot_optimizer_study(
+def optimizer_study_figure(
     losses: dict,
-    path: str,
     *,
     paths: dict | None = None,
     contours: dict | None = None,
     titles: dict | None = None,
     learning_rates: dict | None = None,
-) -> str:
+):
     """Draws each optimizer's path on the 2-D surfaces and every loss curve.
 
     One column per surface: its contour plot (log-spaced levels) with each
@@ -55,12 +56,13 @@ def plot_optimizer_study(
     set (a problem without contours) gets a full-width row of its own: the
     batch losses (faint) and their running mean over 10 steps, with each
     optimizer's learning rate in the legend. An optimizer has one colour in
-    every panel.
+    every panel. A path's points outside its panel are drawn on the
+    panel's border as hollow triangles pointing where the path went, and
+    the panel says which optimizers left it.
 
     Args:
         losses: dict `{problem: {optimizer: [loss per step]}}`; a surface's
             curve starts at step 0, a data set's at step 1.
-        path: str, where to write the PNG.
         paths: dict `{surface: {optimizer: [[x, y], ...]}}` or `None`.
             Defaults to `None`.
         contours: dict `{surface: {"x": xs, "y": ys, "values": 2-D array
@@ -69,10 +71,11 @@ def plot_optimizer_study(
             `None`.
         titles: dict `{problem: str}` or `None`. Defaults to `None`.
         learning_rates: dict `{problem: {optimizer: float}}` or `None`,
-            shown in the data-set legends. Defaults to `None`.
+            shown in the data-set legends with three significant digits,
+            as in `OptimizerStudy.summary`. Defaults to `None`.
 
     Returns:
-        The path written.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: when `losses` is empty.
@@ -82,13 +85,13 @@ def plot_optimizer_study(
     >>> import numpy as np
     >>> xs = ys = np.linspace(-1, 1, 20)
     >>> values = np.add.outer(ys**2, xs**2)
-    >>> plot_optimizer_study(
+    >>> fig = optimizer_study_figure(
     ...     {"bowl": {"sgd": [2.0, 1.0, 0.5]}, "digits": {"sgd": [2.3, 2.0]}},
-    ...     "/tmp/optimizer_study.png",
     ...     paths={"bowl": {"sgd": [[1, 1], [0.7, 0.7], [0.5, 0.5]]}},
     ...     contours={"bowl": {"x": xs, "y": ys, "values": values}},
-    ...     learning_rates={"digits": {"sgd": 0.1}})
-    '/tmp/optimizer_study.png'
+    ...     learning_rates={"digits": {"sgd": 0.0123456}})
+    >>> fig.axes[-1].get_legend().get_texts()[0].get_text()
+    'sgd (lr 0.0123)'
     """
     if not losses:
         raise ValueError(
@@ -133,7 +136,31 @@ def plot_optimizer_study(
             ncol=len(handles),
             title="optimizer (black dot: start, star: global minimum)",
         )
-    return figure_lib.save(fig, path)
+    return fig
+
+
+def plot_optimizer_study(losses: dict, path: str, **kwargs) -> str:
+    """Draws `optimizer_study_figure` to a PNG.
+
+    Args:
+        losses: dict `{problem: {optimizer: [loss per step]}}`.
+        path: str, where to write the PNG.
+        **kwargs: the keyword arguments of `optimizer_study_figure`
+            (`paths`, `contours`, `titles`, `learning_rates`).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: when `losses` is empty.
+
+    Example:
+
+    >>> plot_optimizer_study({"digits": {"sgd": [2.3, 2.0]}},
+    ...                      "/tmp/optimizer_study.png")
+    '/tmp/optimizer_study.png'
+    """
+    return figure_lib.save(optimizer_study_figure(losses, **kwargs), path)
 
 
 def _plot_surface(ax, contour, paths, title):
@@ -143,7 +170,7 @@ def _plot_surface(ax, contour, paths, title):
         A dict `{optimizer: line}` of the paths drawn, for the legend.
     """
     _plot_contours(ax, contour)
-    lines = {}
+    lines, left = {}, []
     for index, (name, points) in enumerate(paths.items()):
         points = np.asarray(points, dtype="float64")
         # The first optimizer (plain SGD) on top: the others share its
@@ -159,16 +186,57 @@ def _plot_surface(ax, contour, paths, title):
             zorder=3 + len(paths) - index,
         )
         start = points[0]
+        if _mark_exits(ax, points, contour, _colour(name, index)):
+            left.append(name)
     if paths:
         ax.plot(*start, "ko", markersize=6, zorder=20)
     if contour.get("minimum") is not None:
         ax.plot(*contour["minimum"], "k*", markersize=12, zorder=20)
+    if left:
+        ax.text(
+            0.99,
+            0.99,
+            f"left the panel (triangles on the border): {', '.join(left)}",
+            transform=ax.transAxes,
+            fontsize=8,
+            ha="right",
+            va="top",
+            bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0},
+            zorder=30,
+        )
     ax.set_xlim(contour["x"][0], contour["x"][-1])
     ax.set_ylim(contour["y"][0], contour["y"][-1])
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title, fontsize=10)
     return lines
+
+
+def _mark_exits(ax, points, contour, colour):
+    """Draws the points outside the contour's box on its border, as hollow
+    triangles pointing the way out; returns whether there are any."""
+    low = np.array([contour["x"][0], contour["y"][0]], dtype="float64")
+    high = np.array([contour["x"][-1], contour["y"][-1]], dtype="float64")
+    points = points[np.isfinite(points).all(axis=1)]
+    for side, marker in ((0, "<"), (1, "v")):
+        for beyond, bound, turned in (
+            (points[:, side] < low[side], low, marker),
+            (points[:, side] > high[side], high, {"<": ">", "v": "^"}[marker]),
+        ):
+            if beyond.any():
+                edge = np.clip(points[beyond], low, high)
+                edge[:, side] = bound[side]
+                ax.plot(
+                    edge[:, 0],
+                    edge[:, 1],
+                    turned,
+                    color=colour,
+                    markerfacecolor="none",
+                    markersize=8,
+                    clip_on=False,
+                    zorder=25,
+                )
+    return bool(((points < low) | (points > high)).any())
 
 
 def _plot_contours(ax, contour):
@@ -222,7 +290,7 @@ def _plot_dataset_losses(ax, curves, rates, title):
         colour = _colour(name, index)
         ax.plot(steps, curve, color=colour, alpha=0.2, linewidth=0.8)
         rate = rates.get(name)
-        label = name if rate is None else f"{name} (lr {rate:.2g})"
+        label = name if rate is None else f"{name} (lr {rate:.3g})"
         ax.plot(
             steps,
             _running_mean(curve, 10),
@@ -240,6 +308,7 @@ def _plot_dataset_losses(ax, curves, rates, title):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize="small", ncol=2)
     _limit_to_finite(ax, curves)
+    figure_lib.tidy_log_axis(ax)
 
 
 def _limit_to_finite(ax, curves, decades=None):

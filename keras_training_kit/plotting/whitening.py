@@ -5,20 +5,17 @@ import numpy as np
 from keras_training_kit.plotting import figure as figure_lib
 
 
-def plot_whitening_stages(
-    stages: dict, path: str, title: str | None = None
-) -> str:
+def whitening_stages_figure(stages: dict, title: str | None = None):
     """Draws 2-D point clouds side by side (original, centered, whitened...).
 
     Args:
         stages: dict mapping a panel title to an array of shape `(n, 2)`,
             in display order (such as the outputs of `Whitening` in the
             modes `"center"`, `"pca"` and `"pca_whiten"`).
-        path: str, where to write the PNG.
         title: str or `None`, the figure title. Defaults to `None`.
 
     Returns:
-        The path written.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: if `stages` is empty or an entry is not of shape `(n, 2)`.
@@ -27,8 +24,9 @@ def plot_whitening_stages(
 
     >>> import numpy as np
     >>> points = np.random.default_rng(0).normal(size=(100, 2))
-    >>> plot_whitening_stages({"original": points}, "/tmp/stages.png")
-    '/tmp/stages.png'
+    >>> fig = whitening_stages_figure({"original": points})
+    >>> fig.axes[0].get_title()
+    'original'
     """
     if not stages:
         raise ValueError(
@@ -55,12 +53,14 @@ def plot_whitening_stages(
         ax.set_ylim(-limit, limit)
         ax.set_aspect("equal")
         ax.set_title(name)
+        ax.set_xlabel("feature 1")
+    axes[0].set_ylabel("feature 2")
     if title:
         fig.suptitle(title)
-    return figure_lib.save(fig, path)
+    return fig
 
 
-def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
+def image_rows_figure(rows: dict, title: str | None = None):
     """Draws rows of images (such as originals and their ZCA-whitened versions).
 
     Each image is rescaled to [0, 1] on its own range for display, since
@@ -69,11 +69,10 @@ def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
     Args:
         rows: dict mapping a row label to an array of images of shape
             `(n, H, W)` or `(n, H, W, C)` with `C` in `{1, 3}`.
-        path: str, where to write the PNG.
         title: str or `None`, the figure title. Defaults to `None`.
 
     Returns:
-        The path written.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: if `rows` is empty or holds arrays that are not images.
@@ -82,8 +81,9 @@ def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
 
     >>> import numpy as np
     >>> images = np.random.default_rng(0).random((4, 8, 8, 3))
-    >>> plot_image_rows({"original": images}, "/tmp/rows.png")
-    '/tmp/rows.png'
+    >>> fig = image_rows_figure({"original": images})
+    >>> fig.axes[0].get_title(loc="left")
+    'original'
     """
     if not rows:
         raise ValueError(
@@ -123,4 +123,54 @@ def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
         axes[row, 0].set_title(name, fontsize=8, loc="left")
     if title:
         fig.suptitle(title)
-    return figure_lib.save(fig, path)
+    return fig
+
+
+def plot_whitening_stages(
+    stages: dict, path: str, title: str | None = None
+) -> str:
+    """Draws `whitening_stages_figure` to a PNG.
+
+    Args:
+        stages: dict mapping a panel title to an array of shape `(n, 2)`.
+        path: str, where to write the PNG.
+        title: str or `None`, the figure title. Defaults to `None`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: if `stages` is empty or an entry is not of shape `(n, 2)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> points = np.random.default_rng(0).normal(size=(100, 2))
+    >>> plot_whitening_stages({"original": points}, "/tmp/stages.png")
+    '/tmp/stages.png'
+    """
+    return figure_lib.save(whitening_stages_figure(stages, title), path)
+
+
+def plot_image_rows(rows: dict, path: str, title: str | None = None) -> str:
+    """Draws `image_rows_figure` to a PNG.
+
+    Args:
+        rows: dict mapping a row label to an array of images.
+        path: str, where to write the PNG.
+        title: str or `None`, the figure title. Defaults to `None`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: if `rows` is empty or holds arrays that are not images.
+
+    Example:
+
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((4, 8, 8, 3))
+    >>> plot_image_rows({"original": images}, "/tmp/rows.png")
+    '/tmp/rows.png'
+    """
+    return figure_lib.save(image_rows_figure(rows, title), path)

@@ -32,6 +32,8 @@ def test_rows_are_the_first_a_middle_and_the_last_sample():
     assert rows["step 20"][1] == {
         "counts": [2, 1, 2, 3],
         "edges": [-3.0, -1.5, 0.0, 1.5, 3.0],
+        "mean": 0.2,
+        "std": 1.0,
     }
     assert list(activation_histogram_rows(steps, _history(5), [10])) == [
         "step 10"

@@ -3,6 +3,9 @@ import pytest
 
 from keras_training_kit.plotting import histogram
 from keras_training_kit.plotting import plot_activation_histograms
+from keras_training_kit.plotting.activation_histograms import (
+    activation_histograms_figure,
+)
 
 
 def test_histogram_is_plain_data():
@@ -36,8 +39,12 @@ def test_grid_from_values_and_histograms(tmp_path, saved_figures, drawn_png):
     axes = fig.axes
     assert len(axes) == 6  # two rows of three columns
     titles = [ax.get_title() for ax in axes]
-    assert titles[0] == f"a\nmean {raw[0].mean():.2g}, std {raw[0].std():.2g}"
-    assert titles[4] == f"mean 0, std {raw[1].std():.2g}"
+    assert titles[0] == f"a\nmean {raw[0].mean():.2f}, std {raw[0].std():.2g}"
+    assert titles[4] == f"mean 0.00, std {raw[1].std():.2g}"
+    # The bottom row names the x-axis.
+    assert [ax.get_xlabel() for ax in axes] == [""] * 3 + ["activation"] * 2 + [
+        ""
+    ]
     # The counted row has two layers: its third panel is switched off.
     assert [ax.axison for ax in axes] == [True] * 5 + [False]
     assert [ax.get_ylabel() for ax in (axes[0], axes[3])] == ["raw", "counted"]
@@ -73,3 +80,18 @@ def test_panels_of_a_row_share_one_x_range_and_fonts_are_readable(
     low, high = limits.pop()
     assert low < -2 and high > 2  # the widest layer's range
     assert min(ax.title.get_fontsize() for ax in axes) >= 8
+
+
+def test_many_layers_are_thinned_to_max_columns_with_few_ticks():
+    rng = np.random.default_rng(0)
+    rows = {"tanh": [np.tanh(rng.normal(size=100)) for _ in range(10)]}
+    fig = activation_histograms_figure(rows, max_columns=4, title="t")
+    titles = [ax.get_title().splitlines()[0] for ax in fig.axes]
+    assert titles == ["layer 1", "layer 4", "layer 7", "layer 10"]
+    fig.canvas.draw()
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert 2 <= len(ticks) <= 4
+        # Padded: no tick label sits on the panel's edge.
+        assert low < min(ticks) and max(ticks) < high

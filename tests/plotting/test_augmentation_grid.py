@@ -50,3 +50,25 @@ def test_mismatched_shapes_raise(tmp_path):
         plot_augmentation_grid(
             x, np.zeros((1, 3, 8, 8, 1)), str(tmp_path / "g.png")
         )
+
+
+def test_figure_titles_and_captions():
+    from keras_training_kit.plotting.augmentation_grid import (
+        augmentation_grid_figure,
+    )
+
+    images = np.zeros((2, 4, 4, 1))
+    fig = augmentation_grid_figure(
+        images,
+        np.stack([images, images]),
+        captions=[["a", "b"], ["c", "d"]],
+        original_captions=["3", "5"],
+        title="preview",
+    )
+    assert fig.get_suptitle() == "preview"
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "original",
+        "augmented 1",
+        "augmented 2",
+    ]
+    assert [ax.get_xlabel() for ax in fig.axes[3:]] == ["5", "b", "d"]

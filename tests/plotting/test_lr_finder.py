@@ -102,3 +102,24 @@ def test_rejects_mismatched_lengths(tmp_path):
         ValueError, match="len\\(learning_rates\\)=2, len\\(losses\\)=1"
     ):
         plot_lr_finder([1e-3, 1e-2], [1.0], str(tmp_path / "lr.png"))
+
+
+def test_figure_axes_labels_and_scale():
+    from keras_training_kit.plotting.lr_finder import lr_finder_figure
+
+    fig = lr_finder_figure(
+        [1e-4, 1e-3, 1e-2],
+        [2.3, 1.9, 3.0],
+        title="range test",
+        suggestions={"valley": 1e-3},
+        default_suggestion="valley",
+    )
+    (ax,) = fig.axes
+    assert ax.get_title() == "range test"
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "learning rate (log scale)"
+    assert ax.get_ylabel() == "loss"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "batch loss",
+        "valley 1.0e-03 (default)",
+    ]

@@ -51,3 +51,24 @@ def test_bad_shapes_raise(tmp_path):
         plot_image_rows({}, str(tmp_path / "r.png"))
     with pytest.raises(ValueError, match=r"rows\['x'\].shape=\(4, 3\)"):
         plot_image_rows({"x": np.zeros((4, 3))}, str(tmp_path / "r.png"))
+
+
+def test_figures_titles_and_labels():
+    from keras_training_kit.plotting.whitening import image_rows_figure
+    from keras_training_kit.plotting.whitening import whitening_stages_figure
+
+    rng = np.random.default_rng(0)
+    fig = whitening_stages_figure(
+        {
+            "original": rng.normal(size=(20, 2)),
+            "whitened": rng.normal(size=(20, 2)),
+        },
+        "stages",
+    )
+    assert fig.get_suptitle() == "stages"
+    assert [ax.get_title() for ax in fig.axes] == ["original", "whitened"]
+    assert [ax.get_xlabel() for ax in fig.axes] == ["feature 1"] * 2
+    assert fig.axes[0].get_ylabel() == "feature 2"
+    rows = image_rows_figure({"zca": rng.random((3, 4, 4))}, "rows")
+    assert rows.get_suptitle() == "rows"
+    assert rows.axes[0].get_title(loc="left") == "zca"
