@@ -1,6 +1,24 @@
-"""The lecture's search figure: learning rate vs L2, coloured by accuracy."""
+"""The search figure: each trial's score over what the search varied.
+
+Learning rate and L2 are drawn on log axes when they were searched; the
+choices (optimizer, schedule, dropout, ...) get a panel or a marker each.
+"""
 
 from keras_training_kit.plotting import figure as figure_lib
+from keras_training_kit.plotting.search_panels import Layout
+from keras_training_kit.plotting.search_panels import best_trial
+from keras_training_kit.plotting.search_panels import draw_0d
+from keras_training_kit.plotting.search_panels import draw_1d
+from keras_training_kit.plotting.search_panels import draw_2d
+from keras_training_kit.plotting.search_panels import is_number
+from keras_training_kit.plotting.search_panels import is_scored
+from keras_training_kit.plotting.search_panels import stage_norm
+from keras_training_kit.plotting.search_panels import stage_of
+from keras_training_kit.plotting.search_panels import text
+
+# Columns of a results table that are not hyperparameters.
+_NOT_HYPERPARAMETERS = ("stage", "trial", "epochs_run", "status")
+_MAX_COLUMNS = 4
 
 
 def plot_search_scatter(
@@ -12,179 +30,299 @@ def plot_search_scatter(
     title: str | None = None,
     ranges: list | None = None,
 ) -> str:
-    """Draws each trial at (`x`, `y`) on log axes, coloured by `color`.
-
-    One panel per `stage` (coarse-to-fine); diverged trials are drawn as
-    red crosses, the best trial (highest `color`, lowest for a loss) as a
-    large star, and each stage's searched ranges as a dashed box. The rows
-    are plain dicts, as returned by `keras_training_kit.tuning.results_table`
-    or read back from its CSV.
+    """Draws `search_scatter_figure(rows, ...)` and saves it as a PNG at `path`.
 
     Args:
-        rows: list of dicts with the keys `x`, `y`, `color` and optionally
-            `"stage"` and `"status"`.
+        rows: list of dicts, see `search_scatter_figure`.
         path: str, where to write the PNG.
-        x: str, the key on the horizontal axis. Defaults to
-            `"learning_rate"`.
-        y: str, the key on the vertical axis. Defaults to `"l2"`.
-        color: str, the key giving the colour. Defaults to
+        x: str, see `search_scatter_figure`. Defaults to `"learning_rate"`.
+        y: str, see `search_scatter_figure`. Defaults to `"l2"`.
+        color: str, see `search_scatter_figure`. Defaults to
             `"best_val_accuracy"`.
         title: str or `None`, the figure title. Defaults to `None`.
-        ranges: list of `{name: (min, max)}` per stage (as in
-            `SearchResult.ranges`) or `None`; the `x` and `y` ranges are
-            drawn. Defaults to `None`.
+        ranges: list or `None`, see `search_scatter_figure`. Defaults to `None`.
 
     Returns:
         The path written.
 
-    Raises:
-        ValueError: when no row has positive `x` and `y` values.
-
     Example:
 
     >>> plot_search_scatter(
-    ...     [{"learning_rate": 1e-3, "l2": 1e-4, "best_val_accuracy": 0.9}],
+    ...     [{"learning_rate": 1e-3, "l2": 1e-4, "best_val_accuracy": 0.9},
+    ...      {"learning_rate": 1e-2, "l2": 1e-5, "best_val_accuracy": 0.8}],
     ...     "/tmp/search.png")
     '/tmp/search.png'
     """
+    figure = search_scatter_figure(
+        rows, x=x, y=y, color=color, title=title, ranges=ranges
+    )
+    return figure_lib.save(figure, path)
+
+
+def search_scatter_figure(
+    rows: list,
+    x: str = "learning_rate",
+    y: str = "l2",
+    color: str = "best_val_accuracy",
+    title: str | None = None,
+    ranges: list | None = None,
+):
+    """Returns the figure of a search: each trial's score over its values.
+
+    `x` and `y` (log scale) count as searched when `ranges` holds them, or
+    without `ranges` when the rows hold more than one value of them; a
+    fixed one is named in the title. Every other column that varies over
+    the rows (`optimizer`, `schedule`, `dropout`, ...) is a choice, and each
+    combination of choices a cell. The figure has one panel per `stage`
+    (coarse-to-fine) and:
+
+    - two searched: `x` against `y` coloured by `color` (each stage its own
+      colour bar), a panel per cell, the searched ranges as dashed boxes;
+    - one searched: `color` against it, one marker and colour per cell;
+    - none: `color` per cell, one row each.
+
+    The best trial of each panel is a gold star and the best score of each
+    panel (and cell) is written out; diverged trials and trials without a
+    score are red crosses. The legend sits below the panels.
+
+    Args:
+        rows: list of dicts, as `keras_training_kit.tuning.results_table`
+            returns them or its CSV reads back: `x`, `y`, `color`, the
+            choices, and optionally `"stage"` and `"status"`.
+        x: str, a log-scale column. Defaults to `"learning_rate"`.
+        y: str, another log-scale column. Defaults to `"l2"`.
+        color: str, the score. Defaults to `"best_val_accuracy"` (the
+            highest is best; for a name holding `"loss"`, the lowest).
+        title: str or `None`, the figure title. Defaults to `None`.
+        ranges: list of `{name: (min, max)}` per stage (as in
+            `SearchResult.ranges`) or `None`. Defaults to `None`.
+
+    Returns:
+        A `matplotlib.figure.Figure`.
+
+    Raises:
+        ValueError: when `rows` is empty or no row has positive values of
+            the searched `x` and `y`.
+
+    Example:
+
+    >>> figure = search_scatter_figure(
+    ...     [{"learning_rate": 1e-3, "optimizer": "adam",
+    ...       "best_val_accuracy": 0.9},
+    ...      {"learning_rate": 1e-2, "optimizer": "sgd",
+    ...       "best_val_accuracy": 0.8}],
+    ...     ranges=[{"learning_rate": (1e-3, 1e-2)}])
+    >>> figure.axes[0].get_xscale(), figure.axes[0].get_ylabel()
+    ('log', 'best_val_accuracy')
+    """
+    numeric = _searched_numbers(rows, (x, y), ranges)
     points = [
         r
         for r in rows
-        if _is_number(r.get(x))
-        and _is_number(r.get(y))
-        and r[x] > 0
-        and r[y] > 0
+        if all(is_number(r.get(k)) and r[k] > 0 for k in numeric)
     ]
     if not points:
+        names = " and ".join(f"`{k}`" for k in numeric)
+        wanted = f"trials with positive {names}" if numeric else "a trial"
         raise ValueError(
-            f"`rows` must hold trials with positive `{x}` and `{y}` values. "
-            f"Received: rows={rows[:3]!r}"
+            f"`rows` must hold {wanted}. Received: rows={rows[:3]!r}"
         )
-    stages = sorted({_stage(r) for r in points})
-    fig = figure_lib.new_figure(figsize=(4.5 * len(stages) + 1, 4))
-    axes = fig.subplots(1, len(stages), squeeze=False, sharex=True, sharey=True)
-    scores = [r[color] for r in points if _is_number(r.get(color))]
-    color_range = (min(scores), max(scores)) if scores else (0.0, 1.0)
-    best = _best_trial(points, color)
-    mappable = None
-    for ax, stage in zip(axes[0], stages):
-        drawn = _plot_stage(
-            ax,
-            [r for r in points if _stage(r) == stage],
-            best if best is not None and _stage(best) == stage else None,
-            _stage_ranges(ranges, stage),
-            x=x,
-            y=y,
-            color=color,
-            color_range=color_range,
-        )
-        if drawn is not None:
-            mappable = drawn
-        if len(stages) > 1:
-            ax.set_title(f"stage {stage}")
-    axes[0][0].set_ylabel(y)
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes[0]), label=color)
-    if title:
-        fig.suptitle(title)
-    return figure_lib.save(fig, path)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float))
-
-
-def _stage(row):
-    """The row's coarse-to-fine stage; rows without one are stage 1."""
-    return row.get("stage") or 1
-
-
-def _is_scored(row, color):
-    """Whether the trial finished with a score to colour it by."""
-    return row.get("status") != "diverged" and _is_number(row.get(color))
-
-
-def _best_trial(rows, color):
-    """The scored row with the best `color` (the lowest for a loss), or
-    `None`."""
-    scored = [r for r in rows if _is_scored(r, color)]
-    if not scored:
-        return None
-    lower_is_better = "loss" in color
-    return (min if lower_is_better else max)(scored, key=lambda r: r[color])
-
-
-def _stage_ranges(ranges, stage):
-    """The `{name: (min, max)}` searched in `stage`, or `{}`."""
-    return ranges[stage - 1] if ranges and stage <= len(ranges) else {}
-
-
-def _plot_stage(ax, rows, best, stage_ranges, *, x, y, color, color_range):
-    """Draws one stage's trials, its best trial (or `None`) and its
-    searched ranges on log axes.
-
-    Returns:
-        The scatter of the scored trials (for the colour bar) or `None`.
-    """
-    good = [r for r in rows if _is_scored(r, color)]
-    bad = [r for r in rows if r not in good]
-    mappable = None
-    if good:
-        mappable = ax.scatter(
-            [r[x] for r in good],
-            [r[y] for r in good],
-            c=[r[color] for r in good],
-            cmap="viridis",
-            vmin=color_range[0],
-            vmax=color_range[1],
-            s=40,
-            edgecolors="k",
-            linewidths=0.3,
-        )
-    if bad:
-        ax.scatter(
-            [r[x] for r in bad],
-            [r[y] for r in bad],
-            marker="x",
-            color="red",
-            label="diverged / no score",
-        )
-    if best is not None:
-        ax.scatter(
-            [best[x]],
-            [best[y]],
-            marker="*",
-            s=320,
-            color="gold",
-            edgecolors="k",
-            linewidths=0.8,
-            zorder=3,
-            label=f"best: {x}={best[x]:.3g}, {y}={best[y]:.3g}",
-        )
-    if x in stage_ranges and y in stage_ranges:
-        _draw_searched_range(ax, stage_ranges[x], stage_ranges[y])
-    if bad or best is not None or stage_ranges:
-        ax.legend(loc="best", fontsize="small")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.grid(alpha=0.3, which="both")
-    return mappable
-
-
-def _draw_searched_range(ax, x_range, y_range):
-    """Draws the box `x_range` by `y_range` as a dashed gray rectangle."""
-    from matplotlib.patches import Rectangle
-
-    (x0, x1), (y0, y1) = x_range, y_range
-    ax.add_patch(
-        Rectangle(
-            (x0, y0),
-            x1 - x0,
-            y1 - y0,
-            fill=False,
-            linestyle="--",
-            edgecolor="gray",
-            label="searched range",
-        )
+    columns = _choice_columns(points, exclude=(x, y, color))
+    stages = sorted({stage_of(r) for r in points})
+    layout = Layout(
+        numeric=numeric,
+        color=color,
+        columns=columns,
+        cells=_cells(points, columns),
+        ranges=list(ranges or []),
+        norms=_score_ranges(points, color, stages),
     )
+    figure, panels = _new_panels(
+        stages,
+        layout.cells if len(numeric) == 2 else [None],
+        _axis_labels(layout),
+    )
+    draw = {2: draw_2d, 1: draw_1d, 0: draw_0d}[len(numeric)]
+    for ax, stage, cell in panels:
+        mine = [r for r in points if stage_of(r) == stage]
+        if cell is not None and columns:
+            mine = [r for r in mine if layout.cell(r) == cell]
+        draw(ax, layout, mine, stage)
+        ax.set_title(_panel_title(layout, mine, stage, stages, cell))
+    _finish(figure, layout, panels, points, title, (x, y))
+    return figure
+
+
+def _searched_numbers(rows, names, ranges):
+    """The `names` searched (see `search_scatter_figure`), in order."""
+    if ranges:
+        searched = {
+            name
+            for stage_ranges in ranges
+            for name, (low, high) in stage_ranges.items()
+            if low < high
+        }
+        return [n for n in dict.fromkeys(names) if n in searched]
+    return [
+        n
+        for n in dict.fromkeys(names)
+        if len({r[n] for r in rows if is_number(r.get(n)) and r[n] > 0}) > 1
+    ]
+
+
+def _choice_columns(rows, exclude):
+    """The columns of hyperparameters other than `exclude` that vary."""
+    columns = []
+    for row in rows:
+        for key in row:
+            if not (
+                key in columns
+                or key in exclude
+                or key in _NOT_HYPERPARAMETERS
+                or key.startswith("best_")
+            ):
+                columns.append(key)
+    return [k for k in columns if len({r.get(k) for r in rows}) > 1]
+
+
+def _cells(rows, columns):
+    """The combinations of `columns`' values in `rows`, sorted."""
+    cells = {tuple(r.get(k) for k in columns) for r in rows}
+    return sorted(cells, key=lambda cell: [_sort_key(v) for v in cell])
+
+
+def _sort_key(value):
+    if is_number(value):
+        return (0, value, "")
+    return (1, 0, str(value))
+
+
+def _score_ranges(rows, color, stages):
+    """`{stage: (min, max)}` of each stage's scores (`(0, 1)` for none)."""
+    ranges = {}
+    for stage in stages:
+        scores = [
+            r[color]
+            for r in rows
+            if stage_of(r) == stage and is_scored(r, color)
+        ]
+        ranges[stage] = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    return ranges
+
+
+def _axis_labels(layout):
+    """`(x label, y label or None)` of the panels."""
+    if len(layout.numeric) == 2:
+        return tuple(layout.numeric)
+    if layout.numeric:
+        return layout.numeric[0], layout.color
+    return layout.color, None
+
+
+def _new_panels(stages, cells, labels):
+    """Returns the figure and its panels `[(ax, stage, cell)]`: one per
+    stage and cell, each stage starting a row, at most `_MAX_COLUMNS`
+    panels a row; the outer ones carry the axis `labels`."""
+    if len(cells) > 1:
+        ncols = min(len(cells), _MAX_COLUMNS)
+        rows_per_stage = -(-len(cells) // ncols)
+        slots = [
+            (s * rows_per_stage + c // ncols, c % ncols, stage, cell)
+            for s, stage in enumerate(stages)
+            for c, cell in enumerate(cells)
+        ]
+    else:
+        ncols = min(len(stages), _MAX_COLUMNS)
+        slots = [
+            (i // ncols, i % ncols, st, cells[0]) for i, st in enumerate(stages)
+        ]
+    nrows = slots[-1][0] + 1
+    figure = figure_lib.new_figure(
+        figsize=(4.2 * ncols + 1.5, 3.2 * nrows + 1.3), layout="constrained"
+    )
+    axes = figure.subplots(
+        nrows, ncols, squeeze=False, sharex=True, sharey=True
+    )
+    used = {(r, c) for r, c, _, _ in slots}
+    for r in range(nrows):
+        for c in range(ncols):
+            if (r, c) not in used:
+                figure.delaxes(axes[r][c])
+                continue
+            if (r + 1, c) not in used:
+                # The lowest panel of its column shows the x axis.
+                axes[r][c].tick_params(labelbottom=True)
+                axes[r][c].set_xlabel(labels[0])
+            if c == 0 and labels[1]:
+                axes[r][c].set_ylabel(labels[1])
+    return figure, [(axes[r][c], stage, cell) for r, c, stage, cell in slots]
+
+
+def _finish(figure, layout, panels, points, title, names):
+    """Axis labels, colour bars, the legend below and the title."""
+    handles = {}
+    for ax, _, _ in panels:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if handles:
+        figure.legend(
+            handles.values(),
+            handles.keys(),
+            loc="outside lower center",
+            ncols=min(len(handles), 3),
+            fontsize="small",
+            frameon=False,
+        )
+    if len(layout.numeric) == 2:
+        _colour_bars(figure, layout, panels)
+    summary = _summary(layout, points, names)
+    figure.suptitle("\n".join(t for t in (title, summary) if t))
+
+
+def _colour_bars(figure, layout, panels):
+    """One colour bar per stage, beside its panels."""
+    from matplotlib.cm import ScalarMappable
+
+    stages = list(dict.fromkeys(stage for _, stage, _ in panels))
+    for stage in stages:
+        label = layout.color
+        if len(stages) > 1:
+            label += f" (stage {stage})"
+        figure.colorbar(
+            ScalarMappable(stage_norm(layout, stage), "viridis"),
+            ax=[ax for ax, s, _ in panels if s == stage],
+            label=label,
+        )
+
+
+def _summary(layout, points, names):
+    """The best trial and the values held fixed, as one line."""
+    parts = []
+    best = best_trial(points, layout.color)
+    if best is not None:
+        values = ", ".join(
+            f"{k}={text(best.get(k))}" for k in layout.numeric + layout.columns
+        )
+        score = layout.color.removeprefix("best_")
+        parts.append(
+            f"best {score} {best[layout.color]:.4g}"
+            + (f" at {values}" if values else "")
+        )
+    held = []
+    for name in dict.fromkeys(names):
+        values = {r[name] for r in points if is_number(r.get(name))}
+        if name not in layout.numeric and len(values) == 1:
+            held.append(f"{name}={text(float(values.pop()))}")
+    if held:
+        parts.append("held: " + ", ".join(held))
+    return "; ".join(parts)
+
+
+def _panel_title(layout, rows, stage, stages, cell):
+    parts = [f"stage {stage}"] if len(stages) > 1 else []
+    if cell is not None and layout.columns:
+        parts.append(layout.label(cell))
+    best = best_trial(rows, layout.color)
+    if best is not None:
+        parts.append(f"best {best[layout.color]:.4g}")
+    return "\n".join(parts)
