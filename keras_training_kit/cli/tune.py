@@ -7,6 +7,7 @@ the same folder (a larger `--trials` continues the search) to resume: the
 finished trials are kept.
 """
 
+import json
 import os
 
 from keras_training_kit import run_files
@@ -50,6 +51,11 @@ _EXPERIMENT_KEYS = (
 )
 # Added after the first release; a search folder without it searched this.
 _ADDED_KEYS = {"schedule": ["constant"]}
+# The ranges searched when `--lr-range`/`--l2-range` is not given, except in
+# a grid: a grid searches only what was asked and holds the others at `ktk
+# train`'s defaults. Before, a grid spanned these too: a grid folder whose
+# config.json holds one of them searched it, and resumes searching it.
+_DEFAULT_RANGES = {"lr_range": [1e-5, 1e-1], "l2_range": [1e-6, 1e-1]}
 
 
 def add_arguments(parser):
@@ -58,17 +64,22 @@ def add_arguments(parser):
     model = parser.add_argument_group("model")
     model_flags.add_architecture_arguments(model)
     space = parser.add_argument_group("search space")
+    held = _train_defaults()
     space.add_argument(
         "--lr-range",
         type=flags.log_range,
-        default=[1e-5, 1e-1],
-        help="learning rate MIN,MAX (log scale)",
+        default=None,
+        help="learning rate MIN,MAX (log scale; MIN = MAX holds it). "
+        "Default: %s, except a grid, which holds it at `ktk train`'s --lr "
+        "default, %g" % (_range_text("lr_range"), held["lr_range"]),
     )
     space.add_argument(
         "--l2-range",
         type=flags.log_range,
-        default=[1e-6, 1e-1],
-        help="L2 MIN,MAX (log scale)",
+        default=None,
+        help="L2 MIN,MAX (log scale; MIN = MAX holds it). Default: %s, "
+        "except a grid, which holds it at `ktk train`'s --l2 default, %g"
+        % (_range_text("l2_range"), held["l2_range"]),
     )
     space.add_argument(
         "--dropout",
@@ -132,27 +143,59 @@ def add_arguments(parser):
         default=1,
         help="grid points per decade",
     )
-    strategy.add_argument("--batch-size", type=flags.positive_int, default=32)
-    strategy.add_argument("--seed", type=int, default=0)
+    flags.add_batch_size_argument(strategy)
+    flags.add_seed_argument(strategy)
     out = parser.add_argument_group("output")
-    out.add_argument(
-        "--output-dir",
-        default=None,
-        help="search folder; the same one again resumes (default: a new "
-        "folder under runs/)",
+    flags.add_output_arguments(
+        out,
+        "search folder; the same one again resumes",
+        overwrite="discard a previous search in --output-dir",
     )
-    out.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="discard a previous search in --output-dir",
+    flags.add_verbose_argument(
+        out,
+        "0 silent, 1 a line per finished trial, 2 also Keras' line per epoch",
     )
-    out.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=0,
-        help="Keras fit verbosity",
-    )
+
+
+def _train_defaults() -> dict:
+    """`ktk train`'s `--lr` and `--l2` defaults, read from its parser."""
+    import argparse
+
+    from keras_training_kit.cli import train
+
+    parser = argparse.ArgumentParser(add_help=False)
+    train.add_arguments(parser)
+    return {
+        "lr_range": parser.get_default("lr"),
+        "l2_range": parser.get_default("l2"),
+    }
+
+
+def _range_text(key) -> str:
+    return ",".join(f"{v:g}".replace("e-0", "e-") for v in _DEFAULT_RANGES[key])
+
+
+def _resolve_ranges(args) -> None:
+    """Sets `--lr-range`/`--l2-range` when not given, to what is searched.
+
+    A grid holds each at `ktk train`'s default (`[value, value]`), unless
+    the folder it resumes was written before that rule and searched the
+    default range; every other strategy searches `_DEFAULT_RANGES`. The
+    config stores the resolved ranges, so a folder keeps its meaning.
+    """
+    saved = {}
+    path = os.path.join(args.output_dir, "config.json")
+    if args.search == "grid" and not args.overwrite and os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+    held = _train_defaults() if args.search == "grid" else {}
+    for key, default in _DEFAULT_RANGES.items():
+        if getattr(args, key) is not None:
+            continue
+        if args.search != "grid" or saved.get(key) == default:
+            setattr(args, key, list(default))
+        else:
+            setattr(args, key, [float(held[key])] * 2)
 
 
 def _range_or_value(pair):
@@ -179,9 +222,12 @@ def _grid_size(args) -> int:
 
 
 def _plan_trials(args) -> None:
-    """Sets `--trials`' default and says, before any work, what it means."""
+    """Sets the ranges and `--trials`' defaults and says, before any work,
+    what they mean."""
+    _resolve_ranges(args)
     if args.search == "grid":
         size = _grid_size(args)
+        _say_held(args)
         if args.trials is None:
             args.trials = size
         elif args.trials < size:
@@ -201,6 +247,17 @@ def _plan_trials(args) -> None:
         args.trials = args.trials or 10
         return
     args.trials = args.trials or 10
+
+
+def _say_held(args) -> None:
+    """Prints which of learning rate and L2 a grid holds fixed."""
+    pairs = (("learning_rate", args.lr_range), ("l2", args.l2_range))
+    held = [f"{name}={pair[0]:g}" for name, pair in pairs if pair[0] == pair[1]]
+    if held:
+        print(
+            f"grid: {' and '.join(held)} held fixed (--lr-range, --l2-range "
+            "MIN,MAX search them)."
+        )
 
 
 def run(args):

@@ -75,6 +75,20 @@ def _choices_among(option, value, allowed):
     return choices
 
 
+def _check_l2(l2):
+    """Returns `l2` as `(min, max)`; a fixed `0` is no L2 penalty."""
+    if isinstance(l2, (int, float)) and not isinstance(l2, bool) and l2 == 0:
+        return (0.0, 0.0)
+    try:
+        return check_log_range("l2", l2)
+    except ValueError:
+        raise ValueError(
+            "`l2` must be a pair (min, max) with 0 < min < max (a log-scale "
+            "range) or a single float >= 0 (a fixed value; 0 is no L2 "
+            f"penalty). Received: l2={l2!r}"
+        ) from None
+
+
 def _check_builder(builder):
     """Returns `builder` if it is a name of `BUILDERS` or a callable."""
     if not (callable(builder) or builder in BUILDERS):
@@ -120,7 +134,9 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         num_classes: int >= 2, the number of classes.
         learning_rate: pair `(min, max)`, the log-scale range, or a float
             (fixed). Defaults to `(1e-5, 1e-1)`.
-        l2: pair `(min, max)` or a float. Defaults to `(1e-6, 1e-1)`.
+        l2: pair `(min, max)`, or a float >= 0 (fixed; `0.0`, `ktk
+            train`'s default, adds no L2 penalty). Defaults to
+            `(1e-6, 1e-1)`.
         dropout: float, or a sequence of floats to choose from. Defaults to
             `0.0`.
         normalization: `None`, `"batch"`, `"layer"`, or a sequence of them.
@@ -214,7 +230,7 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         check_num_classes(num_classes)
         self.num_classes = num_classes
         self.learning_rate = check_log_range("learning_rate", learning_rate)
-        self.l2 = check_log_range("l2", l2)
+        self.l2 = _check_l2(l2)
         self.dropout = _choices("dropout", dropout)
         for rate in self.dropout:
             check_rate("dropout", rate)

@@ -37,26 +37,38 @@ class SearchResult:
     ranges: list
 
 
-def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
+def check_edges(
+    best_values: dict,
+    ranges: dict,
+    fraction: float = 0.1,
+    tied_values: dict | None = None,
+) -> list:
     """Warns for each best value in the outer `fraction` of its log range.
 
     A best value near the edge of the searched range means the optimum may
-    lie outside it: the range should be widened on that side.
+    lie outside it: the range should be widened on that side. When other
+    trials tie with the best score (`tied_values`), the warning is raised
+    only if all their values sit in the same edge band: a score that is
+    flat from the edge into the range says nothing about what lies beyond.
 
     Args:
         best_values: dict of hyperparameter values (e.g. the best trial's).
         ranges: dict `{name: (min, max)}` of log-scale ranges.
         fraction: float in `(0, 0.5)`, the width of each edge band as a
             fraction of the range's log width. Defaults to `0.1`.
+        tied_values: dict `{name: [values]}` or `None`, the values of every
+            trial scoring as well as the best (see `tied_best_values`).
+            Defaults to `None`: only the best trial's.
 
     Returns:
         The list of warning messages (also issued as `EdgeOfRangeWarning`).
 
     Example:
 
-    >>> check_edges({"learning_rate": 0.09}, {"learning_rate": (1e-5, 0.1)})
-    ... # doctest: +SKIP
-    ["`learning_rate`=0.09 is in the upper 10% ..."]
+    >>> ranges = {"l2": (1e-6, 1e-1)}
+    >>> check_edges({"l2": 1e-6}, ranges,
+    ...             tied_values={"l2": [1e-6, 1e-5, 1e-4]})
+    []
     """
     check_float(
         "fraction", fraction, 0, 0.5, include_low=False, include_high=False
@@ -66,13 +78,13 @@ def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
         value = best_values.get(name)
         if value is None or not low < high:
             continue
-        position = math.log(value / low) / math.log(high / low)
-        side = None
-        if position < fraction:
-            side, widen = "lower", f"below {low:.3g}"
-        elif position > 1 - fraction:
-            side, widen = "upper", f"above {high:.3g}"
+        values = [value] + list((tied_values or {}).get(name) or [])
+        sides = {_edge(v, low, high, fraction) for v in values if v}
+        side = sides.pop() if len(sides) == 1 else None
         if side:
+            widen = (
+                f"below {low:.3g}" if side == "lower" else f"above {high:.3g}"
+            )
             message = (
                 f"The best `{name}`={value:.3g} is in the {side} "
                 f"{fraction:.0%} of its log range [{low:.3g}, {high:.3g}]: "
@@ -83,28 +95,69 @@ def check_edges(best_values: dict, ranges: dict, fraction: float = 0.1) -> list:
     return messages
 
 
+def _edge(value, low, high, fraction):
+    """`"lower"`, `"upper"` or `None`: the edge band `value` is in."""
+    position = math.log(value / low) / math.log(high / low)
+    if position < fraction:
+        return "lower"
+    if position > 1 - fraction:
+        return "upper"
+    return None
+
+
+def _best_trials(tuners: list) -> list:
+    """The usable trials of `tuners` scoring as well as the best one, the
+    best first (each tuner's objective and its direction decide)."""
+    best_key, tied = None, []
+    for tuner in tuners:
+        sign = 1 if tuner.oracle.objective.direction == "max" else -1
+        for trial in trials.usable_trials(tuner):
+            key = sign * trial.score
+            if best_key is None or key > best_key and not _ties(key, best_key):
+                best_key, tied = key, [trial]
+            elif _ties(key, best_key):
+                tied.append(trial)
+    return tied
+
+
+def _ties(a, b):
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _searched(trial) -> dict:
+    """A trial's values, without KerasTuner's own `tuner/...` ones."""
+    return {
+        k: v
+        for k, v in trial.hyperparameters.values.items()
+        if not k.startswith("tuner/")
+    }
+
+
 def best_values(tuners: list) -> dict:
     """Returns the searched values of the best usable trial over `tuners`.
 
     Each tuner's objective and its direction decide. Failed and diverged
     trials are never best (see `trials.usable_trials`);
     KerasTuner's own `tuner/...` values (Hyperband's bracket bookkeeping)
-    are left out. Returns `{}` when no trial is usable.
+    are left out. Of trials tying with the best score, the first tuner's
+    best-sorted first is taken. Returns `{}` when no trial is usable.
     """
-    best, best_key = {}, None
-    for tuner in tuners:
-        usable = trials.usable_trials(tuner)
-        if not usable:
-            continue
-        sign = 1 if tuner.oracle.objective.direction == "max" else -1
-        if best_key is None or sign * usable[0].score > best_key:
-            best_key = sign * usable[0].score
-            best = {
-                k: v
-                for k, v in usable[0].hyperparameters.values.items()
-                if not k.startswith("tuner/")
-            }
-    return best
+    best = _best_trials(tuners)
+    return _searched(best[0]) if best else {}
+
+
+def tied_best_values(tuners: list) -> dict:
+    """Returns `{name: [values]}` of every usable trial tying for best.
+
+    Example: a grid where `l2` from 1e-6 to 1e-4 scores the same best
+    accuracy gives `{"l2": [1e-6, 1e-5, 1e-4], ...}`, which
+    `check_edges` reads as "no evidence beyond the lower edge".
+    """
+    tied = {}
+    for trial in _best_trials(tuners):
+        for name, value in _searched(trial).items():
+            tied.setdefault(name, []).append(value)
+    return tied
 
 
 def search_result(tuners: list, ranges: list) -> SearchResult:
@@ -122,7 +175,11 @@ def search_result(tuners: list, ranges: list) -> SearchResult:
     trials.check_usable(tuners)
     best = best_values(tuners)
     # The first stage's ranges are the user's: only they can be widened.
-    messages = check_edges(best, ranges[0]) if best else []
+    messages = (
+        check_edges(best, ranges[0], tied_values=tied_best_values(tuners))
+        if best
+        else []
+    )
     return SearchResult(
         tuners=tuners,
         best_hyperparameters=best,

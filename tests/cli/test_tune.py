@@ -170,3 +170,23 @@ def test_a_fixed_value_range_is_reported_and_plotted(tmp_path):
     assert os.path.getsize(os.path.join(out, "search.png")) > 1000
     with open(os.path.join(out, "best_hyperparameters.json")) as f:
         assert json.load(f).keys() == {"learning_rate"}
+
+
+def test_a_grid_folder_of_the_previous_version_resumes(tmp_path, capsys):
+    out = str(tmp_path / "grid")
+    grid = ["tune", *TINY, "--search", "grid", "--lr-range", "1e-2,1e-2"]
+    grid += ["--output-dir", out]
+    # What the previous version ran and stored without `--l2-range`.
+    assert main([*grid, "--l2-range", "1e-6,1e-1", "--trials", "1"]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["l2_range"] == [1e-6, 1e-1]
+    with open(os.path.join(out, "results.csv")) as f:
+        first = list(csv.DictReader(f))
+    capsys.readouterr()
+    # The same command today resumes that folder's grid over l2.
+    assert main([*grid, "--trials", "2"]) == 0
+    assert "grid: learning_rate=0.01 held fixed" in capsys.readouterr().out
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0] == first[0]
+    assert [float(r["l2"]) for r in rows] == [1e-6, 1e-5]

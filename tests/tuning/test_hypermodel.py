@@ -69,6 +69,25 @@ def test_fixed_values_and_choices():
     assert hypermodel.log_ranges() == {"l2": (1e-6, 1e-1)}
 
 
+def test_a_fixed_l2_of_zero_is_no_penalty_and_no_hyperparameter():
+    # `ktk train`'s default: a grid holds L2 there unless asked to search it.
+    hypermodel = _hypermodel(
+        learning_rate=1e-3,
+        l2=0.0,
+        optimizer=["adam", "nesterov"],
+        schedule=["constant", "one-cycle"],
+    ).with_grid(1)
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    # The grid spans the choices only: 2 x 2 points.
+    assert {p.name: len(p.values) for p in hp.space} == {
+        "optimizer": 2,
+        "schedule": 2,
+    }
+    assert hypermodel.log_ranges() == {}
+    assert model.get_layer("dense_1_linear").kernel_regularizer is None
+
+
 def test_with_ranges_builds_with_the_new_ranges():
     narrowed = _hypermodel().with_ranges(learning_rate=(1e-3, 2e-3))
     space = _space(narrowed)
@@ -97,7 +116,8 @@ def test_log_grid_is_log_spaced():
         (dict(learning_rate=(1e-2, 1e-3)), "learning_rate"),
         (dict(learning_rate=(0.0, 1e-3)), "learning_rate"),
         (dict(l2=(-1.0, 1.0)), "l2"),
-        (dict(l2=0.0), "l2"),
+        (dict(l2=-1e-4), "l2"),
+        (dict(l2=(0.0, 1e-3)), "l2"),
         (dict(dropout=[0.1, 1.5]), "dropout"),
         (dict(optimizer="lion"), "optimizer"),
         (dict(normalization="group"), "normalization"),

@@ -4,6 +4,7 @@ import pytest
 from keras_training_kit.tuning import EdgeOfRangeWarning
 from keras_training_kit.tuning import check_edges
 from keras_training_kit.tuning.search_result import best_values
+from keras_training_kit.tuning.search_result import tied_best_values
 
 
 def test_edge_of_range_warning_fires_at_both_edges_only():
@@ -24,12 +25,29 @@ def test_edge_of_range_warning_fires_at_both_edges_only():
         check_edges({}, ranges, fraction=0.7)
 
 
+def test_no_edge_warning_when_the_best_score_ties_into_the_range(recwarn):
+    # The grid: l2 from 1e-6 to 1e-4 tied at 0.9514, 1e-6 taken.
+    tuner = _Tuner([0.9514, 0.9514, 0.9514, 0.93, 0.9, 0.5], "max", l2=True)
+    ranges = {"l2": (1e-6, 1e-1)}
+    tied = tied_best_values([tuner])
+    assert best_values([tuner]) == {"l2": 1e-6}
+    assert tied == {"l2": [1e-6, 1e-5, 1e-4]}
+    assert check_edges({"l2": 1e-6}, ranges, tied_values=tied) == []
+    assert not recwarn.list
+    # Ties all in the edge band still warn: the optimum may lie beyond.
+    with pytest.warns(EdgeOfRangeWarning, match="`l2`=1e-06 is in the lower"):
+        check_edges({"l2": 1e-6}, ranges, tied_values={"l2": [1e-6, 1.5e-6]})
+
+
 class _Tuner:
-    def __init__(self, scores, direction):
+    def __init__(self, scores, direction, l2=False):
         trials = {}
         for trial_id, score in enumerate(scores):
             hp = keras_tuner.HyperParameters()
-            hp.Fixed("learning_rate", 10.0**-trial_id)
+            hp.Fixed(
+                "l2" if l2 else "learning_rate",
+                10.0 ** -(6 - trial_id) if l2 else 10.0**-trial_id,
+            )
             hp.Fixed("tuner/epochs", 2)
             trial = keras_tuner.engine.trial.Trial(
                 hp, trial_id=str(trial_id), status="COMPLETED"
