@@ -26,7 +26,7 @@ def add_arguments(parser):
         default=4,
         help="augmented columns per example",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    flags.add_seed_argument(parser, "seeds the random augmentations")
     parser.add_argument(
         "--output",
         default=None,

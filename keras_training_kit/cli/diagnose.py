@@ -45,12 +45,11 @@ def add_arguments(parser):
     fit = parser.add_argument_group("training")
     model_flags.add_optimizer_argument(fit)
     fit.add_argument("--lr", type=flags.positive_float, default=1e-3)
-    fit.add_argument(
-        "--batch-size",
-        type=flags.positive_int,
+    flags.add_batch_size_argument(
+        fit,
+        "the training batch the advice is about (default: the run's, from "
+        "config.json beside --model-file, else 32)",
         default=None,
-        help="the training batch the advice is about (default: the run's, "
-        "from config.json beside --model-file, else 32)",
     )
     fit.add_argument(
         "--accumulate",
@@ -60,22 +59,15 @@ def add_arguments(parser):
         help="batches per optimizer update the advice is about (default: "
         "the run's, from config.json beside --model-file, else 1)",
     )
-    fit.add_argument("--seed", type=int, default=0)
+    flags.add_seed_argument(fit)
     out = parser.add_argument_group("output")
     out.add_argument(
         "--strict",
         action="store_true",
         help="exit with status 1 when anything is found",
     )
-    out.add_argument(
-        "--output-dir",
-        default=None,
-        help="run folder (default: a new folder under runs/)",
-    )
-    out.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="delete what --output-dir holds first",
+    flags.add_output_arguments(
+        out, "run folder", overwrite="delete what --output-dir holds first"
     )
 
 

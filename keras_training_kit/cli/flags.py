@@ -168,6 +168,49 @@ def log_range(text):
     return [low, high]
 
 
+def add_seed_argument(
+    group,
+    help: str = "seeds the weights, the data split and the order of the "
+    "batches",
+):
+    """Adds `--seed` (an int >= 0, default 0) with `help`."""
+    group.add_argument("--seed", type=non_negative_int, default=0, help=help)
+
+
+def add_batch_size_argument(
+    group, help: str = "examples per training step", default=32
+):
+    """Adds `--batch-size` (an int >= 1, default `default`) with `help`."""
+    group.add_argument(
+        "--batch-size", type=positive_int, default=default, help=help
+    )
+
+
+def add_output_arguments(group, holds: str, overwrite: str | None = None):
+    """Adds `--output-dir` (the folder that `holds` says) and, where
+    `overwrite` says what it deletes, `--overwrite`."""
+    group.add_argument(
+        "--output-dir",
+        default=None,
+        help=f"{holds} (default: a new folder under runs/)",
+    )
+    if overwrite:
+        group.add_argument("--overwrite", action="store_true", help=overwrite)
+
+
+def add_verbose_argument(group, help: str | None = None, default: int = 1):
+    """Adds `--verbose`: Keras' fit verbosity, 0, 1 or 2, wherever it is."""
+    group.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=default,
+        help=help
+        or "Keras fit verbosity: 0 silent, 1 a progress bar, 2 a line per "
+        "epoch",
+    )
+
+
 def add_data_arguments(group, *, validation_split: bool = True):
     """Adds `--dataset`, `--data-dir`, `--download`, `--validation-split`.
 
@@ -210,7 +253,13 @@ def check_dataset(args) -> None:
 
 
 def load_data(args, **kwargs):
-    """`load_dataset` from the data flags, with an error naming the flags."""
+    """`load_dataset` from the data flags, with an error naming the flags.
+
+    A failed `--download` (e.g. offline) is a `RuntimeError`, so `ktk`
+    exits with 1 (the work failed, the same command may succeed later);
+    a set that is not prepared without `--download` stays a usage error (2).
+    """
+    from keras_training_kit.data import DownloadError
     from keras_training_kit.data import load_dataset
 
     try:
@@ -221,6 +270,14 @@ def load_data(args, **kwargs):
             download=args.download,
             **kwargs,
         )
+    except DownloadError as error:
+        raise RuntimeError(
+            f"Could not download the tensorflow-datasets set "
+            f"{args.dataset!r} into {error.data_dir!r} (`--data-dir`): "
+            f"{error.reason}. Run it where the network is reachable, pass "
+            f"`--data-dir` with a folder that holds the set, or use "
+            f"--dataset digits or mnist1d (offline)."
+        ) from None
     except FileNotFoundError:
         folder = args.data_dir or os.environ.get(
             "TFDS_DATA_DIR", os.path.join("~", "tensorflow_datasets")

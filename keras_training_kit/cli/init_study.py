@@ -35,12 +35,8 @@ def add_arguments(parser):
     parser.add_argument("--depth", type=flags.positive_int, default=10)
     parser.add_argument("--width", type=flags.positive_int, default=500)
     parser.add_argument("--bins", type=flags.positive_int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--output-dir",
-        default=None,
-        help="folder for the study's files (default: a new folder under runs/)",
-    )
+    flags.add_seed_argument(parser, "seeds the inputs and the weights")
+    flags.add_output_arguments(parser, "folder for the study's files")
 
 
 def _write_csv(study, path):

@@ -39,8 +39,8 @@ def add_arguments(parser):
         help="steps of the sweep",
     )
     sweep.add_argument("--smoothing", type=flags.fraction, default=0.98)
-    sweep.add_argument("--batch-size", type=flags.positive_int, default=32)
-    sweep.add_argument("--seed", type=int, default=0)
+    flags.add_batch_size_argument(sweep)
+    flags.add_seed_argument(sweep)
     sweep.add_argument(
         "--suggestion",
         choices=SUGGESTIONS,
@@ -49,11 +49,8 @@ def add_arguments(parser):
         "longest valley), steep (steepest fall), minimum (a tenth of the "
         "lowest loss's rate) or slide (fastai's slide rule)",
     )
-    parser.add_argument(
-        "--output-dir",
-        default=None,
-        help="folder for lr_find.csv, lr_find.json and lr_find.png (default: "
-        "a new folder under runs/)",
+    flags.add_output_arguments(
+        parser, "folder for lr_find.csv, lr_find.json and lr_find.png"
     )
 
 

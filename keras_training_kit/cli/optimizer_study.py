@@ -69,18 +69,12 @@ def add_arguments(parser):
         default=100,
         help="steps of each optimizer's LR range test",
     )
-    data.add_argument("--batch-size", type=flags.positive_int, default=32)
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seeds the MLP's weights and the order of the batches",
+    flags.add_batch_size_argument(data)
+    flags.add_seed_argument(
+        parser, "seeds the MLP's weights and the order of the batches"
     )
-    parser.add_argument(
-        "--output-dir",
-        default=None,
-        help="folder for optimizer_study.csv, .json and .png "
-        "(default: a new folder under runs/)",
+    flags.add_output_arguments(
+        parser, "folder for optimizer_study.csv, .json and .png"
     )
 
 

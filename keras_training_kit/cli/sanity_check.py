@@ -34,7 +34,7 @@ def add_arguments(parser):
         default=1e-2,
         help="Adam learning rate for the overfitting check",
     )
-    checks.add_argument("--seed", type=int, default=0)
+    flags.add_seed_argument(checks)
 
 
 def run(args):

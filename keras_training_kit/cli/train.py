@@ -81,8 +81,8 @@ def add_arguments(parser):
     model_flags.add_optimizer_argument(fit)
     optimization_flags.add_arguments(fit)
     fit.add_argument("--epochs", type=flags.positive_int, default=30)
-    fit.add_argument("--batch-size", type=flags.positive_int, default=32)
-    fit.add_argument("--seed", type=int, default=0)
+    flags.add_batch_size_argument(fit)
+    flags.add_seed_argument(fit)
     fit.add_argument(
         "--jit-compile",
         action="store_true",
@@ -94,24 +94,13 @@ def add_arguments(parser):
         help="use the mixed_float16 policy",
     )
     out = parser.add_argument_group("output")
-    out.add_argument(
-        "--output-dir",
-        default=None,
-        help="run folder (default: a new folder under runs/)",
+    flags.add_output_arguments(
+        out,
+        "run folder; the same one again resumes an interrupted run",
+        overwrite="delete what --output-dir holds (a finished or other run) "
+        "and train afresh",
     )
-    out.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="delete what --output-dir holds (a finished or other run) and "
-        "train afresh",
-    )
-    out.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=1,
-        help="Keras fit verbosity",
-    )
+    flags.add_verbose_argument(out)
     babysit = parser.add_argument_group("babysitting")
     babysit.add_argument(
         "--activation-stats",
