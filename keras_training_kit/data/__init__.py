@@ -6,5 +6,6 @@ The splits are train, validation and test.
 from keras_training_kit.data.batching import batched_splits
 from keras_training_kit.data.datasets import OFFLINE_DATASETS
 from keras_training_kit.data.datasets import DatasetSplits
+from keras_training_kit.data.datasets import DownloadError
 from keras_training_kit.data.datasets import check_dataset_name
 from keras_training_kit.data.datasets import load_dataset

@@ -4,6 +4,7 @@ MNIST-1D is generated procedurally.
 """
 
 import dataclasses
+import os
 import random
 
 import numpy as np
@@ -75,9 +76,12 @@ def load_dataset(
       are left untouched.
     - Any tensorflow-datasets name with `image` and `label` features
       (`"mnist"`, `"fashion_mnist"`, `"cifar10"`, ...), loaded with
-      `tfds` from `data_dir` (downloaded there if missing and the network
-      allows). The validation split is the last `validation_split` of the
-      tfds `train` split.
+      `tfds` from `data_dir` (downloaded there if missing and `download`
+      is set). The validation split is the last `validation_split` of the
+      tfds `train` split. Offline, a download fails within seconds, not
+      after tfds' minutes of retries: each host of the set's URLs gets one
+      short probe first (through the environment's `HTTPS_PROXY`, ...), and
+      a failed download leaves no temporary folders in `data_dir`.
 
     Args:
         name: str, the data set. Defaults to `"digits"`.
@@ -97,7 +101,9 @@ def load_dataset(
     Raises:
         ValueError: for an unknown name or a bad `validation_split`.
         FileNotFoundError: when a tensorflow-datasets set is not in
-            `data_dir` and cannot be downloaded.
+            `data_dir` and `download` is `False`.
+        DownloadError: (a `FileNotFoundError`) when the download fails,
+            e.g. without network; `.reason` says why.
 
     Example:
 
@@ -212,13 +218,18 @@ def _load_mnist1d(validation_split, seed):
 def check_dataset_name(name: str) -> None:
     """Raises `ValueError` unless `name` is an offline or tfds data set.
 
-    Loads nothing: only tensorflow-datasets' list of names is read.
+    Loads nothing: only tensorflow-datasets' list of names is read. The
+    list of community sets (`"namespace:name"`) is fetched from Google Cloud
+    Storage, so it is read only for such a name: behind an unreachable
+    proxy, TensorFlow's GCS client retries for about 10 minutes.
     """
     if name in OFFLINE_DATASETS:
         return
     import tensorflow_datasets as tfds
 
-    if not isinstance(name, str) or name not in tfds.list_builders():
+    community = isinstance(name, str) and ":" in name
+    known = tfds.list_builders(with_community_datasets=community)
+    if not isinstance(name, str) or name not in known:
         raise ValueError(
             f"Unknown data set {name!r}. Valid names are the offline sets "
             f"{OFFLINE_DATASETS} and any tensorflow-datasets name, such as "
@@ -226,31 +237,77 @@ def check_dataset_name(name: str) -> None:
         )
 
 
-def _load_tfds(name, validation_split, data_dir, download):
+class DownloadError(FileNotFoundError):
+    """A tensorflow-datasets set could not be downloaded and prepared.
+
+    A `FileNotFoundError`: the data set is still missing from `data_dir`.
+
+    Attributes:
+        name: str, the data set's name.
+        data_dir: str, the tensorflow-datasets data directory.
+        reason: str, one line saying why, such as
+            `"https://www.cs.toronto.edu is unreachable (ProxyError)"`.
+    """
+
+    def __init__(self, name: str, data_dir: str, reason: str):
+        super().__init__(
+            f"Could not download the tensorflow-datasets set {name!r} into "
+            f"data_dir={data_dir!r}: {reason}. Download it where the network "
+            f"is reachable, pass the `data_dir` that holds it, or use an "
+            f"offline data set: {OFFLINE_DATASETS}."
+        )
+        self.name = name
+        self.data_dir = data_dir
+        self.reason = reason
+
+
+def _prepare_tfds(name, data_dir, download):
+    """A tfds builder of `name` whose data is prepared in its data_dir."""
     import tensorflow_datasets as tfds
 
+    from keras_training_kit.data import downloads
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    # Not `tfds.load`: its `is_prepared()` logs "Variant folder ... has no
+    # dataset_info.json" for every set that is not there (yet).
+    if downloads.is_prepared(builder):
+        return builder
+    folder = os.fspath(builder.data_dir_root)
+    if not download:
+        raise FileNotFoundError(
+            f"The tensorflow-datasets set {name!r} is not prepared in "
+            f"data_dir={folder!r} and could not be loaded "
+            f"(download=False). Prepare it there on a machine with network "
+            f"access, pass the `data_dir` that holds it, or use an offline "
+            f"data set: {OFFLINE_DATASETS}."
+        )
+    try:
+        downloads.download_and_prepare(builder)
+    except Exception as error:  # the network, checksums, disk space, ...
+        reason = str(error).strip().splitlines() or [""]
+        if not isinstance(error, ConnectionError):
+            reason[0] = f"{type(error).__name__}: {reason[0]}"
+        raise DownloadError(name, folder, reason[0].rstrip(".")) from error
+    return builder
+
+
+def _load_tfds(name, validation_split, data_dir, download):
     check_dataset_name(name)
+    builder = _prepare_tfds(name, data_dir, download)
     percent = int(round(100 * (1 - validation_split)))
     splits = [f"train[:{percent}%]", f"train[{percent}%:]", "test"]
     try:
-        (train, validation, test), info = tfds.load(
-            name,
-            split=splits,
-            data_dir=data_dir,
-            download=download,
-            as_supervised=True,
-            with_info=True,
+        train, validation, test = builder.as_dataset(
+            split=splits, as_supervised=True
         )
     except Exception as error:  # tfds raises many types for "no data here"
         raise FileNotFoundError(
-            f"The tensorflow-datasets set {name!r} is not prepared in "
-            f"data_dir={data_dir!r} and could not be "
-            f"{'downloaded' if download else 'loaded (download=False)'} "
-            f"({error}). "
-            f"Prepare it there on a machine with network access, pass the "
-            f"`data_dir` that holds it, or use an offline data set: "
-            f"{OFFLINE_DATASETS}."
+            f"The tensorflow-datasets set {name!r} could not be loaded from "
+            f"data_dir={os.fspath(builder.data_dir_root)!r} ({error}). "
+            f"Prepare it there again, pass the `data_dir` that holds it, or "
+            f"use an offline data set: {OFFLINE_DATASETS}."
         ) from error
+    info = builder.info
     features = info.features
     if "label" not in features or "image" not in features:
         raise ValueError(
