@@ -255,10 +255,11 @@ def check_dataset(args) -> None:
 def load_data(args, **kwargs):
     """`load_dataset` from the data flags, with an error naming the flags.
 
-    A failed `--download` (e.g. offline) is a `RuntimeError`, so `ktk`
-    exits with 1 (the work failed, the same command may succeed later);
-    a set that is not prepared without `--download` stays a usage error (2).
+    A failed `--download` (e.g. offline) is `RunFailed`, exit 1: the same
+    command may succeed later. A set that is not prepared without
+    `--download` stays a usage error (2).
     """
+    from keras_training_kit.cli.errors import RunFailed
     from keras_training_kit.data import DownloadError
     from keras_training_kit.data import load_dataset
 
@@ -271,7 +272,7 @@ def load_data(args, **kwargs):
             **kwargs,
         )
     except DownloadError as error:
-        raise RuntimeError(
+        raise RunFailed(
             f"Could not download the tensorflow-datasets set "
             f"{args.dataset!r} into {error.data_dir!r} (`--data-dir`): "
             f"{error.reason}. Run it where the network is reachable, pass "
