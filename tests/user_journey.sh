@@ -50,17 +50,24 @@ python_bin="$bin/python"
     || fail "ktk tune exited $?: $(tail -3 err.txt)"
 [ "$(tr -d '\r' < runs/tune/results.csv | grep -c ',completed$')" = 2 ] \
     || fail "ktk tune: $(cat runs/tune/results.csv)"
+# A line per finished trial (its number out of the total, the time left).
+[ "$(grep -c '^trial [01] ([12]/2): learning_rate=.* -> val_accuracy ' out.txt)" = 2 ] \
+    || fail "ktk tune's progress: $(head -3 out.txt)"
+quiet() { [ ! -s err.txt ] || fail "$1 wrote to stderr: $(head -3 err.txt)"; }
+quiet "ktk tune"
 grep -q "learning_rate" runs/tune/best_hyperparameters.json || fail "no best values"
 
 "$bin/ktk" lr-find --model mlp --steps 30 --output-dir runs/lr > out.txt 2> err.txt \
     || fail "ktk lr-find exited $?: $(tail -3 err.txt)"
 grep -q "suggested learning rate" out.txt || fail "ktk lr-find printed: $(cat out.txt)"
+quiet "ktk lr-find"
 [ -s runs/lr/lr_find.png ] || fail "no lr_find.png"
 
 "$bin/ktk" train --epochs 2 --model mlp --hidden-units 16 --schedule one-cycle --lr auto \
     --accumulate 2 --verbose 0 --output-dir runs/onecycle > out.txt 2> err.txt \
     || fail "ktk train --schedule one-cycle --lr auto exited $?: $(tail -3 err.txt)"
 grep -q "^--lr auto: the LR range test suggests" out.txt || fail "ktk train --lr auto printed: $(cat out.txt)"
+quiet "ktk train --schedule one-cycle"
 head -1 runs/onecycle/history.csv | grep -q "learning_rate" || fail "no learning_rate in history.csv"
 grep -q '"lr_auto"' runs/onecycle/config.json || fail "--lr auto not recorded in config.json"
 
@@ -70,6 +77,7 @@ grep -q '"lr_auto"' runs/onecycle/config.json || fail "--lr auto not recorded in
 [ "$(head -1 runs/opt/optimizer_study.csv | tr -d '\r')" = "problem,optimizer,step,loss" ] \
     || fail "optimizer_study.csv: $(head -2 runs/opt/optimizer_study.csv)"
 [ -s runs/opt/optimizer_study.png ] || fail "no optimizer_study.png"
+quiet "ktk optimizer-study"
 
 # Saved models with the package's Maxout and with a OneCycle schedule in their
 # optimizer load in a new process after only `import keras_training_kit`.

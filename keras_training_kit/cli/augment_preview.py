@@ -2,6 +2,8 @@
 
 import os
 
+from keras_training_kit.cli.errors import UsageError
+
 HELP = "Save a PNG grid of original vs augmented training samples."
 
 
@@ -42,7 +44,7 @@ def run(args):
     from keras_training_kit.cli import flags
 
     if args.preset not in ("none", *PRESETS):
-        raise ValueError(
+        raise UsageError(
             f"`--preset` must be one of {', '.join(sorted(PRESETS))}. "
             f"Received: --preset {args.preset}"
         )

@@ -14,6 +14,7 @@ import os
 from keras_training_kit.cli import advice
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
+from keras_training_kit.cli.errors import UsageError
 from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
 
@@ -75,12 +76,12 @@ def _check_args(args):
     flags.check_dataset(args)
     if args.model_file is not None:
         if not args.model_file.endswith(".keras"):
-            raise ValueError(
+            raise UsageError(
                 "`--model-file` must be a .keras file. Received: "
                 f"--model-file {args.model_file}"
             )
         if not os.path.isfile(args.model_file):
-            raise FileNotFoundError(
+            raise UsageError(
                 f"`--model-file`: no such file {args.model_file!r}."
             )
     if args.output_dir is None:
@@ -89,7 +90,7 @@ def _check_args(args):
     flags.check_output_dir(args.output_dir)
     if os.path.exists(os.path.join(args.output_dir, "report.json")):
         if not args.overwrite:
-            raise ValueError(
+            raise UsageError(
                 f"`--output-dir` {args.output_dir!r} holds a report already. "
                 "Give a new folder or add `--overwrite`."
             )
@@ -143,7 +144,7 @@ def _model(args, data):
 
     model = keras.models.load_model(args.model_file)
     if not model.compiled or model.loss is None:
-        raise ValueError(
+        raise UsageError(
             "`--model-file` must hold a compiled model (with its loss), as "
             "`ktk train` saves it. Received: --model-file "
             f"{args.model_file} (not compiled)"

@@ -12,6 +12,9 @@ import argparse
 import math
 import os
 
+from keras_training_kit.cli.errors import RunFailed
+from keras_training_kit.cli.errors import UsageError
+
 # `keras_training_kit.optimizers.OPTIMIZERS` and the builders' normalizations,
 # spelled out so `ktk --help` does not import TensorFlow (a test checks that
 # both agree).
@@ -249,7 +252,7 @@ def check_dataset(args) -> None:
     try:
         check_dataset_name(args.dataset)
     except ValueError as error:
-        raise ValueError(f"`--dataset`: {error}") from None
+        raise UsageError(f"`--dataset`: {error}") from None
 
 
 def load_data(args, **kwargs):
@@ -259,7 +262,6 @@ def load_data(args, **kwargs):
     command may succeed later. A set that is not prepared without
     `--download` stays a usage error (2).
     """
-    from keras_training_kit.cli.errors import RunFailed
     from keras_training_kit.data import DownloadError
     from keras_training_kit.data import load_dataset
 
@@ -283,7 +285,7 @@ def load_data(args, **kwargs):
         folder = args.data_dir or os.environ.get(
             "TFDS_DATA_DIR", os.path.join("~", "tensorflow_datasets")
         )
-        raise FileNotFoundError(
+        raise UsageError(
             f"The tensorflow-datasets set {args.dataset!r} is not prepared in "
             f"{os.path.expanduser(folder)!r} (`--data-dir`). Prepare it there, "
             f"pass `--data-dir` with the folder that holds it, add "
@@ -319,12 +321,12 @@ def check_output_dir(
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise ValueError(
+        raise UsageError(
             f"`{flag}` must be a folder path, but {existing!r} is a file. "
             f"Received: {flag}={given}"
         )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(
+        raise UsageError(
             f"`{flag}` must be writable, but {existing!r} is not. "
             f"Received: {flag}={given}"
         )
@@ -333,7 +335,7 @@ def check_output_dir(
 def check_output_file(path: str, flag: str = "--output") -> None:
     """Checks that the file `path` can be written (its folder is checked)."""
     if os.path.isdir(path):
-        raise ValueError(
+        raise UsageError(
             f"`{flag}` must be a file path, but {path!r} is a folder. "
             f"Received: {flag}={path}"
         )

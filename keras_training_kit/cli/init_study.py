@@ -16,19 +16,25 @@ HELP = (
     "Activations and back-propagated gradients across a deep tanh/ReLU net "
     "for several initializations."
 )
-
-
-def _names(text):
-    return [name.strip() for name in text.split(",") if name.strip()]
+# `keras_training_kit.babysitting.init_study.CONFIGURATIONS`, spelled out so
+# `ktk --help` does not import TensorFlow (a test checks that both agree).
+CONFIGURATIONS = (
+    "tanh-randn-0.01",
+    "tanh-randn-1",
+    "tanh-xavier",
+    "relu-xavier",
+    "relu-he",
+    "relu-lsuv",
+)
 
 
 def add_arguments(parser):
     parser.add_argument(
         "--configurations",
-        type=_names,
+        type=flags.choice_list(CONFIGURATIONS),
         default=None,
-        help="comma-separated rows (default: all): tanh-randn-0.01, "
-        "tanh-randn-1, tanh-xavier, relu-xavier, relu-he, relu-lsuv",
+        help="comma-separated rows (default: all): "
+        + ", ".join(CONFIGURATIONS),
     )
     parser.add_argument("--num-examples", type=flags.positive_int, default=1000)
     parser.add_argument("--input-dim", type=flags.positive_int, default=500)

@@ -12,6 +12,7 @@ import os
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
+from keras_training_kit.cli.errors import UsageError
 
 # `keras_training_kit.tuning.SUGGESTIONS`, spelled out so `ktk --help` does
 # not import TensorFlow (a test checks that both agree).
@@ -62,7 +63,7 @@ def run(args):
     from keras_training_kit.tuning import LRFinder
 
     if args.min_lr >= args.max_lr:
-        raise ValueError(
+        raise UsageError(
             "`--min-lr` must be below `--max-lr`. Received: "
             f"--min-lr {args.min_lr:g} --max-lr {args.max_lr:g}"
         )

@@ -15,6 +15,8 @@ import sys
 import threading
 
 from keras_training_kit.cli.advice import FlagAdvice
+from keras_training_kit.cli.errors import RunFailed
+from keras_training_kit.cli.errors import UsageError
 
 # (subcommand, module under keras_training_kit.cli)
 COMMANDS = (
@@ -70,6 +72,17 @@ class Terminated(BaseException):
     takes it for a failure)."""
 
 
+class _Renamed(argparse.Action):
+    """`ktk --verbose COMMAND`: a usage error naming `--debug`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            "argument --verbose: `ktk --verbose COMMAND` is now `ktk --debug "
+            "COMMAND` (DEBUG lines and TensorFlow's C++ logs); `--verbose` "
+            "after the command is Keras' fit verbosity, 0, 1 or 2."
+        )
+
+
 def _terminate(signum, frame):
     raise Terminated()
 
@@ -85,11 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
-        "--verbose",
+        "--debug",
         action="store_true",
-        dest="native_logs",
-        help="show TensorFlow's C++ log lines, hidden by default "
-        "(`ktk --verbose train ...`)",
+        help="show the package's DEBUG lines (per-step details) and "
+        "TensorFlow's C++ log lines, hidden by default (`ktk --debug train "
+        "...`)",
+    )
+    # `ktk --verbose` was the switch `--debug` is now; each command's
+    # `--verbose` is Keras' fit verbosity.
+    parser.add_argument(
+        "--verbose", action=_Renamed, nargs=0, help=argparse.SUPPRESS
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, module_name in COMMANDS:
@@ -143,13 +161,15 @@ def main(argv: list | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         handlers=[handler],
     )
-    logging.getLogger("keras_training_kit").setLevel(logging.INFO)
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.getLogger("keras_training_kit").setLevel(
+        logging.DEBUG if args.debug else logging.INFO
+    )
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    if args.native_logs:
+    if args.debug:
         return _run(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from keras_training_kit.cli.native_logs import hidden_native_logs
@@ -170,10 +190,10 @@ def _run(args) -> int:
     except Terminated:
         print(_interrupted(args, given, "terminated"), file=sys.stderr)
         return 143
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except UsageError as error:
         print(f"ktk {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except RuntimeError as error:  # the work failed, e.g. a SearchError
+    except RunFailed as error:
         print(f"ktk {args.command}: error: {error}", file=sys.stderr)
         return 1
 

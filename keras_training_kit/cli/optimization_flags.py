@@ -7,6 +7,8 @@ does not import TensorFlow.
 """
 
 from keras_training_kit.cli import flags
+from keras_training_kit.cli.errors import RunFailed
+from keras_training_kit.cli.errors import UsageError
 
 # fastai's `lr_find` range, and the rule that fills `--lr auto`.
 _RANGE_TEST = {"min_learning_rate": 1e-7, "max_learning_rate": 10.0}
@@ -66,21 +68,21 @@ def add_arguments(group):
 def check_args(args):
     """The checks argparse cannot make, before any work; `ValueError`."""
     if args.reduce_lr_on_plateau and args.schedule != "constant":
-        raise ValueError(
+        raise UsageError(
             "`--reduce-lr-on-plateau` changes a constant learning rate, not "
             f"the {args.schedule!r} schedule. Received: --schedule "
             f"{args.schedule} --reduce-lr-on-plateau "
             f"{args.reduce_lr_on_plateau}"
         )
     if args.reduce_lr_on_plateau and args.warmup_epochs:
-        raise ValueError(
+        raise UsageError(
             "`--reduce-lr-on-plateau` changes a constant learning rate, not "
             "one with a warm-up. Received: --warmup-epochs "
             f"{args.warmup_epochs} --reduce-lr-on-plateau "
             f"{args.reduce_lr_on_plateau}"
         )
     if args.warmup_epochs is not None and args.warmup_epochs >= args.epochs:
-        raise ValueError(
+        raise UsageError(
             f"`--warmup-epochs` must be below `--epochs` ({args.epochs}). "
             f"Received: --warmup-epochs {args.warmup_epochs}"
         )
@@ -119,7 +121,7 @@ def learning_rate(args, data, recorded: dict | None):
     keras.utils.set_random_seed(args.seed)
     suggestion = result.suggested_learning_rate
     if suggestion is None:
-        raise RuntimeError(
+        raise RunFailed(
             "`--lr auto`: the LR range test saw no finite loss; pass a "
             "learning rate with `--lr`."
         )

@@ -4,6 +4,7 @@ import json
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.cli.errors import UsageError
 
 
 def check_config(
@@ -38,7 +39,7 @@ def check_config(
         if saved.get(key) != value
     }
     if changed:
-        raise ValueError(
+        raise UsageError(
             f"The folder {folder!r} holds an experiment with other "
             f"settings (saved, given): {changed}. {hint}"
         )
@@ -70,7 +71,7 @@ def check_overwrite(folder: str, flag: str = "--overwrite") -> None:
     if not os.path.isdir(folder) or not os.listdir(folder):
         return
     if not os.path.exists(os.path.join(folder, "config.json")):
-        raise ValueError(
+        raise UsageError(
             f"`{flag}` deletes a ktk run folder, but {folder!r} holds other "
             f"files and no config.json. Give `--output-dir` a new or a run "
             f"folder."

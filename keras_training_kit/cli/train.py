@@ -18,6 +18,7 @@ from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
 from keras_training_kit.cli import optimization_flags
+from keras_training_kit.cli.errors import UsageError
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import discard
 from keras_training_kit.cli.run_folder import save_config
@@ -138,7 +139,7 @@ def _check_args(args):
     """The checks argparse cannot make; run before any work."""
     optimization_flags.check_args(args)
     if args.strict and not args.diagnose:
-        raise ValueError(
+        raise UsageError(
             "`--strict` stops on the findings of `--diagnose`: add "
             "`--diagnose`. Received: --strict without --diagnose"
         )
@@ -148,7 +149,7 @@ def _check_args(args):
         from keras_training_kit.augmentation.presets import PRESETS
 
         if args.augment not in PRESETS:
-            raise ValueError(
+            raise UsageError(
                 f"`--augment` must be one of {', '.join(sorted(PRESETS))}. "
                 f"Received: --augment {args.augment}"
             )

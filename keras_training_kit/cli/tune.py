@@ -343,26 +343,35 @@ def _search(args, hypermodel, train, validation):
     """Runs the search the flags describe and returns its `SearchResult`."""
     import warnings
 
+    from keras_training_kit.cli.errors import RunFailed
+    from keras_training_kit.tuning import EdgeOfRangeWarning
+    from keras_training_kit.tuning import SearchError
     from keras_training_kit.tuning import search
 
     with warnings.catch_warnings():
-        # The edge-of-range warnings are printed below, once.
-        warnings.simplefilter("ignore")
-        return search(
-            hypermodel,
-            train,
-            validation,
-            strategy=args.search,
-            max_trials=args.trials,
-            epochs=args.epochs,
-            directory=args.output_dir,
-            seed=args.seed,
-            overwrite=args.overwrite,
-            grid_per_decade=args.grid_per_decade,
-            stages=args.stages,
-            top_k=args.top_k,
-            verbose=args.verbose,
-        )
+        # The edge-of-range warnings are printed after the table, once.
+        warnings.simplefilter("ignore", EdgeOfRangeWarning)
+        try:
+            return search(
+                hypermodel, train, validation, **_search_arguments(args)
+            )
+        except SearchError as error:
+            raise RunFailed(str(error)) from None
+
+
+def _search_arguments(args) -> dict:
+    return dict(
+        strategy=args.search,
+        max_trials=args.trials,
+        epochs=args.epochs,
+        directory=args.output_dir,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        grid_per_decade=args.grid_per_decade,
+        stages=args.stages,
+        top_k=args.top_k,
+        verbose=args.verbose,
+    )
 
 
 def _write_results(args, result, data_name) -> None:

@@ -12,6 +12,7 @@ from keras_training_kit.tuning.lr_finder import LRFinderResult
 from keras_training_kit.tuning.lr_suggestions import SUGGESTIONS
 from keras_training_kit.tuning.lr_suggestions import suggest_learning_rate
 from keras_training_kit.tuning.lr_suggestions import suggest_learning_rates
+from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.report import format_results
 from keras_training_kit.tuning.report import read_results_csv
 from keras_training_kit.tuning.report import results_table

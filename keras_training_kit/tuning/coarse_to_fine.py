@@ -5,20 +5,19 @@ search narrowed ranges with longer runs.
 """
 
 import json
-import logging
 import math
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.trials import check_usable
 from keras_training_kit.tuning.trials import usable_trials
 from keras_training_kit.tuning.tuners import is_distributed_worker
 from keras_training_kit.tuning.tuners import make_tuner
+from keras_training_kit.validation import check_choice
 from keras_training_kit.validation import check_non_negative
 from keras_training_kit.validation import check_positive_int
-
-logger = logging.getLogger(__name__)
 
 _RANGES_FILE = "stage_ranges.json"
 
@@ -127,7 +126,9 @@ def coarse_to_fine_search(
         seed: int. Defaults to `0`.
         overwrite: bool. Defaults to `False`.
         callbacks: list or `None`, extra callbacks for every trial.
-        verbose: int. Defaults to `0`.
+        verbose: int, as in `search`: 0 silent, 1 a line per stage and
+            per finished trial (`TrialProgress`), 2 also `model.fit`'s line
+            per epoch. Defaults to `0`.
 
     Returns:
         A `keras_training_kit.tuning.SearchResult` with one tuner and one
@@ -148,6 +149,10 @@ def coarse_to_fine_search(
     _check_not_distributed()
     trials_per_stage = _per_stage("max_trials", max_trials, stages, 1)
     epochs_per_stage = _per_stage("epochs", epochs, stages, epoch_growth)
+    check_choice("verbose", verbose, (0, 1, 2))
+    progress = verbose and TrialProgress(
+        list(zip(trials_per_stage, epochs_per_stage))
+    )
     ranges_path = os.path.join(directory, _RANGES_FILE)
     saved = _saved_ranges(ranges_path, overwrite)
     tuners, stage_ranges = [], []
@@ -169,14 +174,8 @@ def coarse_to_fine_search(
             # search never recomputes the ranges of a started stage.
             os.makedirs(directory, exist_ok=True)
             run_files.write_json(ranges_path, stage_ranges)
-        logger.info(
-            "Stage %d/%d: %d trials of %d epochs, ranges %s",
-            stage + 1,
-            stages,
-            trials_per_stage[stage],
-            epochs_per_stage[stage],
-            stage_ranges[-1],
-        )
+        if progress:
+            progress.stage_begins(stage, stage_ranges[-1])
         tuner = make_tuner(
             "random",
             current,
@@ -186,13 +185,15 @@ def coarse_to_fine_search(
             objective=objective,
             seed=seed + stage,
             overwrite=overwrite,
+            progress=progress,
+            fit_verbose=2 if verbose == 2 else 0,
         )
         tuner.search(
             train,
             validation_data=validation,
             epochs=epochs_per_stage[stage],
             callbacks=list(callbacks or []),
-            verbose=verbose,
+            verbose=0,  # KerasTuner's display; the trials' is `fit_verbose`
         )
         tuners.append(tuner)
     return search_result(tuners, stage_ranges)

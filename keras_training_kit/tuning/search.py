@@ -4,6 +4,7 @@ The strategies are random, grid, Bayesian, Hyperband and coarse-to-fine.
 """
 
 from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
+from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.search_result import SearchResult
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.tuners import TUNER_STRATEGIES
@@ -82,7 +83,10 @@ def search(
             times longer than the previous one. Defaults to `2`.
         callbacks: list or `None`, extra Keras callbacks for every trial.
             Defaults to `None`.
-        verbose: int, `model.fit` and KerasTuner verbosity. Defaults to `0`.
+        verbose: int, 0 (silent), 1 (a line per finished trial, see
+            `TrialProgress`; on a resumed search first the trials kept) or
+            2 (also `model.fit`'s line per epoch). KerasTuner's own display
+            stays off. Defaults to `0`.
 
     Returns:
         A `SearchResult`.
@@ -102,10 +106,11 @@ def search(
     ... # doctest: +SKIP
     """
     check_choice("strategy", strategy, STRATEGIES)
+    check_choice("verbose", verbose, (0, 1, 2))
     fit_kwargs = dict(
         validation_data=validation,
         callbacks=list(callbacks or []),
-        verbose=verbose,
+        verbose=0,  # KerasTuner's display; the trials' is `fit_verbose`
     )
     if strategy == "coarse-to-fine":
         return coarse_to_fine_search(
@@ -135,6 +140,8 @@ def search(
         seed=seed,
         overwrite=overwrite,
         grid_per_decade=grid_per_decade,
+        progress=_progress(strategy, max_trials, epochs, verbose),
+        fit_verbose=2 if verbose == 2 else 0,
     )
     if strategy == "hyperband":
         tuner.search(train, **fit_kwargs)
@@ -142,6 +149,14 @@ def search(
         tuner.search(train, epochs=epochs, **fit_kwargs)
     ranges = _searched_ranges(tuner.hypermodel)
     return search_result([tuner], [ranges])
+
+
+def _progress(strategy, max_trials, epochs, verbose):
+    if not verbose:
+        return None
+    return TrialProgress(
+        [(None if strategy == "hyperband" else max_trials, epochs)]
+    )
 
 
 def _searched_ranges(hypermodel):

@@ -1,5 +1,7 @@
 """`make_tuner()`: the KerasTuner tuner of a strategy, crash-consistent."""
 
+import contextlib
+import io
 import os
 
 import keras_tuner
@@ -11,6 +13,48 @@ from keras_training_kit.validation import check_int
 from keras_training_kit.validation import check_positive_int
 
 TUNER_STRATEGIES = ("random", "grid", "bayesian", "hyperband")
+
+
+class _Reporting:
+    """A KerasTuner tuner that reports through a `TrialProgress`.
+
+    `fit_verbose` is the `verbose` of every trial's `model.fit`, apart from
+    the `verbose` of `search`, which also turns KerasTuner's display on.
+    """
+
+    progress = None
+    fit_verbose = 0
+
+    def on_search_begin(self):
+        super().on_search_begin()
+        if self.progress:
+            self.progress.search_begins(self)
+
+    def run_trial(self, trial, *fit_args, **fit_kwargs):
+        fit_kwargs["verbose"] = self.fit_verbose
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        if self.progress:
+            self.progress.trial_ended(self, trial)
+
+
+class RandomSearch(_Reporting, keras_tuner.RandomSearch):
+    """`keras_tuner.RandomSearch` reporting through a `TrialProgress`."""
+
+
+class GridSearch(_Reporting, keras_tuner.GridSearch):
+    """`keras_tuner.GridSearch` reporting through a `TrialProgress`."""
+
+
+class BayesianOptimization(_Reporting, keras_tuner.BayesianOptimization):
+    """`keras_tuner.BayesianOptimization` reporting through a
+    `TrialProgress`."""
+
+
+class Hyperband(_Reporting, keras_tuner.Hyperband):
+    """`keras_tuner.Hyperband` reporting through a `TrialProgress`."""
 
 
 def is_distributed_worker() -> bool:
@@ -74,6 +118,8 @@ def make_tuner(
     seed: int = 0,
     overwrite: bool = False,
     grid_per_decade: int = 1,
+    progress=None,
+    fit_verbose: int = 0,
 ) -> keras_tuner.Tuner:
     """Returns the KerasTuner tuner of a strategy.
 
@@ -106,6 +152,11 @@ def make_tuner(
             `False`.
         grid_per_decade: int >= 1, grid points per decade for `"grid"`.
             Defaults to `1`.
+        progress: a `TrialProgress` printing a line per finished trial, or
+            `None`. KerasTuner's own display and its `Reloading Tuner`
+            line stay off either way. Defaults to `None`.
+        fit_verbose: int, 0, 1 or 2, the `verbose` of each trial's
+            `model.fit`. Defaults to `0`.
 
     Returns:
         A `keras_tuner.Tuner`.
@@ -144,20 +195,16 @@ def make_tuner(
     if strategy == "grid":
         if getattr(hypermodel, "grid_per_decade", 0) is None:
             hypermodel = hypermodel.with_grid(grid_per_decade)
-        tuner = keras_tuner.GridSearch(
-            hypermodel, max_trials=max_trials, **common
-        )
+        kind, size = GridSearch, dict(max_trials=max_trials)
     elif strategy == "bayesian":
-        tuner = keras_tuner.BayesianOptimization(
-            hypermodel, max_trials=max_trials, **common
-        )
+        kind, size = BayesianOptimization, dict(max_trials=max_trials)
     elif strategy == "hyperband":
-        tuner = keras_tuner.Hyperband(
-            hypermodel, max_epochs=epochs, factor=3, **common
-        )
+        kind, size = Hyperband, dict(max_epochs=epochs, factor=3)
     else:
-        tuner = keras_tuner.RandomSearch(
-            hypermodel, max_trials=max_trials, **common
-        )
+        kind, size = RandomSearch, dict(max_trials=max_trials)
+    # KerasTuner prints `Reloading Tuner from ...` (the progress says more).
+    with contextlib.redirect_stdout(io.StringIO()):
+        tuner = kind(hypermodel, **size, **common)
+    tuner.progress, tuner.fit_verbose = progress, fit_verbose
     keras_tuner_compat.prepare_tuner(tuner, is_worker=worker)
     return tuner

@@ -1,5 +1,6 @@
 import csv
 import json
+import os
 
 import pytest
 
@@ -48,14 +49,20 @@ def test_writes_json_csv_and_png(tmp_path, capsys):
 
 
 def test_unknown_configuration_is_an_error(tmp_path, capsys):
-    code = main(
-        [
-            "init-study",
-            "--configurations",
-            "relu-bad",
-            "--output-dir",
-            str(tmp_path),
-        ]
-    )
-    assert code == 2
-    assert "relu-bad" in capsys.readouterr().err
+    from keras_training_kit.babysitting.init_study import CONFIGURATIONS
+    from keras_training_kit.cli import init_study
+
+    assert init_study.CONFIGURATIONS == tuple(CONFIGURATIONS)
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [
+                "init-study",
+                "--configurations",
+                "relu-he,relu-bad",
+                "--output-dir",
+                str(tmp_path / "study"),
+            ]
+        )
+    assert stop.value.code == 2
+    assert "argument --configurations" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "study")

@@ -76,7 +76,7 @@ if __name__ == "__main__":
     )
     if os.environ.get("KERASTUNER_TUNER_ID") == "chief":
         _poll_chief_faster()
-    result = tiny_search(directory, max_trials, count_file)
+    result = tiny_search(directory, max_trials, count_file, verbose=1)
     if len(sys.argv) > 4:
         with open(sys.argv[4], "w") as f:
             json.dump(result.rows, f)

@@ -1,6 +1,7 @@
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -170,13 +171,15 @@ def test_distributed_chief_and_two_workers(tmp_path):
                 subprocess.Popen(
                     args,
                     env=env,
-                    stdout=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                 )
             )
-        for process in processes:
-            _, stderr = process.communicate(timeout=150)
+        printed = {}
+        for tuner_id, process in zip(("chief", "tuner0", "tuner1"), processes):
+            stdout, stderr = process.communicate(timeout=150)
             assert process.returncode == 0, stderr.decode()[-2000:]
+            printed[tuner_id] = stdout.decode().splitlines()
     finally:
         for process in processes:
             if process.poll() is None:
@@ -188,3 +191,9 @@ def test_distributed_chief_and_two_workers(tmp_path):
     workers = open(count).read().split()
     # Every trial trained exactly once, all on the workers.
     assert len(workers) == 3 and set(workers) <= {"tuner0", "tuner1"}
+    # Each worker prints a line per trial it ran; the chief serves silently.
+    assert printed["chief"] == []
+    for tuner_id in ("tuner0", "tuner1"):
+        assert len(printed[tuner_id]) == workers.count(tuner_id)
+        for line in printed[tuner_id]:
+            assert re.match(rf"{tuner_id}: trial \d \(\d/3\): ", line), line
