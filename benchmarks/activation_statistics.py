@@ -38,7 +38,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import fit_overhead  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
 
 
 def main(argv=None):
@@ -82,7 +85,9 @@ def main(argv=None):
         f"{statistics.median(results['none']['whole']):.2f} s; ours sampled "
         f"every {stats.sample_interval} steps ({len(stats.steps)} samples)"
     )
-    fit_overhead.report("ActivationStatistics()", results, "ours", goal=1.05)
+    figures = fit_overhead.report(
+        "ActivationStatistics()", results, "ours", goal=1.05
+    )
     keras_tb = results["keras"]
     print(
         "keras TensorBoard(histogram_freq=1) / no callback, whole fit: "
@@ -92,6 +97,16 @@ def main(argv=None):
         "keras TensorBoard(histogram_freq=1) / no callback, steady state: "
         f"{ratio_spread(keras_tb['steady'], results['none']['steady'])}"
     )
+    for part in ("whole", "steady"):
+        figures.append(
+            figure(
+                "keras TensorBoard(histogram_freq=1) / no callback, "
+                + ("whole fit" if part == "whole" else "steady state"),
+                ratios(keras_tb[part], results["none"][part]),
+                "x",
+            )
+        )
+    write_result("activation_statistics", figures)
     return 0
 
 

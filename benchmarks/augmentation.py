@@ -36,7 +36,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
 
 SIZE = 32
 SHIFT = 4  # pixels: translation 0.125 of 32
@@ -231,6 +234,18 @@ def main():
             )
     pool.close()
     median = {k: statistics.median(v) for k, v in rates.items() if v}
+    references = {
+        "keras": ("Keras layers as they are", None),
+        "affine": ("albumentations, Affine shift", ">= 1.0"),
+        "pad_crop": ("albumentations, pad+RandomCrop", ">= 1.0"),
+        "idg": ("Keras 2 ImageDataGenerator", ">= 10"),
+    }
+    figures = [figure("ours (cifar10 preset)", rates["ours"], "images/s")]
+    figures += [
+        figure(f"ours / {label}", ratios(rates["ours"], rates[key]), "x", goal)
+        for key, (label, goal) in references.items()
+        if key in median
+    ]
     print(
         "ours (cifar10 preset, tf.data, 2 cores): "
         f"{median['ours']:,.0f} images/s"
@@ -256,6 +271,7 @@ def main():
             f"2 processes): {ratio_spread(rates['ours'], rates['idg'], 1)}x "
             f"({median['idg']:,.0f} images/s) [goal >= 10x]"
         )
+    write_result("augmentation", figures)
 
 
 if __name__ == "__main__":

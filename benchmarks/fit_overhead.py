@@ -16,7 +16,9 @@ import statistics
 import time
 
 import numpy as np
+from result_json import figure
 from spread import ratio_spread
+from spread import ratios
 
 
 def add_arguments(parser, epochs=20):
@@ -105,7 +107,10 @@ def measure(args, train, callbacks, variants):
 
 
 def report(name, results, variant, reference="none", goal=None):
-    """Prints whole-fit, steady-state, median-epoch and one-off figures."""
+    """Prints whole-fit, steady-state, median-epoch and one-off figures.
+
+    Returns them as `result_json.figure`s.
+    """
     ours, ref = results[variant], results[reference]
     print(
         f"{name} / no callback, whole fit: "
@@ -127,6 +132,21 @@ def report(name, results, variant, reference="none", goal=None):
         f - r for f, r in zip(ours["first"], ref["first"])
     )
     print(f"{name} one-off cost (first epoch, extra): {one_off:.2f} s")
+    return [
+        figure(
+            f"{name} / no callback, whole fit",
+            ratios(ours["whole"], ref["whole"]),
+            "x",
+        ),
+        figure(
+            f"{name} / no callback, steady state",
+            ratios(ours["steady"], ref["steady"]),
+            "x",
+            f"<= {goal}" if goal else None,
+        ),
+        figure(f"{name} / no callback, median epoch", epochs, "x"),
+        figure(f"{name} one-off cost (first epoch, extra)", one_off, "s"),
+    ]
 
 
 def workdir():

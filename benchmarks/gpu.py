@@ -69,7 +69,13 @@ sys.path.insert(0, HERE)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
+
+# Every timing's figure, written to results/gpu-<backend>.json at the end.
+FIGURES = []
 
 FULL = dict(
     rounds=5,
@@ -200,6 +206,14 @@ def bench_maxout(args, rng):
             f"{_ms(per_step['dense'])}, +maxout {_ms(per_step['maxout'])} "
             "per step; goal <= 1.15x)"
         )
+        FIGURES.append(
+            figure(
+                f"b) Maxout / Dense training step, {policy}",
+                ratios(times["maxout"], times["dense"]),
+                "x",
+                "<= 1.15",
+            )
+        )
 
 
 def bench_activation_statistics(args, rng):
@@ -255,6 +269,14 @@ def bench_activation_statistics(args, rng):
             f"{statistics.median(times['none']):.2f} s): "
             f"{ratio_spread(times['ours'], times['none'])}x (goal <= 1.05x)"
         )
+        FIGURES.append(
+            figure(
+                f"c) ActivationStatistics() / no callback, {label}",
+                ratios(times["ours"], times["none"]),
+                "x",
+                "<= 1.05",
+            )
+        )
 
 
 def bench_whitening(args, rng):
@@ -296,6 +318,21 @@ def bench_whitening(args, rng):
         f"keras.ops.eigh on the device): "
         f"{ratio_spread(times['adapt'], times['device'])}x (floor "
         f"{seconds('device')}; no goal: adapt's eigh is float64 on the host)"
+    )
+    FIGURES.extend(
+        [
+            figure(
+                f"d) Whitening.adapt / floor, {n} x {d}",
+                ratios(times["adapt"], times["floor"]),
+                "x",
+                "<= 1.5",
+            ),
+            figure(
+                "d) Whitening.adapt / device-only floor",
+                ratios(times["adapt"], times["device"]),
+                "x",
+            ),
+        ]
     )
 
 
@@ -391,6 +428,21 @@ def bench_augmentation(args, rng):
         f"{ratio_spread(times['augmented_resnet18'], times['resnet18'])}x "
         f"({rate['augmented_resnet18']:,.0f} images/s)"
     )
+    FIGURES.extend(
+        [
+            figure(
+                "e) RandomShiftFlipCutout step / ResNet-18 step, images/s",
+                ratios(times["resnet18"], times["augmentation"]),
+                "x",
+                ">> 1",
+            ),
+            figure(
+                "e) ResNet-18 step with the augmentation / without",
+                ratios(times["augmented_resnet18"], times["resnet18"]),
+                "x",
+            ),
+        ]
+    )
 
 
 def bench_builders(args, rng):
@@ -429,6 +481,13 @@ def bench_builders(args, rng):
                 f"f) {name}((32, 32, 3), 10) fit, batch {batch}, {policy}: "
                 f"{rate:,.0f} images/s{speedup}"
             )
+            FIGURES.append(
+                figure(
+                    f"f) {name} fit, {policy}",
+                    [n / t for t in times[policy]],
+                    "images/s",
+                )
+            )
 
 
 def _header(args):
@@ -465,6 +524,7 @@ def _header(args):
         f"{platform.python_version()}, {os.cpu_count()} CPUs; "
         f"{'quick' if args.quick else 'full'} sizes, {args.rounds} rounds"
     )
+    return device
 
 
 def main(argv=None):
@@ -495,7 +555,7 @@ def main(argv=None):
     args.workdir = tempfile.mkdtemp(prefix="ktk-gpu-")
     # PyTorch's Keras trainer would compile with torch.compile.
     args.jit_compile = args.backend != "torch"
-    _header(args)
+    device = _header(args)
     rng = np.random.default_rng(0)
     failures = []
     if "a" in args.only:
@@ -531,6 +591,9 @@ def main(argv=None):
                 failures.append(bench.__name__)
                 print(f"{part}) FAIL {bench.__name__} raised {error!r}")
             print(f"   ({part} took {time.perf_counter() - start:.0f} s)")
+    if FIGURES:
+        name = f"gpu-{args.backend}" + ("-quick" if args.quick else "")
+        write_result(name, FIGURES, device=device)
     if failures:
         print(f"FAILED {len(failures)} check(s): {'; '.join(failures)}")
         return 1

@@ -45,6 +45,9 @@ import subprocess
 import sys
 import time
 
+from result_json import figure
+from result_json import write_result
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -206,6 +209,7 @@ def main(argv=None):
             f"Every run must take {2 * args.updates} updates. Received: "
             f"updates={sorted(updates)}"
         )
+    figures = []
     for key, label in (
         ("first_epoch_peak", "peak RSS growth, epoch 1 (tracing included)"),
         ("steady_peak", "peak RSS growth, steady state (epoch 2)"),
@@ -216,6 +220,19 @@ def main(argv=None):
             f"{label}: {b} x {n} {accumulated} MiB, {b * n} {large} MiB, "
             f"ratio {_spread(ratios(key), digits=3)}"
         )
+        figures += [
+            figure(
+                f"{label}, {b} x {n}",
+                [v / 1024 for v in column("accumulated", key)],
+                "MiB",
+            ),
+            figure(
+                f"{label}, {b * n}",
+                [v / 1024 for v in column("large", key)],
+                "MiB",
+            ),
+            figure(f"{label}, ratio", ratios(key), "x"),
+        ]
     for key, label, scale, unit in (
         ("update_time", "time per update, steady state", 1e3, "ms"),
         ("whole_time", "time of the whole fit (tracing included)", 1, "s"),
@@ -226,6 +243,8 @@ def main(argv=None):
             f"{b * n} {_spread(column('large', key), scale, 1)} {unit}, "
             f"ratio {_spread(ratios(key), digits=3)}"
         )
+        figures.append(figure(f"{label}, ratio", ratios(key), "x"))
+    write_result("gradient_accumulation", figures)
     return 0
 
 

@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import fit_overhead  # noqa: E402
+from result_json import write_result  # noqa: E402
 
 
 def main(argv=None):
@@ -79,8 +80,13 @@ def main(argv=None):
         f"{statistics.median(results['none']['whole']):.2f} s; ours sampled "
         f"every {stats.sample_interval} steps ({len(stats.steps)} samples)"
     )
-    fit_overhead.report("GradientStatistics()", results, "ours", goal=1.05)
-    fit_overhead.report("Activation+GradientStatistics()", results, "both")
+    figures = fit_overhead.report(
+        "GradientStatistics()", results, "ours", goal=1.05
+    )
+    figures += fit_overhead.report(
+        "Activation+GradientStatistics()", results, "both"
+    )
+    write_result("gradient_statistics", figures)
     return 0
 
 

@@ -22,7 +22,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
 
 from keras_training_kit.layers import Maxout  # noqa: E402
 
@@ -74,6 +77,7 @@ def main():
         f"Dense({args.units} * {args.pieces}); {args.rounds} rounds of "
         f"{args.steps} steps, alternating"
     )
+    figures = []
     for jit_compile in (True, False):
         steps = {
             "dense": make_step(False, args, jit_compile),
@@ -93,6 +97,16 @@ def main():
             f"{ratio_spread(times['dense+maxout'], times['dense'])} "
             f"(median [min, max] of rounds; goal <= 1.15)"
         )
+        figures += [
+            figure(f"dense, jit_compile={jit_compile}", times["dense"], "s"),
+            figure(
+                f"dense+maxout / dense, jit_compile={jit_compile}",
+                ratios(times["dense+maxout"], times["dense"]),
+                "x",
+                "<= 1.15",
+            ),
+        ]
+    write_result("maxout", figures, device=device)
 
 
 if __name__ == "__main__":

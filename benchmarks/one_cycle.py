@@ -31,6 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
+from spread import ratios  # noqa: E402
 
 
 def main(argv=None):
@@ -119,6 +122,7 @@ def main(argv=None):
         (args.epochs - 1) * steps_per_epoch
     )
     print(f"steady step time, constant: {1000 * step_ms:.2f} ms")
+    figures = [figure("steady step time, constant", 1000 * step_ms, "ms")]
     for variant, reference in (
         ("one-cycle", "constant"),
         ("one-cycle + momentum", "one-cycle"),
@@ -129,6 +133,20 @@ def main(argv=None):
             f"{ratio(whole, variant, reference)}, steady state "
             f"{ratio(steady, variant, reference)} (goal <= 1.05)"
         )
+        figures += [
+            figure(
+                f"{variant} / {reference}, whole fit",
+                ratios(whole[variant], whole[reference]),
+                "x",
+            ),
+            figure(
+                f"{variant} / {reference}, steady state",
+                ratios(steady[variant], steady[reference]),
+                "x",
+                "<= 1.05",
+            ),
+        ]
+    write_result("one_cycle", figures)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
 from spread import spread  # noqa: E402
 
 from keras_training_kit.callbacks.activation_writers import (  # noqa: E402
@@ -175,6 +178,16 @@ def main():
         f"{spread([f * 1e3 for f in new_first], 1)} ms; old first sample: "
         f"{spread([f * 1e3 for f in old_first], 1)} ms"
     )
+    figures = [
+        figure("new per sample", [t * 1e6 for t in new], "us"),
+        figure("old per sample", [t * 1e6 for t in old], "us"),
+        figure("new / old per sample, wall", ratios(new, old), "x"),
+        figure("new / old per sample, CPU", ratios(new_cpu, old_cpu), "x"),
+        figure(
+            "new first sample (tracing)", [f * 1e3 for f in new_first], "ms"
+        ),
+    ]
+    write_result("tensorboard_summaries", figures)
 
 
 if __name__ == "__main__":

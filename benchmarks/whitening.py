@@ -32,7 +32,10 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
 
 STREAM_SCRIPT = """
 import sys
@@ -129,6 +132,28 @@ def main(argv=None):
     def seconds(name):
         return statistics.median(times[name])
 
+    figures = [
+        figure(
+            "adapt / floor (X.T@X + eigh)",
+            ratios(times["adapt"], times["floor"]),
+            "x",
+            "<= 1.5",
+        ),
+        figure(
+            "adapt(batch_size=2048) / floor",
+            ratios(times["adapt_2048"], times["floor"]),
+            "x",
+            "<= 1.5",
+        ),
+        figure(
+            "sklearn PCA(whiten=True) / adapt",
+            ratios(times["sklearn"], times["adapt"]),
+            "x",
+            ">= 3",
+        ),
+        figure("adapt", times["adapt"], "s"),
+        figure("floor (X.T@X + eigh)", times["floor"], "s"),
+    ]
     print(
         f"data: {n} x {d} float32, {os.cpu_count()} CPUs, {args.repeats} "
         "alternating rounds; ratios: median [min, max] of the rounds"
@@ -182,6 +207,15 @@ def main(argv=None):
             f"{growth / data_bytes:.3f}x the data "
             f"({data_bytes / 2**20:.0f} MiB; goal O(d^2))"
         )
+        figures.append(
+            figure(
+                f"peak RSS growth streaming {count} x {d}",
+                growth / 2**20,
+                "MiB",
+                "O(d^2): not growing with the rows",
+            )
+        )
+    write_result("whitening", figures)
 
 
 if __name__ == "__main__":
