@@ -54,7 +54,7 @@ def test_mixing_is_refused_in_a_model():
 def test_fast_path_operations_compile_with_xla():
     # RandomShiftFlipCutout, RandomCutout, RandomGaussianNoise and colour ops
     # are XLA-compatible; Keras' rotation/zoom/shear
-    # (ImageProjectiveTransformV3) are not, see the README.
+    # (ImageProjectiveTransformV3) are not, see docs/guides/augmentation.md.
     pipeline = AugmentationPipeline.from_preset("cifar10", noise=0.05)
     inputs = keras.Input((8, 8, 1))
     x = pipeline.as_layer(seed=0)(inputs)

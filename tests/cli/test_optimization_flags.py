@@ -105,7 +105,8 @@ def test_accumulate_4_trains_like_a_4_times_larger_batch(tmp_path):
     """SGD without batch normalization: the same weights, not similar ones.
 
     The examples per epoch are a multiple of 32, so every update averages
-    the same 32 examples in both runs (see the README's note otherwise).
+    the same 32 examples in both runs (docs/guides/optimization.md says
+    what happens otherwise).
     """
     common = [*_FAST, *_TRAIN_1280, "--optimizer", "sgd", "--lr", "0.1"]
     small, large = str(tmp_path / "8x4"), str(tmp_path / "32")
