@@ -3,6 +3,11 @@
 Usage:
     python tests/crash_points.py FOLDER N EVENTS -- (-m MODULE | SCRIPT) ARGS...
 
+N may also be a state change itself, `"kind path"` (e.g. `"h5
+search/trial_1/checkpoint.weights.h5"`): the process is stopped right after
+its first such change, for a process whose writes no reference run lists
+(a distributed worker).
+
 A state change is a change of a file or folder under FOLDER made by this
 process: a folder created (`mkdir`), a file written by Python's `open` (at
 its `close`, or at each `flush` of a file opened for appending, as Keras'
@@ -33,6 +38,7 @@ import sys
 
 FOLDER = EVENTS = None
 KILL_AT = 0
+KILL_ON = None  # a state change, "kind path"
 # The signal sent at the chosen point: KILL, or INT (Ctrl-C) / TERM to see
 # what the process does with them (`KTK_CRASH_SIGNAL`).
 SIGNAL = signal.SIGKILL
@@ -59,8 +65,9 @@ def event(kind, path):
     """Records a state change; kills the process if it is the chosen one."""
     global _count
     _count += 1
-    _log(f"{kind} {os.path.relpath(os.path.abspath(path), FOLDER)}")
-    if _count == KILL_AT:
+    line = f"{kind} {os.path.relpath(os.path.abspath(path), FOLDER)}"
+    _log(line)
+    if _count == KILL_AT or line == KILL_ON:
         os.kill(os.getpid(), SIGNAL)
 
 
@@ -191,13 +198,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def run(folder, kill_at, events, command, *, timeout=300, signal_name="KILL"):
+def run(
+    folder,
+    kill_at,
+    events,
+    command,
+    *,
+    timeout=300,
+    signal_name="KILL",
+    env=None,
+):
     """Runs `python -m keras_training_kit COMMAND...` under the kill hook.
 
-    `signal_name` is the signal sent at the chosen point (`"KILL"`, `"INT"`
-    for a Ctrl-C, `"TERM"`). Returns the `subprocess.CompletedProcess`
+    `kill_at` is a state change's number (1-based; 0: never) or the state
+    change itself, `"kind path"`. `signal_name` is the signal sent at the
+    chosen point (`"KILL"`, `"INT"` for a Ctrl-C, `"TERM"`); `env` holds
+    extra environment variables. Returns the `subprocess.CompletedProcess`
     (return code -9 when killed).
     """
+    extra = env or {}
     env = dict(
         os.environ,
         PYTHONPATH=ROOT,
@@ -205,6 +224,7 @@ def run(folder, kill_at, events, command, *, timeout=300, signal_name="KILL"):
         KTK_CRASH_SIGNAL=signal_name,
     )
     env.pop("KERASTUNER_TUNER_ID", None)
+    env.update(extra)
     return subprocess.run(
         [
             sys.executable,
@@ -266,10 +286,14 @@ def leftovers(folder):
 
 
 def main(argv):
-    global FOLDER, EVENTS, KILL_AT, SIGNAL
+    global FOLDER, EVENTS, KILL_AT, KILL_ON, SIGNAL
     separator = argv.index("--")
     folder, kill_at, events = argv[:separator]
-    FOLDER, KILL_AT, EVENTS = os.path.abspath(folder), int(kill_at), events
+    FOLDER, EVENTS = os.path.abspath(folder), events
+    if kill_at.isdigit():
+        KILL_AT = int(kill_at)
+    else:
+        KILL_ON = kill_at
     SIGNAL = getattr(signal, "SIG" + os.environ.get("KTK_CRASH_SIGNAL", "KILL"))
     target = argv[separator + 1 :]
     _install()

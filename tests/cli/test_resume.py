@@ -138,6 +138,9 @@ def _finished_epochs(events):
     return epochs
 
 
+# Each reference run is a module fixture: one xdist worker runs the tests
+# that share it (`--dist loadgroup`), so it trains once, not once a worker.
+@pytest.mark.xdist_group("train_reference")
 @pytest.mark.parametrize("point", _POINTS, ids=str)
 def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
     point, reference, tmp_path
@@ -145,6 +148,7 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_run(
     _check_kill_and_resume(point, reference, tmp_path)
 
 
+@pytest.mark.xdist_group("train_scheduled_reference")
 @pytest.mark.parametrize("point", _SCHEDULED_SAMPLE, ids=str)
 def test_the_optimization_flags_resume_as_the_uninterrupted_run(
     point, scheduled_reference, tmp_path
@@ -153,6 +157,7 @@ def test_the_optimization_flags_resume_as_the_uninterrupted_run(
     assert "lr_auto" in scheduled_reference[1]["config"]
 
 
+@pytest.mark.xdist_group("train_reference")
 @pytest.mark.parametrize(
     "signal_name, code, word",
     [("INT", 130, "interrupted"), ("TERM", 143, "terminated")],

@@ -68,6 +68,12 @@ if os.environ.get("KTK_CRASH_SWEEP") == "all":
     _POINTS = [(s, n) for s in _STRATEGIES for n in range(1, 121)]
 else:
     _POINTS = _SAMPLE
+# A strategy's reference search runs once per xdist worker: its points go to
+# one worker (`--dist loadgroup`), so it runs once.
+_POINTS = [
+    pytest.param(s, n, marks=pytest.mark.xdist_group(f"tune_{s}"))
+    for s, n in _POINTS
+]
 
 
 def _run(folder, strategy, kill_at, signal_name="KILL"):
@@ -129,6 +135,7 @@ def test_kill_at_any_point_then_resume_equals_uninterrupted_search(
     assert killed.returncode == -9, killed.stderr[-2000:]
 
 
+@pytest.mark.xdist_group("tune_random")
 def test_ctrl_c_in_a_search_says_how_to_resume_and_it_resumes(
     reference, tmp_path
 ):

@@ -1,8 +1,6 @@
 import json
 import os
-import random
 import re
-import socket
 import subprocess
 import sys
 
@@ -12,6 +10,9 @@ from keras_training_kit.data import load_dataset
 from keras_training_kit.tuning import TrainingHyperModel
 from keras_training_kit.tuning import make_tuner
 from keras_training_kit.tuning import search
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ports import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -133,30 +134,10 @@ def _env(**extra):
     return env
 
 
-def _free_port():
-    """A free port below the kernel's ephemeral range.
-
-    The chief binds the port later, in its own process: a port the kernel
-    hands out to other sockets (the ephemeral range) could be taken in
-    between. Ports below that range are only ever taken by explicit binds.
-    """
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    start = random.Random(os.getpid()).randrange(10_000, low - 1000)
-    for port in range(start, low):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
-
-
 def test_distributed_chief_and_two_workers(tmp_path):
     directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
     rows_path = str(tmp_path / "rows.json")
-    port = str(_free_port())
+    port = str(free_port())
     processes = []
     try:
         for tuner_id in ("chief", "tuner0", "tuner1"):
