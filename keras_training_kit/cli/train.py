@@ -18,6 +18,7 @@ from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
 from keras_training_kit.cli import optimization_flags
+from keras_training_kit.cli import train_babysitting
 from keras_training_kit.cli.errors import UsageError
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import discard
@@ -102,37 +103,7 @@ def add_arguments(parser):
         "and train afresh",
     )
     flags.add_verbose_argument(out)
-    babysit = parser.add_argument_group("babysitting")
-    babysit.add_argument(
-        "--activation-stats",
-        action="store_true",
-        help="record per-layer activation statistics (CSV, TensorBoard, "
-        "figures) in the run folder",
-    )
-    babysit.add_argument(
-        "--gradient-stats",
-        action="store_true",
-        help="record per-layer gradient statistics and the gradient noise "
-        "scale (CSV, TensorBoard, figures) in the run folder",
-    )
-    babysit.add_argument(
-        "--diagnose",
-        action="store_true",
-        help="before training, check the forward and backward pass (`ktk "
-        "diagnose`) and print the findings; trains anyway unless --strict",
-    )
-    babysit.add_argument(
-        "--strict",
-        action="store_true",
-        help="with --diagnose: stop (exit 1, nothing written) when anything "
-        "is found",
-    )
-    babysit.add_argument(
-        "--no-divergence-guard",
-        action="store_true",
-        help="keep training when the loss is NaN/Inf or exceeds 3x its first "
-        "value",
-    )
+    train_babysitting.add_arguments(parser)
 
 
 def _check_args(args):
@@ -220,56 +191,7 @@ def _callbacks(args, run_dir, data, resumed):
             os.path.join(run_dir, "history.csv"), append=True
         ),
         resume.EpochCheckpoint(os.path.join(run_dir, "backup")),
-    ] + _babysitting_callbacks(args, run_dir, data, resumed)
-
-
-def _babysitting_callbacks(args, run_dir, data, resumed):
-    from keras_training_kit import callbacks
-
-    chosen = []
-    if not args.no_divergence_guard:
-        chosen.append(callbacks.DivergenceGuard())
-    probe = (
-        data.validation if data.cardinality.get("validation") else data.train
-    )
-    if args.activation_stats:
-        chosen.append(
-            callbacks.ActivationStatistics(
-                probe_data=probe,
-                log_dir=os.path.join(run_dir, "tensorboard"),
-                csv_path=os.path.join(run_dir, "activation_statistics.csv"),
-                append=resumed,
-            )
-        )
-    if args.gradient_stats:
-        chosen.append(
-            callbacks.GradientStatistics(
-                probe,
-                log_dir=os.path.join(run_dir, "tensorboard"),
-                csv_path=os.path.join(run_dir, "gradient_statistics.csv"),
-                batch_size=args.batch_size,
-                training_examples=data.cardinality.get("train"),
-                append=resumed,
-            )
-        )
-    return chosen
-
-
-def _report_babysitting(chosen, run_dir):
-    from keras_training_kit import callbacks
-
-    for callback in chosen:
-        if (
-            isinstance(callback, callbacks.DivergenceGuard)
-            and callback.diverged
-        ):
-            print(f"Training stopped early: {callback.reason}.")
-        if isinstance(
-            callback,
-            (callbacks.ActivationStatistics, callbacks.GradientStatistics),
-        ):
-            for path in callback.save_figures(run_dir):
-                print(f"Wrote {path}")
+    ] + train_babysitting.chosen_callbacks(args, run_dir, data, resumed)
 
 
 def _report_finished(run_dir):
@@ -346,7 +268,7 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
     if checkpoint:
         resume.restore(model, checkpoint)
     if args.diagnose and not resumed_epoch:
-        if _diagnosis_stops(args, data, model, augmentation):
+        if train_babysitting.diagnosis_stops(args, data, model, augmentation):
             return 1
     # Everything could be built: the run starts, and only now writes.
     _start_run(
@@ -378,7 +300,10 @@ def _train(args, run_dir, resumed_epoch, checkpoint):
         args, run_dir, data, model, test, chosen_callbacks, train_seconds
     )
     return _report_result(
-        run_dir, metrics, _divergence_guard(chosen_callbacks), learning_rate
+        run_dir,
+        metrics,
+        train_babysitting.divergence_guard(chosen_callbacks),
+        learning_rate,
     )
 
 
@@ -433,19 +358,6 @@ def _rows_before(run_dir, resumed_epoch):
     return [r for r in _rows(history_path) if r["epoch"] < resumed_epoch]
 
 
-def _diagnosis_stops(args, data, model, augmentation):
-    """Runs `--diagnose`; whether `--strict` stops the run on its findings."""
-    found = _diagnose(args, data, model, augmentation)
-    if found and args.strict:
-        print(
-            f"ktk train: error: --strict: diagnose found {found} "
-            "problem(s); nothing trained or written.",
-            file=sys.stderr,
-        )
-        return True
-    return False
-
-
 def _start_run(
     args,
     run_dir,
@@ -498,7 +410,7 @@ def _write_results(
 
     from keras_training_kit.plotting import plot_training_curves
 
-    guard = _divergence_guard(chosen_callbacks)
+    guard = train_babysitting.divergence_guard(chosen_callbacks)
     diverged = guard is not None and guard.diverged
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
     if not diverged:
@@ -522,7 +434,7 @@ def _write_results(
         num_classes=data.num_classes,
         events=optimization_flags.curve_events(args, history, chosen_callbacks),
     )
-    _report_babysitting(chosen_callbacks, run_dir)
+    train_babysitting.report(chosen_callbacks, run_dir)
     metrics = {
         "status": "diverged" if diverged else "completed",
         "dataset": data.name,
@@ -553,36 +465,3 @@ def _report_result(run_dir, metrics, guard, learning_rate):
         f"Run folder: {run_dir}"
     )
     return 0
-
-
-def _diagnose(args, data, model, augmentation):
-    """Prints `ktk diagnose`'s findings; returns how many there are."""
-    import keras
-
-    from keras_training_kit.babysitting import diagnose
-    from keras_training_kit.cli.diagnose import EXAMPLES
-    from keras_training_kit.cli.diagnose import examples
-    from keras_training_kit.cli.diagnose import report_findings
-
-    x, y = examples(data, EXAMPLES)
-    if augmentation and augmentation.mixes_labels:
-        y = keras.utils.to_categorical(y, data.num_classes)
-    diagnosis = diagnose(
-        model,
-        x,
-        y,
-        batch_size=args.batch_size,
-        gradient_accumulation_steps=args.accumulate,
-        training_examples=data.cardinality.get("train"),
-    )
-    print(report_findings(diagnosis))
-    return len(diagnosis.findings)
-
-
-def _divergence_guard(chosen):
-    from keras_training_kit import callbacks
-
-    for callback in chosen:
-        if isinstance(callback, callbacks.DivergenceGuard):
-            return callback
-    return None
