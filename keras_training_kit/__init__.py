@@ -23,6 +23,8 @@ _SUBMODULES = (
     "schedules",
     "tuning",
 )
+# The public API: the version and the areas, each with its own `__all__`.
+__all__ = ["__version__", *_SUBMODULES]
 
 
 from keras_training_kit import registration  # noqa: E402

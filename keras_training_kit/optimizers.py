@@ -12,6 +12,8 @@ from keras_training_kit.validation import check_bool
 from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
+__all__ = ["build_optimizer", "OPTIMIZERS"]
+
 OPTIMIZERS = (
     "sgd",
     "momentum",
@@ -21,6 +23,7 @@ OPTIMIZERS = (
     "adam",
     "adamw",
 )
+"""The names `build_optimizer` accepts."""
 # Optimizers whose update has a momentum term a one-cycle policy can cycle.
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "adam", "adamw")
 

@@ -11,3 +11,16 @@ from keras_training_kit.augmentation.preview import preview
 from keras_training_kit.augmentation.shift_flip_cutout import (
     RandomShiftFlipCutout,
 )
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "AugmentationPipeline",
+    "AugmentationLayer",
+    "RandomCutout",
+    "RandomGaussianNoise",
+    "RandomPixelShift",
+    "RandomShiftFlipCutout",
+    "PRESETS",
+    "get_preset",
+    "preview",
+]

@@ -19,6 +19,10 @@ PRESETS = {
         "mixup": 0.2,
     },
 }
+"""The augmentation presets by name, each a dict of `AugmentationPipeline`
+options (`AugmentationPipeline.from_preset(name)`, `get_preset(name)`,
+`ktk train --augment NAME`).
+"""
 PRESETS["mnist"] = PRESETS["digits"]
 
 

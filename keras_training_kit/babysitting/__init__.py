@@ -1,4 +1,8 @@
-"""Babysitting the learning process: sanity checks and the lecture's studies.
+"""Babysitting the learning process: sanity checks and CS231n's studies.
+
+CS231n is Stanford's course Convolutional Neural Networks for Visual
+Recognition; its "Training Neural Networks" lectures are the checklist,
+the rules of thumb and the studies this package turns into code.
 
 `diagnose()` checks the forward and backward pass of a compiled model
 before (or during) training and says what to change.
@@ -24,5 +28,23 @@ from keras_training_kit.babysitting.surfaces import RAVINE
 from keras_training_kit.babysitting.surfaces import SADDLE
 from keras_training_kit.babysitting.surfaces import SURFACES
 from keras_training_kit.babysitting.surfaces import Surface
-from keras_training_kit.diagnostics.rules import BANDS
-from keras_training_kit.diagnostics.rules import Finding
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "diagnose",
+    "Diagnosis",
+    "sanity_check",
+    "SanityCheckReport",
+    "run_init_study",
+    "CONFIGURATIONS",
+    "run_optimizer_study",
+    "OptimizerStudy",
+    "descend",
+    "PROBLEMS",
+    "STUDY_OPTIMIZERS",
+    "Surface",
+    "SURFACES",
+    "RAVINE",
+    "SADDLE",
+    "LOCAL_MINIMUM",
+]

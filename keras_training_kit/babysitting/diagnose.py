@@ -160,6 +160,7 @@ class Diagnosis:
         Args:
             render_advice: `None` (each finding's `advice`) or a function
                 of a `Finding` returning its advice in other words.
+                Defaults to `None`.
         """
         heads = ("layer", "act mean", "act std", "dead", "saturated")
         heads += ("backprop", "grad norm", "w norm", "update")

@@ -1,4 +1,4 @@
-"""`run_init_study`: the lecture's initialization experiment, both ways.
+"""`run_init_study`: CS231n's initialization experiment, both ways.
 
 Forward: the activations of every layer for a random input. Backward: a
 unit-normal upstream gradient at the last layer, back-propagated to every
@@ -29,6 +29,10 @@ CONFIGURATIONS = {
     "relu-he": ("relu", "he", "ReLU, He: randn * sqrt(2 / fan_in)"),
     "relu-lsuv": ("relu", "lsuv", "ReLU, LSUV (orthonormal, unit output std)"),
 }
+"""The init study's configurations by name: `(activation, initializer,
+description)`, from CS231n's `0.01 * randn` to LSUV
+(`run_init_study(configurations=...)`).
+"""
 
 
 def _initializer(kind, seed):
@@ -53,7 +57,7 @@ def run_init_study(
     bins: int = 50,
     seed: int = 0,
 ) -> dict:
-    """Runs the lecture's initialization study and returns its statistics.
+    """Runs CS231n's initialization study and returns its statistics.
 
     The input is `randn(num_examples, input_dim)`; each configuration builds
     `build_deep_mlp(input_dim, depth, width, use_bias=False)` with its

@@ -1,4 +1,4 @@
-"""`run_optimizer_study`: the lecture's comparison of the Keras optimizers.
+"""`run_optimizer_study`: CS231n's comparison of the Keras optimizers.
 
 The optimizers run on the 2-D surfaces of `surfaces.py` (a ravine, a
 saddle, a local minimum beside the global one) and train a small MLP on a
@@ -24,9 +24,15 @@ from keras_training_kit.validation import check_widths
 
 logger = logging.getLogger(__name__)
 
-# The lecture's six, in its order (AdamW adds weight decay to Adam).
+# CS231n's six, in its order (AdamW adds weight decay to Adam).
 STUDY_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+"""The optimizers the study compares by default, in the order of the CS231n
+lecture: names of `keras_training_kit.optimizers.build_optimizer`.
+"""
 PROBLEMS = (*SURFACES, "dataset")
+"""The study's problems: the names of `SURFACES`, then `"dataset"` (a small
+model trained on a data set).
+"""
 CSV_COLUMNS = ("problem", "optimizer", "step", "loss")
 
 
@@ -274,7 +280,7 @@ def run_optimizer_study(
     `train_steps` `train_on_batch` steps over the same batches in the same
     order.
 
-    With the defaults the lecture's effects show on the surfaces: SGD
+    With the defaults CS231n's effects show on the surfaces: SGD
     zig-zags across the ravine (y changes sign every step) and is slow
     along it, momentum, Nesterov and Adam reach a far lower loss; at the
     saddle SGD stalls where momentum and the adaptive methods escape; on

@@ -3,7 +3,7 @@
 Each `Surface` is plain NumPy (it broadcasts over grids, for the contour
 plots) and fixes what the study needs to be reproducible: the starting
 point, the one learning rate every optimizer gets on it, the number of
-steps the lecture's effects take to show, and the plotting range.
+steps CS231n's effects take to show, and the plotting range.
 """
 
 import dataclasses
@@ -77,6 +77,9 @@ RAVINE = Surface(
     y_range=(-1.3, 1.3),
     minimum=(0.0, 0.0),
 )
+"""A ravine 100 times steeper across than along (condition number 100):
+plain SGD zig-zags across its floor, momentum runs along it.
+"""
 
 
 # Saddle: f = 0.5 x^2 + 0.25 (y^2 - 1)^2, a saddle at (0, 0) (f = 0.25)
@@ -102,6 +105,9 @@ SADDLE = Surface(
     y_range=(-1.4, 1.4),
     minimum=(0.0, 1.0),
 )
+"""A saddle point at `(0, 0)` between two minima: SGD, started just off the
+ridge, stalls at the saddle; momentum and the adaptive optimizers escape.
+"""
 
 
 # Local minimum: f = g(x) + 0.5 y^2 with g' = x (x + 1.5) (x - 1): a local
@@ -131,5 +137,9 @@ LOCAL_MINIMUM = Surface(
     y_range=(-1.0, 1.0),
     minimum=(-1.5, 0.0),
 )
+"""A local minimum beside the global one: SGD stops in the local minimum,
+momentum's velocity carries it over the barrier to the global one.
+"""
 
 SURFACES = {s.name: s for s in (RAVINE, SADDLE, LOCAL_MINIMUM)}
+"""`RAVINE`, `SADDLE` and `LOCAL_MINIMUM` by name."""

@@ -7,9 +7,12 @@ from keras_training_kit.callbacks.divergence_guard import DivergenceGuard
 from keras_training_kit.callbacks.gradient_statistics import GradientStatistics
 from keras_training_kit.callbacks.learning_rate_logger import LearningRateLogger
 from keras_training_kit.callbacks.overfitting_monitor import OverfittingMonitor
-from keras_training_kit.plotting.activation_figures import (
-    activation_histogram_rows,
-)
-from keras_training_kit.plotting.activation_figures import (
-    save_activation_figures,
-)
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "ActivationStatistics",
+    "GradientStatistics",
+    "DivergenceGuard",
+    "OverfittingMonitor",
+    "LearningRateLogger",
+]

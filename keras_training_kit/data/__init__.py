@@ -9,3 +9,13 @@ from keras_training_kit.data.datasets import DatasetSplits
 from keras_training_kit.data.datasets import DownloadError
 from keras_training_kit.data.datasets import check_dataset_name
 from keras_training_kit.data.datasets import load_dataset
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "load_dataset",
+    "DatasetSplits",
+    "DownloadError",
+    "OFFLINE_DATASETS",
+    "check_dataset_name",
+    "batched_splits",
+]

@@ -13,6 +13,9 @@ import tensorflow as tf
 # Data sets that never touch the network: digits ships with scikit-learn and
 # MNIST-1D is generated procedurally by the `mnist1d` package.
 OFFLINE_DATASETS = ("digits", "mnist1d")
+"""The data sets `load_dataset` reads without a network: `"digits"`
+(scikit-learn's 8x8 digits) and `"mnist1d"` (generated procedurally).
+"""
 # Image classification sets of tensorflow-datasets that we know load as
 # `(image, label)`; any other tfds name is accepted too (see `load_dataset`).
 TFDS_EXAMPLES = (

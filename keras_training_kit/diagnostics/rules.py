@@ -21,18 +21,11 @@ from keras_training_kit.diagnostics.findings import python_fix  # noqa: F401
 from keras_training_kit.models.blocks import OUTPUT_INITIALIZER
 
 # The healthy band of a step's update/weight ratio: SGD(0.01) takes ~1e-3
-# of the weights (the lecture's rule of thumb), Adam(1e-3) about
+# of the weights (CS231n's rule of thumb), Adam(1e-3) about
 # `lr * sqrt((fan_in + fan_out) / 2)` (~6e-2 at 4,096 units); SGD at lr 50
 # (~1) and at 1e-7 (~1e-9) fall outside.
 UPDATE_RATIO_RANGE = (1e-6, 0.3)
 
-# kind -> threshold, documented once (README, "Diagnostics: the bands"):
-# `initial_loss`: relative distance from ln C (before training only);
-# `vanishing` / `exploding`: the backpropagated std's ratio, first to last
-# hidden monitored layer; `collapsed`: an activation std below it;
-# `saturated` / `dead`: a fraction of the layer above it; `update_ratio`:
-# the (low, high) band; `batch_size`: how many times the training batch
-# the gradient noise scale may be.
 BANDS = {
     "initial_loss": 0.25,
     "vanishing": 1e-2,
@@ -43,6 +36,19 @@ BANDS = {
     "update_ratio": UPDATE_RATIO_RANGE,
     "batch_size": 10.0,
 }
+"""The thresholds of the rules, by kind (`find(figures, bands=...)`
+overrides some):
+
+- `initial_loss`: the loss's relative distance from ln C (before training
+  only);
+- `vanishing` / `exploding`: the ratio of the backpropagated std, first to
+  last hidden monitored layer;
+- `collapsed`: an activation std below it;
+- `saturated` / `dead`: a fraction of the layer above it;
+- `update_ratio`: the `(low, high)` band of a step's update/weight ratio;
+- `batch_size`: how many times the training batch the gradient noise scale
+  may be.
+"""
 
 # The fewest optimizer updates an epoch the batch-size advice may leave.
 UPDATES_PER_EPOCH = 10
@@ -58,6 +64,7 @@ KINDS = (
     "update_ratio_low",
     "batch_size",
 )
+"""Every kind of `Finding`, in the order `find` returns them."""
 
 
 def check_bands(bands) -> dict:
@@ -144,7 +151,7 @@ def initial_loss(figures: Figures, bands: dict) -> Finding | None:
     """The loss before training should be about ln C.
 
     With small output weights a classifier's softmax is near uniform, so
-    its cross-entropy starts at ln C (the lecture's first sanity check).
+    its cross-entropy starts at ln C (CS231n's first sanity check).
     A loss far from it at initialization means outputs that are confident
     before learning anything: output weights (or inputs) too large, or an
     output activation that does not match the loss's `from_logits`. The
@@ -307,8 +314,8 @@ def update_ratio(
 ) -> Finding | None:
     """A kernel update should change it by ~1e-3 of its norm.
 
-    The fix scales the learning rate to bring the ratio to 1e-3 (the
-    lecture's rule of thumb). A ratio too low only in the first layers
+    The fix scales the learning rate to bring the ratio to 1e-3 (CS231n's
+    rule of thumb). A ratio too low only in the first layers
     under vanishing gradients follows from them: raising the learning
     rate would blow up the later layers, so the advice is to fix those.
     """

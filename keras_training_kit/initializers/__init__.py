@@ -10,3 +10,15 @@ from keras_training_kit.initializers.random_initializers import KaimingUniform
 from keras_training_kit.initializers.random_initializers import XavierNormal
 from keras_training_kit.initializers.random_initializers import XavierUniform
 from keras_training_kit.initializers.random_initializers import compute_fans
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "KaimingNormal",
+    "KaimingUniform",
+    "XavierNormal",
+    "XavierUniform",
+    "calculate_gain",
+    "compute_fans",
+    "lsuv_initialize",
+    "patch_whitening_kernel",
+]

@@ -11,6 +11,7 @@ from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_int
 
 SCHEDULES = ("constant", "step", "exponential", "cosine", "one-cycle")
+"""The names `build_schedule` accepts."""
 # What the learning rate decays to at the end, as a fraction of it.
 _FINAL_FRACTION = {"exponential": 0.01, "cosine": 0.0}
 

@@ -25,3 +25,29 @@ from keras_training_kit.tuning.search_result import check_edges
 from keras_training_kit.tuning.trials import SearchError
 from keras_training_kit.tuning.tuners import make_objective
 from keras_training_kit.tuning.tuners import make_tuner
+
+# The public API, in the order of its page of the API reference.
+__all__ = [
+    "TrainingHyperModel",
+    "log_grid",
+    "search",
+    "STRATEGIES",
+    "SearchResult",
+    "SearchError",
+    "EdgeOfRangeWarning",
+    "check_edges",
+    "coarse_to_fine_search",
+    "narrow_ranges",
+    "make_tuner",
+    "make_objective",
+    "TrialProgress",
+    "LRFinder",
+    "LRFinderResult",
+    "suggest_learning_rate",
+    "suggest_learning_rates",
+    "SUGGESTIONS",
+    "results_table",
+    "format_results",
+    "write_results_csv",
+    "read_results_csv",
+]

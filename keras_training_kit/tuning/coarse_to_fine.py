@@ -126,6 +126,7 @@ def coarse_to_fine_search(
         seed: int. Defaults to `0`.
         overwrite: bool. Defaults to `False`.
         callbacks: list or `None`, extra callbacks for every trial.
+            Defaults to `None`.
         verbose: int, as in `search`: 0 silent, 1 a line per stage and
             per finished trial (`TrialProgress`), 2 also `model.fit`'s line
             per epoch. Defaults to `0`.

@@ -129,9 +129,10 @@ class TrainingHyperModel(keras_tuner.HyperModel):
         builder: `"mlp"`, `"cnn"` or a callable
             `builder(input_shape, num_classes, *, l2, dropout, normalization,
             kernel_initializer, **builder_kwargs)` returning an uncompiled
-            classifier with a logits or softmax output.
-        input_shape: tuple, the shape of one example.
-        num_classes: int >= 2, the number of classes.
+            classifier with a logits or softmax output. Defaults to
+            `"mlp"`.
+        input_shape: tuple, the shape of one example. Required.
+        num_classes: int >= 2, the number of classes. Required.
         learning_rate: pair `(min, max)`, the log-scale range, or a float
             (fixed). Defaults to `(1e-5, 1e-1)`.
         l2: pair `(min, max)`, or a float >= 0 (fixed; `0.0`, `ktk

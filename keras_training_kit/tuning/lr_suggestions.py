@@ -158,6 +158,9 @@ SUGGESTIONS = {
     "minimum": tenth_of_minimum,
     "slide": slide_rule,
 }
+"""The learning-rate rules of `suggest_learning_rates` by name, each a
+function of the learning rates and the smoothed losses of a range test.
+"""
 
 # fastai drops the first `num_steps // 10` points (the loss has not moved
 # yet) and the last `_SKIP_END` (the blow-up) before applying a rule; a

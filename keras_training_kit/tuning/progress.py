@@ -35,7 +35,8 @@ class TrialProgress:
     Args:
         plan: list of `(trials, epochs)` per stage; `trials` is `None` when
             the search sets it (Hyperband: no total, no estimate).
-        stream: a text stream. Defaults to `sys.stdout` at each line.
+        stream: a text stream, or `None` for `sys.stdout` as it is at each
+            line. Defaults to `None`.
         clock: a function returning seconds. Defaults to `time.monotonic`.
 
     Example:

@@ -12,6 +12,9 @@ from keras_training_kit.tuning.tuners import make_tuner
 from keras_training_kit.validation import check_choice
 
 STRATEGIES = TUNER_STRATEGIES + ("coarse-to-fine",)
+"""The search strategies of `search`: KerasTuner's random search, grid
+search, Bayesian optimization and Hyperband, and `"coarse-to-fine"`.
+"""
 
 
 def search(
