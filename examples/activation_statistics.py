@@ -1,8 +1,9 @@
 """Babysit a training run: activation statistics, guards and sanity checks.
 
-Runs the lecture's checklist on a fresh MLP for the embedded digits set,
-then trains it with `ActivationStatistics` (CSV, TensorBoard, figures),
-`DivergenceGuard` and `OverfittingMonitor`, and prints what they saw.
+Runs the checklist of CS231n's "Training Neural Networks" lectures on a
+fresh MLP for the embedded digits set, then trains it with
+`ActivationStatistics` (CSV, TensorBoard, figures), `DivergenceGuard` and
+`OverfittingMonitor`, and prints what they saw.
 A second, deliberately bad run (tanh with `1.0 * randn` weights) shows
 the saturation warnings.
 
@@ -35,7 +36,7 @@ data = load_dataset("digits", validation_split=0.1, seed=0)
 train = data.train.cache().shuffle(2048, seed=0).batch(32).prefetch(-1)
 validation = data.validation.batch(256)
 
-# 1. The lecture's sanity checks on the untrained model.
+# 1. CS231n's sanity checks on the untrained model.
 model = build_mlp(data.input_shape, data.num_classes, (128, 64, 64), l2=1e-4)
 print(sanity_check(model, data.train, data.num_classes).to_text())
 

@@ -1,4 +1,4 @@
-"""The lecture's initialization study, forward and backward, in 10 layers.
+"""CS231n's initialization study, forward and backward, in 10 layers.
 
 Runs the six configurations (tanh with 0.01 * randn, 1.0 * randn and Xavier;
 ReLU with Xavier, He and LSUV), prints the per-layer standard deviations of

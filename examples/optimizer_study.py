@@ -1,4 +1,4 @@
-"""The lecture's optimizer comparison on 2-D surfaces and the digits set.
+"""CS231n's optimizer comparison on 2-D surfaces and the digits set.
 
 Runs sgd, momentum, nesterov, adagrad, rmsprop and adam on a ravine, a
 saddle and a local minimum (one learning rate per surface), and trains a

@@ -62,7 +62,7 @@ def main():
             f"{values['l2']:8.3g}  {trial.score:12.4f}"
         )
     best = tuner.get_best_hyperparameters()[0].values
-    # The lecture's check: a best value near the edge of its (log) range
+    # CS231n's check: a best value near the edge of its (log) range
     # means the range should be widened on that side.
     for name, (low, high) in {
         "learning_rate": (1e-5, 1e-1),

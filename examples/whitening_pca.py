@@ -38,7 +38,7 @@ keep = Whitening(mode="pca", n_components=0.95)
 keep.adapt(data.train, batch_size=256)
 print(f"95% of the variance needs {keep.components.shape[0]} of 64 components")
 
-# 2. The lecture's 2-D picture: a correlated, off-centre Gaussian cloud.
+# 2. CS231n's 2-D picture: a correlated, off-centre Gaussian cloud.
 rng = np.random.default_rng(0)
 points = rng.normal(size=(500, 2)) @ np.array([[2.0, 1.2], [0.0, 0.5]]) + [
     4.0,

@@ -1,4 +1,4 @@
-"""`sanity_check`: the lecture's checklist before a long training run."""
+"""`sanity_check`: CS231n's checklist before a long training run."""
 
 import dataclasses
 import math
@@ -79,7 +79,7 @@ def sanity_check(
     loss_tolerance: float = 0.25,
     seed: int = 0,
 ) -> SanityCheckReport:
-    """Runs the lecture's sanity checks on a freshly initialized classifier.
+    """Runs CS231n's sanity checks on a freshly initialized classifier.
 
     1. **initial loss**: with regularization off, the cross-entropy of the
        untrained model on `num_examples` examples is close to

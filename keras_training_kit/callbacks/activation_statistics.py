@@ -61,7 +61,7 @@ class ActivationStatistics(SampledStatistics):
       tanh, `a < 0.01 or a > 0.99` for sigmoid;
     - `update_ratio` (layers with a kernel): `||W_s - W_{s-1}|| /
       ||W_{s-1}||`, the relative change of the kernel in the last optimizer
-      update before the sample (the lecture's rule of thumb: about 1e-3).
+      update before the sample (CS231n's rule of thumb: about 1e-3).
       The kernel is copied on the device one update before each scheduled
       sample (one step, or the optimizer's `gradient_accumulation_steps`);
       samples without that copy (the first one, or an epoch end when the
@@ -112,7 +112,7 @@ class ActivationStatistics(SampledStatistics):
             any other iterable of batches (a generator, a PyTorch
             `DataLoader`), of which the first `probe_size` examples are
             used. With `None`, a seeded standard normal batch of
-            `probe_size` examples (the lecture's `randn` probe). Defaults
+            `probe_size` examples (CS231n's `randn` probe). Defaults
             to `None`.
         log_dir: str or `None`, TensorBoard log folder (needs TensorFlow).
             Defaults to `None`.
@@ -133,7 +133,7 @@ class ActivationStatistics(SampledStatistics):
             (1e-3). Defaults to `None`.
         update_ratio_range: `(low, high)` or `None`, this instance's band
             for the update ratio; `None` keeps `BANDS["update_ratio"]`
-            ((1e-6, 0.3): the lecture's ~1e-3 is SGD's, Adam's step is
+            ((1e-6, 0.3): CS231n's ~1e-3 is SGD's, Adam's step is
             about `lr * sqrt((fan_in + fan_out) / 2)` of the weights).
             Defaults to `None`.
         append: bool, append to an existing `csv_path` instead of

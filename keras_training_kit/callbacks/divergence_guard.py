@@ -17,7 +17,7 @@ _CHECK_EVERY = ("batch", "epoch")
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops training when the monitored loss is NaN/Inf or explodes.
 
-    The lecture's first babysitting rule: a loss that becomes NaN, or grows
+    CS231n's first babysitting rule: a loss that becomes NaN, or grows
     to several times its starting value, means the learning rate is too high
     (or the data/loss is broken) and the run will not recover. The guard
     compares every monitored value with the first one seen in the current

@@ -19,7 +19,7 @@ class OverfittingMonitor(keras.callbacks.Callback):
     At the end of every epoch the gap `logs[monitor] - logs["val_" +
     monitor]` is recorded in `gaps`. When it exceeds `threshold` for
     `patience` consecutive epochs, a warning is logged once (with the
-    lecture's remedies: more regularization, more data or augmentation) and,
+    CS231n's remedies: more regularization, more data or augmentation) and,
     with `stop=True`, training stops. Epochs without validation logs are
     skipped.
 

@@ -1,4 +1,4 @@
-"""`ktk init-study`: the lecture's initialization experiment, both ways.
+"""`ktk init-study`: CS231n's initialization experiment, both ways.
 
 Writes `init_study.json` (statistics and histograms), `init_study.csv`
 (mean, std and backprop_std per configuration and layer) and

@@ -1,4 +1,4 @@
-"""`ktk optimizer-study`: the lecture's comparison of the Keras optimizers.
+"""`ktk optimizer-study`: CS231n's comparison of the Keras optimizers.
 
 Runs `keras_training_kit.babysitting.run_optimizer_study` on the 2-D
 surfaces (ravine, saddle, local minimum) and on `--dataset`, writes

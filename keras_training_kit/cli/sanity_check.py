@@ -1,4 +1,4 @@
-"""`ktk sanity-check`: the lecture's checks on a freshly built model."""
+"""`ktk sanity-check`: CS231n's checks on a freshly built model."""
 
 HELP = "Check the initial loss, regularization and overfitting a tiny subset."
 

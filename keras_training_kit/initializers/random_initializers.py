@@ -240,7 +240,7 @@ class XavierNormal(_Xavier):
         gain: float > 0, multiplies the standard deviation (see
             `calculate_gain`). Defaults to `1.0`.
         mode: str, `"fan_avg"` for Glorot's `(fan_in + fan_out) / 2`,
-            `"fan_in"` for the lecture's `randn(fan_in, fan_out) /
+            `"fan_in"` for CS231n's `randn(fan_in, fan_out) /
             sqrt(fan_in)`, or `"fan_out"`. Defaults to `"fan_avg"`.
         seed: int or `None`. The same seed gives the same values; an
             unseeded instance draws its seed once, so repeated calls return
@@ -275,7 +275,7 @@ class XavierUniform(_Xavier):
         gain: float > 0, multiplies the standard deviation (see
             `calculate_gain`). Defaults to `1.0`.
         mode: str, `"fan_avg"` for Glorot's `(fan_in + fan_out) / 2`,
-            `"fan_in"` for the lecture's `randn(fan_in, fan_out) /
+            `"fan_in"` for CS231n's `randn(fan_in, fan_out) /
             sqrt(fan_in)`, or `"fan_out"`. Defaults to `"fan_avg"`.
         seed: int or `None`. The same seed gives the same values; an
             unseeded instance draws its seed once, so repeated calls return

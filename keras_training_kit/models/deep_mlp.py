@@ -1,4 +1,4 @@
-"""`build_deep_mlp()`: the lecture's deep network for initialization.
+"""`build_deep_mlp()`: CS231n's deep network for initialization studies.
 
 It is the network of the deep, narrow-initialization experiment.
 """
@@ -22,7 +22,7 @@ def build_deep_mlp(
     num_classes: int | None = None,
     name: str = "deep_mlp",
 ) -> keras.Model:
-    """Builds the lecture's deep MLP for studying activations across depth.
+    """Builds CS231n's deep MLP for studying activations across depth.
 
     `depth` layers `h = activation(h @ W)` of `width` units named
     `layer_1 ... layer_{depth}` (the activation is fused into each `Dense`,
@@ -39,7 +39,7 @@ def build_deep_mlp(
         activation: str, any Keras activation name. Defaults to `"tanh"`.
         kernel_initializer: the hidden layers' initializer: `"auto"`, a
             Keras initializer name or instance (for example
-            `keras.initializers.RandomNormal(stddev=0.01)`, the lecture's
+            `keras.initializers.RandomNormal(stddev=0.01)`, CS231n's
             `0.01 * randn`). Defaults to `"auto"`.
         use_bias: bool, whether layers have a bias. Defaults to `False`.
         num_classes: int or `None`, add a logits layer with that many

@@ -1,4 +1,4 @@
-"""`build_mlp()`: a fully connected classifier with the lecture's options."""
+"""`build_mlp()`: a fully connected classifier with CS231n's options."""
 
 import keras
 

@@ -53,7 +53,7 @@ def activation_histograms_figure(
 ):
     """Draws a histogram grid: one row per configuration, one column per layer.
 
-    The lecture's figure of activations across depth: each row is one
+    CS231n's figure of activations across depth: each row is one
     configuration (an initialization, an activation, a training epoch) and
     each panel the distribution of one layer's activations, titled with
     its mean and standard deviation when the raw values are given. The

@@ -20,7 +20,7 @@ _STYLES = (
 def init_study_figure(study: dict, max_columns: int = 6):
     """Draws `run_init_study`'s result both ways in one figure.
 
-    Top: the lecture's histogram grid, one row per configuration and one
+    Top: CS231n's histogram grid, one row per configuration and one
     panel per layer (at most `max_columns` evenly spaced layers, the first
     and the last among them), titled with the activations' mean and std.
     Bottom, every layer: the std of the activations (forward) and of the
