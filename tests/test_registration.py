@@ -84,3 +84,11 @@ def test_every_class_is_registered_after_importing_the_package(saved, imports):
         "ParametricELU",
         "Dense",
     ]
+
+
+def test_the_optimizers_module_imports_first():
+    # As a process's first import, `optimizers` imports Keras, whose import
+    # hook registers the package's classes, which import `models.compile`,
+    # which needs `optimizers` (a cycle that once found it half-made).
+    code = "from keras_training_kit.optimizers import build_optimizer\nprint(1)"
+    assert _python(code) == "1"

@@ -2,7 +2,10 @@
 
 import keras
 
-from keras_training_kit.optimizers import build_optimizer
+# The module, not its function: `optimizers` imports Keras, whose import
+# hook registers the package's classes, which import this module (a first
+# `from keras_training_kit.optimizers import ...` would find it half-made).
+from keras_training_kit import optimizers
 
 
 def compile_classifier(
@@ -58,7 +61,7 @@ def compile_classifier(
         optimizer=(
             optimizer
             if isinstance(optimizer, keras.optimizers.Optimizer)
-            else build_optimizer(optimizer, learning_rate)
+            else optimizers.build_optimizer(optimizer, learning_rate)
         ),
         loss=loss,
         metrics=[accuracy],
