@@ -49,8 +49,8 @@ The global dtype policy is restored after each mixed-precision part.
 Sizes: the defaults are for an H200, estimated at about 5 minutes for the
 whole run under JAX (most of it XLA compilation, ResNet-18's above all)
 plus the machine's start-up; `--quick` (small sizes, 2 rounds) finishes in
-about 2 minutes on two CPU cores. `gpu_run.sh` is the one call a session
-with the device runs.
+about 2 minutes on two CPU cores. `gpu_run.sh` runs it on a GPU machine
+without network access (see its header).
 
     KERAS_BACKEND=jax python benchmarks/gpu.py [--quick] [--rounds 5]
     python benchmarks/gpu.py --backend torch

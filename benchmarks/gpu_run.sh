@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# The one device call of benchmarks/gpu.py, in two steps.
+# Runs benchmarks/gpu.py on a GPU machine without network access, in two
+# steps.
 #
-# 1. Here, once, in the checkout the session was started in (the device
-#    tool sends that checkout): download the wheels the device machine
-#    lacks (it has JAX, PyTorch, NumPy, h5py, rich, ml-dtypes, absl-py;
-#    not Keras or TensorFlow) into .whl/, which git ignores:
+# 1. Once, in a checkout with network access: download the wheels the GPU
+#    machine lacks (it is expected to have JAX, PyTorch, NumPy, h5py, rich,
+#    ml-dtypes, absl-py; not Keras or TensorFlow) into .whl/, which git
+#    ignores:
 #
 #        bash benchmarks/gpu_run.sh wheels
 #
-# 2. The device call (tool `run`), carry [".whl"], timeout_s 600:
+# 2. On the GPU machine, from a copy of the checkout with .whl/, in a call
+#    of at most 600 s:
 #
 #        bash benchmarks/gpu_run.sh device        # JAX, estimated ~5 min
 #        bash benchmarks/gpu_run.sh device torch  # a second call, PyTorch
 #
 #    (`device jax torch` runs both in one call, each cut at 280 s: the
-#    JAX run may not finish in its share.) The lease is 15 minutes with
-#    the start-up: make the PyTorch call only with 7 minutes or more left.
-#    Each backend's output is printed and kept in $OUT/gpu-<backend>.txt;
-#    each run is cut at its share of 560 s, so the call always returns.
+#    JAX run may not finish in its share.) Each backend's output is
+#    printed and kept in $OUT/gpu-<backend>.txt ($OUT: the current folder
+#    when unset); each run is cut at its share of 560 s, so the call
+#    always returns.
 set -u
 VERSIONS="keras==3.15.1 optree==0.20.0 namex==0.1.0 keras-tuner==1.4.8
 kt-legacy==1.0.5"

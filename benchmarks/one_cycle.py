@@ -57,7 +57,7 @@ def main(argv=None):
     x = rng.normal(size=(args.examples, 40)).astype("float32")
     y = rng.integers(0, 10, size=args.examples).astype("int32")
     steps_per_epoch = -(-args.examples // args.batch_size)
-    # One iterator for the whole fit: see benchmarks/activation_statistics.py.
+    # One iterator for the whole fit: see benchmarks/fit_overhead.py.
     train = (
         tf.data.Dataset.from_tensor_slices((x, y))
         .batch(args.batch_size)

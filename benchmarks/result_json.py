@@ -1,6 +1,6 @@
 """The one way a benchmark records its figures: `results/<benchmark>.json`.
 
-Each benchmark still prints one line per figure; it also collects them with
+Each benchmark prints one line per figure and also collects them with
 `figure(...)` and writes them with `write_result(...)` at the end, so the
 latest figures are a file the documentation renders (`docs/benchmarks.md`,
 `docs/gen_benchmarks.py`). The file is committed by hand after a run on an

@@ -1,9 +1,9 @@
 """Benchmark: cost of writing statistics samples to TensorBoard.
 
 Times `TensorBoardWriter` (`tf.summary.scalar` and `tf.summary.write` in
-one `tf.function` per sample) against the raw-protobuf writer it replaced
-(one hand-built `Summary` per sample through
-`tf.summary.experimental.write_raw_pb`, kept here only as the reference),
+one `tf.function` per sample; "new" in the printed lines) against a
+raw-protobuf writer (one hand-built `Summary` per sample through
+`tf.summary.experimental.write_raw_pb`, the reference; "old"),
 alternating the two round by round in one process. Each round opens a
 fresh writer per variant in a fresh folder, writes one sample (the
 one-time cost: tracing, for the new writer), then `--samples` samples and
@@ -43,7 +43,7 @@ from keras_training_kit.callbacks.activation_writers import (  # noqa: E402
 
 
 class RawSummaryWriter:
-    """The reference: the writer before `TensorBoardWriter` (raw `Summary`)."""
+    """The reference: one raw `Summary` protobuf per sample (`write_raw_pb`)."""
 
     def __init__(self, log_dir, prefix="activations"):
         from tensorboard.plugins.histogram import summary_v2 as histograms

@@ -18,7 +18,7 @@ The variants (also `adapt(batch_size=2048)`, a user's smaller batch) are
 timed in `--repeats` alternating rounds, their order rotating; each ratio
 is the median over rounds with its [min, max]. Usage:
 
-    python benchmarks/whitening.py                    # the issue's sizes
+    python benchmarks/whitening.py                    # CIFAR-10's sizes
     python benchmarks/whitening.py --features 1024    # quicker
 """
 

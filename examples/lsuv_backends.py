@@ -1,4 +1,4 @@
-"""Compares backends on the issue-14 model: digits, Maxout + BN + LSUV.
+"""Compares backends on digits with `build_cnn`: Maxout + BN + LSUV.
 
 With `--weights FILE`, every backend starts from the same weights: the first
 run writes them (the orthonormal start LSUV would draw), later runs load

@@ -1,6 +1,11 @@
-"""keras-training-kit: the "training neural networks" toolbox for Keras 3.
+"""keras-training-kit: CS231n's "Training Neural Networks" toolbox for Keras 3.
 
-The toolbox comes as Keras 3 components.
+The toolbox of the "Training Neural Networks" lectures of Stanford's CS231n
+(Convolutional Neural Networks for Visual Recognition) as Keras 3
+components: activations and initializers, whitening, augmentation,
+babysitting and diagnostics, optimizers and schedules, hyperparameter
+search, plots, and the `ktk` command. Each area is a submodule with its
+own `__all__`.
 """
 
 __version__ = "0.1.0"

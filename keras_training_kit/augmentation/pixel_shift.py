@@ -12,9 +12,10 @@ from keras_training_kit.saving import register
 class RandomPixelShift(RandomShiftFlipCutout):
     """Deprecated: use `RandomShiftFlipCutout`, the same layer.
 
-    The layer also flips and cuts out, which the old name hid. This class
-    stays registered under its old name (`keras_training_kit>
-    RandomPixelShift`), so models saved with it keep loading.
+    `RandomPixelShift` is the name earlier 0.1.0 builds gave the layer,
+    which also flips and cuts out. This class is registered under that name
+    (`keras_training_kit>RandomPixelShift`), so models saved with it load
+    (as `RandomPixelShift`, and save again under it); constructing it warns.
 
     Example:
 

@@ -66,16 +66,15 @@ def run_init_study(
     histogram; then a unit-normal upstream gradient `randn(num_examples,
     width)` is fed in at the last layer's output and back-propagated, and
     `backprop_std` is the std of the gradient reaching each layer's output
-    (1 at the last layer). With the defaults the lecture's numbers come
-    out: tanh with
-    `0.01 * randn` collapses (layer-1 std about 0.21, layer-10 about 3e-7),
-    `1.0 * randn` saturates (about 0.98 everywhere), Xavier keeps tanh alive
-    (about 0.23 at layer 10) but halves ReLU's variance per layer (about
-    0.02-0.03 at layer 10), He keeps ReLU at about 0.7-0.9, and LSUV holds
-    every layer's std at 1. Backwards, `0.01 * randn` shrinks the gradient
-    by about `0.01 * sqrt(width)` per layer (layer 1 about 1e-6), Xavier
-    keeps tanh's gradient at about 0.1-1 and He keeps ReLU's near 1, while
-    Xavier on ReLU halves it every layer or two.
+    (1 at the last layer). With the defaults CS231n's numbers come out: tanh
+    with `0.01 * randn` collapses (layer-1 std about 0.21, layer-10 about
+    3e-7), `1.0 * randn` saturates (about 0.98 everywhere), Xavier keeps
+    tanh alive (about 0.23 at layer 10) but halves ReLU's variance per layer
+    (about 0.02-0.03 at layer 10), He keeps ReLU at about 0.7-0.9, and LSUV
+    holds every layer's std at 1. Backwards, `0.01 * randn` shrinks the
+    gradient by about `0.01 * sqrt(width)` per layer (layer 1 about 1e-6),
+    Xavier keeps tanh's gradient at about 0.1-1 and He keeps ReLU's near 1,
+    while Xavier on ReLU halves it every layer or two.
 
     Args:
         configurations: list of names of `CONFIGURATIONS` (rows, in order)

@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         "TensorFlow's C++ log lines, hidden by default (`ktk --debug train "
         "...`)",
     )
-    # `ktk --verbose` was the switch `--debug` is now; each command's
-    # `--verbose` is Keras' fit verbosity.
+    # `ktk --verbose COMMAND`, the name earlier 0.1.0 builds gave `--debug`,
+    # is refused with a line naming `--debug`; each command's `--verbose`
+    # is Keras' fit verbosity.
     parser.add_argument(
         "--verbose", action=_Renamed, nargs=0, help=argparse.SUPPRESS
     )

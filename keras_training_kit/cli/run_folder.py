@@ -16,8 +16,9 @@ def check_config(
         folder: str, the run or search folder (it may not exist yet).
         config: dict of the settings that define the experiment.
         hint: str, what the user can do instead, ending the error message.
-        added: dict or `None`, settings that newer versions added, with the
-            value that reproduces what older versions did: a `config.json`
+        added: dict or `None`, settings that a `config.json` written by an
+            earlier build may lack, with the value that reproduces what that
+            build did: a `config.json`
             written before a setting existed holds that value. Defaults to
             `None`.
 

@@ -55,8 +55,9 @@ _EXPERIMENT_KEYS = (
     "seed",
     "augment",
 )
-# Experiment flags added after the first release, with the value that
-# trains as runs started before them did: such a run folder still resumes.
+# Experiment keys that the config.json of a run folder written by an earlier
+# 0.1.0 build lacks, with the value that trains as that run did, so such a
+# folder resumes as it trained (listed in CHANGELOG.md).
 _ADDED_KEYS = {
     "schedule": "constant",
     "warmup_epochs": None,
@@ -202,6 +203,7 @@ def _report_finished(run_dir):
         metrics = json.load(f)
     # A kill right after `metrics.json` may have left the checkpoints.
     shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    # The metrics.json of an earlier 0.1.0 build has no status: completed.
     status = metrics.get("status", "completed")
     print(
         f"The run folder {run_dir} holds a finished run ({status}): test "

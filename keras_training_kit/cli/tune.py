@@ -49,12 +49,14 @@ _EXPERIMENT_KEYS = (
     "validation_split",
     "seed",
 )
-# Added after the first release; a search folder without it searched this.
+# The key that the config.json of a search folder written by an earlier
+# 0.1.0 build lacks, with the value it searched: such a folder resumes.
 _ADDED_KEYS = {"schedule": ["constant"]}
 # The ranges searched when `--lr-range`/`--l2-range` is not given, except in
 # a grid: a grid searches only what was asked and holds the others at `ktk
-# train`'s defaults. Before, a grid spanned these too: a grid folder whose
-# config.json holds one of them searched it, and resumes searching it.
+# train`'s defaults. A grid folder whose config.json holds one of these
+# ranges (written by an earlier 0.1.0 build, whose grids spanned them)
+# resumes searching it (listed in CHANGELOG.md).
 _DEFAULT_RANGES = {"lr_range": [1e-5, 1e-1], "l2_range": [1e-6, 1e-1]}
 
 
@@ -179,8 +181,9 @@ def _resolve_ranges(args) -> None:
     """Sets `--lr-range`/`--l2-range` when not given, to what is searched.
 
     A grid holds each at `ktk train`'s default (`[value, value]`), unless
-    the folder it resumes was written before that rule and searched the
-    default range; every other strategy searches `_DEFAULT_RANGES`. The
+    the config of the folder it resumes holds the default range (a grid
+    folder of an earlier 0.1.0 build, which searched it); every other
+    strategy searches `_DEFAULT_RANGES`. The
     config stores the resolved ranges, so a folder keeps its meaning.
     """
     saved = {}

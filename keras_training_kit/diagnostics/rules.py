@@ -157,11 +157,10 @@ def initial_loss(figures: Figures, bands: dict) -> Finding | None:
     output activation that does not match the loss's `from_logits`. The
     fix starts the output layer as the package's builders do
     (`models.blocks.OUTPUT_INITIALIZER`, LeCun normal with a tenth of its
-    variance): with Glorot there, their default models started at 2.4-4.4
-    against ln 10 = 2.30 (digits and MNIST-1D, seeds 0-9), now at
-    2.28-2.44. The
-    rule applies only before training: a trained model's loss is
-    reported, never advised on.
+    variance): their default models start at 2.28-2.44 against
+    ln 10 = 2.30 (digits and MNIST-1D, seeds 0-9); with Glorot there they
+    would start at 2.4-4.4. The rule applies only before training: a
+    trained model's loss is reported, never advised on.
     """
     expected, loss = figures.expected_loss, figures.initial_loss
     if figures.trained or not expected or loss is None:
@@ -244,8 +243,8 @@ def dead_units(figures: Figures, row: dict, bands: dict) -> Finding | None:
     The band (half the layer) sits above what healthy ReLU nets show: the
     default CNN's dense layer on digits has 0.16-0.40 of its units silent
     at initialization and 0.34-0.38 after `ktk train`'s 30 epochs (seeds
-    0-2; 0.469 with the earlier Glorot output layer, which is why the
-    head changed rather than the band).
+    0-2). A Glorot output layer would take it to 0.469, which is why the
+    builders start the head small rather than the band being higher.
     """
     fraction = row.get("dead_fraction")
     if fraction is None or not fraction > bands["dead"]:

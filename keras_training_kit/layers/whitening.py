@@ -472,8 +472,8 @@ class Whitening(keras.layers.Layer):
 
     def load_own_variables(self, store):
         if len(store.keys()) == 3:
-            # Saved before the float32 pairs: float64 count, mean and
-            # covariance.
+            # A file of an earlier 0.1.0 build: float64 count, mean and
+            # covariance, without the float32 pairs; loaded as they are.
             self._assign_statistics(
                 count=store["0"], mean=store["1"], covariance=store["2"]
             )

@@ -39,7 +39,7 @@ RELU_FAMILY = (
 # "fan_in")`, LeCun normal with a tenth of its variance: each logit's std
 # is about 0.3x the last hidden layer's rms, whatever its width, so the
 # softmax starts near uniform and the loss at ln C (CS231n's first
-# sanity check). Glorot there started the default models at 2.4-4.4
+# sanity check). Glorot there would start the default models at 2.4-4.4
 # against ln 10 = 2.30; a fixed std (0.01, 0.02) overshoots on a wide last
 # layer, and heads smaller than this one train slightly worse in the
 # default 30 epochs (Adam grows them ~lr per step). Adam(1e-3)'s first

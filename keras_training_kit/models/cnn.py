@@ -57,7 +57,7 @@ def build_cnn(
     hidden layer's rms activation, whatever its width, so the softmax
     starts near uniform and the loss before training is about ln C, the
     first sanity check of `babysitting.diagnose` (with Glorot there, the
-    defaults started at up to 1.9x ln C on MNIST-1D). Small but not zero,
+    defaults would start at up to 1.9x ln C on MNIST-1D). Small but not zero,
     the head still sends a gradient to the hidden layers at the first step.
 
     With `whitening_stem=True` (images only), a frozen `Conv2D` named

@@ -32,8 +32,6 @@ class LRFinderResult:
             moving average of `losses`.
         suggested_learning_rate: float or `None`, the suggestion of the
             finder's `suggestion` rule: `suggestions["valley"]` by default.
-            (Before the rules existed it was a tenth of the learning rate of
-            the lowest smoothed loss, now `suggestions["minimum"]`.)
         stopped_early: bool, whether the sweep stopped because the loss
             exceeded `divergence_factor` times its best.
         suggestions: dict from each rule name of `SUGGESTIONS` to its

@@ -9,7 +9,7 @@ import pytest
 from keras_training_kit.augmentation import RandomPixelShift
 from keras_training_kit.augmentation import RandomShiftFlipCutout
 
-# Saved by the package before the rename, when `RandomPixelShift` was the
+# Saved by an earlier 0.1.0 build, in which `RandomPixelShift` was the
 # layer's only name (module `keras_training_kit.augmentation.pixel_shift`).
 OLD_MODEL = os.path.join(
     os.path.dirname(__file__), "data", "random_pixel_shift.keras"

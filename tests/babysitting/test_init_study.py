@@ -7,7 +7,7 @@ from keras_training_kit.babysitting import run_init_study
 
 @pytest.fixture(scope="module")
 def study():
-    # The lecture's network (10 x 500, input dim 500) on 200 instead of 1000
+    # CS231n's network (10 x 500, input dim 500) on 200 instead of 1000
     # examples: the statistics pool 100 000 activations per layer.
     return run_init_study(num_examples=200)
 

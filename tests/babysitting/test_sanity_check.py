@@ -1,6 +1,7 @@
-"""`sanity_check`: the lecture's checklist, on healthy and broken models.
+"""`sanity_check`: CS231n's checklist, on healthy and broken models.
 
-It passes on a healthy model and flags broken ones.
+The checklist is that of CS231n's "Training Neural Networks" lectures. It
+passes on a healthy model and flags broken ones.
 """
 
 import math

@@ -37,8 +37,8 @@ _COMMAND = [
     "--verbose",
     "0",
 ]
-# One kill point of every kind of state change, and the windows that were
-# bugs: after an epoch's row but before its checkpoint, between a new
+# One kill point of every kind of state change, and the windows that need
+# care: after an epoch's row but before its checkpoint, between a new
 # checkpoint and the deletion of the old one, after the model but before the
 # result, after `metrics.json` but before the checkpoints are removed. The
 # last two renames are in `_SCHEDULED_SAMPLE`, whose run writes the same

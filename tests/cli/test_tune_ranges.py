@@ -17,7 +17,7 @@ def _planned(tmp_path, *flags):
 
 
 def test_a_grid_searches_only_what_was_asked(tmp_path, capsys):
-    # The command: 4 trials, not 24 (l2 is no longer a grid axis).
+    # One learning rate, 2 x 2 choices: 4 trials, not 24 (l2 is held).
     args = _planned(
         tmp_path,
         "--search=grid",

@@ -141,7 +141,7 @@ def _numpy_maxout_bn_cnn(weights, x, upto):
 
 
 def test_maxout_batch_norm_cnn_matches_numpy_and_keeps_bn_statistics():
-    # The issue-14 model (Maxout + BatchNormalization + LSUV), shrunk: every
+    # examples/lsuv_backends.py's model (Maxout + BN + LSUV), shrunk: every
     # backend must rescale the kernels as NumPy does, run BN in inference
     # mode and leave its moving statistics alone.
     model = build_cnn(

@@ -265,8 +265,9 @@ def test_unseeded_keeps_seed_none_in_its_config():
     }
 
 
-# The serialized form written by the versions before the initializers were
-# built on `VarianceScaling` (from the `config.json` of their `.keras`).
+# The serialized form written by earlier 0.1.0 builds, whose initializers
+# were not `VarianceScaling` subclasses (from the `config.json` of their
+# `.keras`).
 _MODULE = "keras_training_kit.initializers.random_initializers"
 EARLIER_CONFIGS = [
     (
@@ -313,7 +314,7 @@ def test_configs_saved_by_earlier_versions_load(class_name, config, expected):
         }
     )
     assert type(initializer).__name__ == class_name
-    # The keys did not change: a model saved now loads in earlier versions.
+    # The same keys: a model saved by this version loads in those builds.
     assert initializer.get_config() == config
     scale, mode, distribution = expected
     reference = keras.initializers.VarianceScaling(

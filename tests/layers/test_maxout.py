@@ -99,7 +99,7 @@ def test_argument_errors():
         Maxout(2, axis=3)(keras.Input((4, 4)))
 
 
-@requires_tensorflow  # tf.GradientTape; backend autodiff comes with issue 16
+@requires_tensorflow  # tf.GradientTape
 def test_gradient_flows_only_to_the_winner():
     x = tf.constant(random((4, 3, 12), seed=1))
     with tf.GradientTape() as tape:

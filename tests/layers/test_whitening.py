@@ -251,8 +251,8 @@ def test_loads_the_float64_weights_of_earlier_files():
     x = _data()
     layer = Whitening(mode="zca")
     layer.adapt(x)
-    # Files saved before the float32 pairs hold float64 count, mean and
-    # covariance.
+    # Files saved by earlier 0.1.0 builds hold float64 count, mean and
+    # covariance, not the float32 pairs.
     legacy = {
         "0": np.float64(600.0),
         "1": x.astype("float64").mean(0),

@@ -1,8 +1,9 @@
 """The builders' defaults pass the package's own checks on every seed.
 
-The loss before training is about ln C (the lecture's first sanity check,
-`diagnose`'s `initial_loss` band of 25%) because the classifier head
-starts with small weights; `diagnose` finds nothing on the defaults.
+The loss before training is about ln C (the first sanity check of CS231n's
+"Training Neural Networks" lectures, `diagnose`'s `initial_loss` band of
+25%) because the classifier head starts with small weights; `diagnose`
+finds nothing on the defaults.
 """
 
 import math

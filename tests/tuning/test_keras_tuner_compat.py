@@ -48,14 +48,14 @@ _STRATEGIES = {
     "hyperband": ["--search", "hyperband", "--epochs", "2"],
 }
 # A new trial's trial.json (RUNNING) before oracle.json records it: Bayesian
-# trial_1's point below (coarse-to-fine's trial_0 was the same window). The
+# trial_1's point below (coarse-to-fine's trial_0 has the same window). The
 # random search's oracle.json after its 4th write: the Ctrl-C test's point,
 # with the same checks on the resumed search.
 _SAMPLE = [
     # A trial's checkpoint written while it trains.
     ("coarse-to-fine", ("h5", "stage_1/trial_0/checkpoint.weights.h5")),
-    # The first trial's trial.json (COMPLETED) before tuner0.json existed
-    # (the flaky test's window) and before oracle.json ended the trial.
+    # The first trial's trial.json (COMPLETED) before tuner0.json exists
+    # (KerasTuner alone would start afresh) and before oracle.json ended it.
     ("coarse-to-fine", ("rename", "stage_1/trial_0/trial.json", 2)),
     # Between two stages: stage 1 done, stage 2's ranges not yet saved.
     ("coarse-to-fine", ("rename", "stage_1/tuner0.json", 3)),
@@ -334,7 +334,7 @@ def test_prepare_tuner_saves_state_before_the_first_trial(tmp_path):
         build, max_trials=1, directory=str(tmp_path), project_name="p"
     )
     keras_tuner_compat.prepare_tuner(tuner)
-    # A search killed during its first trial now reloads instead of starting
+    # A search killed during its first trial reloads instead of starting
     # afresh in the same folder.
     assert os.path.exists(os.path.join(tmp_path, "p", "tuner0.json"))
     assert os.path.exists(os.path.join(tmp_path, "p", "oracle.json"))

@@ -26,7 +26,7 @@ def test_edge_of_range_warning_fires_at_both_edges_only():
 
 
 def test_no_edge_warning_when_the_best_score_ties_into_the_range(recwarn):
-    # The grid: l2 from 1e-6 to 1e-4 tied at 0.9514, 1e-6 taken.
+    # A grid whose l2 values 1e-6 to 1e-4 tie at 0.9514, 1e-6 taken.
     tuner = _Tuner([0.9514, 0.9514, 0.9514, 0.93, 0.9, 0.5], "max", l2=True)
     ranges = {"l2": (1e-6, 1e-1)}
     tied = tied_best_values([tuner])
