@@ -7,6 +7,14 @@ Every `ktk` command of a ```bash block parses with `ktk`'s own parser,
 every `python examples/...` or `benchmarks/...` script exists, every
 image a page shows exists, and the benchmarks page is what
 `docs/gen_benchmarks.py` renders from `benchmarks/results/*.json`.
+
+The site's `ktk` commands (docs/index.md and the guides; the README's are
+the same as the home page's) run in CI's docs phase: each ```bash block
+holding one is marked `<!-- run: NAME -->` (docs/run_commands.py runs it
+and writes `docs/outputs/NAME.txt`, which the page includes after the
+block) or starts with `# not run: <reason>`. An output file must hold its
+block's commands as the page shows them now, and no page shows a pasted
+`$ ktk` output.
 """
 
 import contextlib
@@ -150,12 +158,89 @@ def test_images_exist(page):
         assert (page.parent / target).is_file(), f"{_name(page)}: {target}"
 
 
-def _generator():
-    path = ROOT / "docs" / "gen_benchmarks.py"
-    spec = importlib.util.spec_from_file_location("gen_benchmarks", path)
+def _module(name):
+    path = ROOT / "docs" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _generator():
+    return _module("gen_benchmarks")
+
+
+RUNNER_MODULE = _module("run_commands")
+INCLUDE = '```text\n--8<-- "docs/outputs/{}.txt"\n```'
+
+
+@pytest.mark.parametrize("page", RUNNER_MODULE.PAGES, ids=_name)
+def test_ktk_commands_run_or_say_why_not(page):
+    for name, figures, language, code in RUNNER_MODULE.blocks(page):
+        lines = RUNNER_MODULE.commands(code)
+        if name:
+            assert language == "bash", (_name(page), name)
+            for line in lines:
+                assert _words(line)[:1] == ["ktk"], (_name(page), line)
+        elif language == "bash" and any(
+            _words(line)[:1] == ["ktk"] for line in lines
+        ):
+            assert code.startswith(SKIP), (
+                f"{_name(page)}: mark the block `<!-- run: NAME -->` or "
+                f"start it with `{SKIP} <reason>`:\n{code}"
+            )
+
+
+@pytest.mark.parametrize("page", RUNNER_MODULE.PAGES, ids=_name)
+def test_outputs_are_the_runs_of_the_blocks(page):
+    text = page.read_text()
+    for name, figures, language, code in RUNNER_MODULE.blocks(page):
+        if language not in ("python", "bash"):
+            assert not re.search(r"^\$ ktk", code, re.MULTILINE), (
+                f"{_name(page)}: a pasted `ktk` output; mark its command's "
+                "block `<!-- run: NAME -->` and include docs/outputs/NAME.txt"
+            )
+        if not name:
+            continue
+        assert INCLUDE.format(name) in text, (_name(page), name)
+        output = ROOT / "docs" / "outputs" / f"{name}.txt"
+        assert output.is_file(), f"run `python docs/run_commands.py {name}`"
+        shown = [
+            line[2:]
+            for line in output.read_text().splitlines()
+            if line.startswith("$ ")
+        ]
+        expected = [
+            re.sub(r"\s+#.*$", "", line)
+            for line in RUNNER_MODULE.commands(code)
+        ]
+        assert shown == expected, (
+            f"{_name(page)}: docs/outputs/{name}.txt is another command's "
+            f"output: run `python docs/run_commands.py {name}`"
+        )
+        for source, target in figures:
+            assert f"images/{target})" in text, (_name(page), target)
+
+
+def test_run_names_are_unique():
+    names = [block[1] for block in RUNNER_MODULE.run_blocks()]
+    assert names and len(names) == len(set(names))
+    written = {p.stem for p in (ROOT / "docs" / "outputs").glob("*.txt")}
+    assert written == set(names), "docs/outputs holds files no page runs"
+
+
+def test_output_cleaning():
+    lines = RUNNER_MODULE.clean(
+        "Epoch 1/2\n\x1b[1m1/41\x1b[0m ━━ 5ms/step - loss: 2\n\n"
+        "Epoch 2/2\ntest accuracy 0.9. Run folder: "
+        "runs/train-digits-cnn-20261207-150102\n"
+        "trial 0 (1/4): ... 0:42 elapsed, about 1:10:03 left\n"
+    )
+    assert lines == [
+        "...",
+        "test accuracy 0.9. Run folder: runs/train-digits-cnn-<time>",
+        "trial 0 (1/4): ... m:ss elapsed, about m:ss left",
+    ]
 
 
 def test_benchmarks_page_shows_the_recorded_figures():

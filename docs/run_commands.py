@@ -1,0 +1,233 @@
+"""Run the `ktk` commands the pages show; write their outputs and figures.
+
+A ```bash block right after a line `<!-- run: NAME -->` runs: its commands
+in order, in a temporary folder of its own (relative paths such as
+`runs/stats` land there), with the environment of CI's docs phase. The
+command lines and their standard output go to `docs/outputs/NAME.txt`,
+which the page includes after the block (`--8<-- "docs/outputs/NAME.txt"`
+in a ```text block), so the page shows what this run printed:
+
+- Keras' progress bars and `Epoch i/n` lines become one `...` line;
+- the time in a run folder's name becomes `<time>` and the durations of
+  `ktk tune`'s progress lines `m:ss`, so that a rerun writes the same text.
+
+The marker may name figures to copy into `docs/images`:
+`<!-- run: NAME figures: runs/x/curves.png=curves.png, ... -->` (a source
+path may be a glob, relative to the block's folder). A command that exits
+other than 0 fails the script. A block whose first line is
+`# not run: <reason>` is not run (the page says why); tests/test_docs.py
+checks that every `ktk` command of the pages is in one or the other and
+that each output file holds its block's commands.
+
+    python docs/run_commands.py             # every block, 2 at a time
+    python docs/run_commands.py NAME ...    # only these blocks
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = [DOCS / "index.md"] + sorted((DOCS / "guides").glob("*.md"))
+OUTPUTS = DOCS / "outputs"
+IMAGES = DOCS / "images"
+BLOCK = re.compile(
+    r"^(?:<!-- run: (?P<name>[\w-]+)(?: figures: (?P<figures>[^>]*?))? -->\n)?"
+    r"```(?P<language>\w*)\n(?P<code>.*?)^```",
+    re.DOTALL | re.MULTILINE,
+)
+SKIP = "# not run:"
+PROGRESS = re.compile(r"^Epoch \d+/\d+$|━|\d+/step|/step ")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+STAMP = re.compile(r"-\d{8}-\d{6}(-\d+)?\b")
+DURATION = re.compile(r"\b\d+(:\d\d)+ (elapsed|left)")
+
+
+def commands(code):
+    """The command lines of a bash block, continuation lines joined."""
+    lines = []
+    for line in code.replace("\\\n", " ").splitlines():
+        line = re.sub(r"\s+", " ", line.strip())
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def blocks(page):
+    """A page's fenced blocks: (name or None, figures, language, code)."""
+    found = []
+    for match in BLOCK.finditer(page.read_text()):
+        figures = []
+        for pair in (match["figures"] or "").split(","):
+            if pair.strip():
+                source, target = pair.strip().split("=")
+                figures.append((source, target))
+        found.append((match["name"], figures, match["language"], match["code"]))
+    return found
+
+
+def run_blocks(pages=PAGES):
+    """Every marked block of the pages: (page, name, figures, commands)."""
+    return [
+        (page, name, figures, commands(code))
+        for page in pages
+        for name, figures, language, code in blocks(page)
+        if name
+    ]
+
+
+def clean(text):
+    """A command's output as the page shows it (see the module's doc)."""
+    lines = []
+    for line in ANSI.sub("", text).splitlines():
+        line = line.split("\r")[-1].rstrip()
+        if not line and lines[-1:] == ["..."]:
+            continue
+        if PROGRESS.search(line):
+            if not lines or lines[-1] != "...":
+                lines.append("...")
+            continue
+        line = STAMP.sub("-<time>", line)
+        lines.append(DURATION.sub(r"m:ss \2", line))
+    return lines
+
+
+def environment():
+    return dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONHASHSEED="0",
+        COLUMNS="100",
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
+
+
+def run_block(name, figures, lines, folder):
+    """Runs one block in a process of its own; returns the seconds taken."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, __file__, "--block", name, "--folder", folder],
+        env=environment(),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{name}: " + result.stdout + result.stderr)
+    for source, target in figures:
+        matches = sorted(glob.glob(os.path.join(folder, source)))
+        if not matches:
+            raise RuntimeError(f"{name}: no figure {source}")
+        shutil.copyfile(matches[-1], IMAGES / target)
+    return time.perf_counter() - started
+
+
+def _preload():
+    """What every `ktk` command imports, imported once per block."""
+    import keras  # noqa: F401
+    import keras_tuner  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import keras_training_kit.callbacks  # noqa: F401
+    import keras_training_kit.cli.main
+    import keras_training_kit.plotting  # noqa: F401
+    import keras_training_kit.tuning  # noqa: F401
+
+    return keras_training_kit.cli.main.main
+
+
+def _forked(ktk, words, folder, path):
+    """Runs `ktk words` in a child forked from this process; its exit code.
+
+    The child starts where a new `ktk` process would be after its imports
+    (nothing has run in this process but imports), with its standard output
+    going to `path` and its standard error to `path + ".err"`.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    code = 1
+    try:
+        os.chdir(folder)
+        for descriptor, name in ((1, path), (2, path + ".err")):
+            file = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(file, descriptor)
+        sys.argv = ["ktk"] + words
+        code = ktk(words)
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def block_process(name, folder):
+    """`--block NAME`: runs a block's commands; writes its output file."""
+    (lines,) = [b[3] for b in run_blocks() if b[1] == name]
+    ktk = _preload()
+    output = []
+    for index, line in enumerate(lines):
+        words = shlex.split(line, comments=True)
+        path = os.path.join(folder, f".output-{index}")
+        code = _forked(ktk, words[1:], folder, path)
+        stdout = pathlib.Path(path).read_text()
+        if words[0] != "ktk" or code != 0:
+            stderr = pathlib.Path(path + ".err").read_text()
+            print(f"`{line}` exited {code}\n{stdout[-3000:]}{stderr[-3000:]}")
+            return 1
+        shown = re.sub(r"\s+#.*$", "", line)
+        output += [f"$ {shown}"] + clean(stdout)
+    (OUTPUTS / f"{name}.txt").write_text("\n".join(output) + "\n")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="only these blocks")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--block", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.block:
+        return block_process(args.block, args.folder)
+    todo = [b for b in run_blocks() if not args.names or b[1] in args.names]
+    # The blocks with the most commands first, for a shorter wall time.
+    todo.sort(key=lambda block: -len(block[3]))
+    OUTPUTS.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futures = {}
+            for page, name, figures, lines in todo:
+                folder = os.path.join(scratch, name)
+                os.mkdir(folder)
+                future = pool.submit(run_block, name, figures, lines, folder)
+                futures[future] = name
+            for future in concurrent.futures.as_completed(futures):
+                took = future.result()
+                print(f"{futures[future]}: {took:.1f} s", flush=True)
+    total = time.perf_counter() - started
+    print(f"{len(todo)} blocks in {total:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
