@@ -222,6 +222,21 @@ def test_outputs_are_the_runs_of_the_blocks(page):
             assert f"images/{target})" in text, (_name(page), target)
 
 
+def test_not_run_commands_stay_few():
+    not_run = [
+        code
+        for page in RUNNER_MODULE.PAGES
+        for name, figures, language, code in RUNNER_MODULE.blocks(page)
+        if language == "bash"
+        and code.startswith(SKIP)
+        and any(
+            _words(line)[:1] == ["ktk"] for line in RUNNER_MODULE.commands(code)
+        )
+    ]
+    # An install, a download, the distributed chief and workers.
+    assert len(not_run) <= 3, not_run
+
+
 def test_run_names_are_unique():
     names = [block[1] for block in RUNNER_MODULE.run_blocks()]
     assert names and len(names) == len(set(names))
