@@ -116,27 +116,40 @@ def environment():
     )
 
 
-def run_block(name, figures, lines, folder):
-    """Runs one block in a process of its own; returns the seconds taken."""
+def run_worker(blocks, scratch):
+    """Runs `blocks` in one process of their own (imports paid once);
+    copies their figures; returns `{name: seconds}`."""
     started = time.perf_counter()
+    names = ",".join(name for _, name, _, _ in blocks)
     result = subprocess.run(
-        [sys.executable, __file__, "--block", name, "--folder", folder],
+        [sys.executable, __file__, "--blocks", names, "--folder", scratch],
         env=environment(),
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"{name}: " + result.stdout + result.stderr)
-    for source, target in figures:
-        matches = sorted(glob.glob(os.path.join(folder, source)))
-        if not matches:
-            raise RuntimeError(f"{name}: no figure {source}")
-        shutil.copyfile(matches[-1], IMAGES / target)
-    return time.perf_counter() - started
+        raise RuntimeError(f"{names}: " + result.stdout + result.stderr)
+    for _, name, figures, _ in blocks:
+        for source, target in figures:
+            pattern = os.path.join(scratch, name, source)
+            matches = sorted(glob.glob(pattern))
+            if not matches:
+                raise RuntimeError(f"{name}: no figure {source}")
+            shutil.copyfile(matches[-1], IMAGES / target)
+    took = time.perf_counter() - started
+    return {"+".join(n for _, n, _, _ in blocks): took}
+
+
+def _split(blocks, jobs):
+    """`blocks` in `jobs` lists of about equal numbers of commands."""
+    lists = [[] for _ in range(jobs)]
+    for block in sorted(blocks, key=lambda block: -len(block[3])):
+        min(lists, key=lambda job: sum(len(b[3]) for b in job)).append(block)
+    return [blocks for blocks in lists if blocks]
 
 
 def _preload():
-    """What every `ktk` command imports, imported once per block."""
+    """What every `ktk` command imports, imported once per worker."""
     import keras  # noqa: F401
     import keras_tuner  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
@@ -180,18 +193,24 @@ def _forked(ktk, words, folder, path):
         os._exit(code)
 
 
-def block_process(name, folder):
-    """`--block NAME`: runs a block's commands; writes its output file."""
+def block_process(name, folder, ktk):
+    """Runs a block's commands in `folder`; writes its output file."""
     (lines,) = [b[3] for b in run_blocks() if b[1] == name]
-    ktk = _preload()
     output = []
     for index, line in enumerate(lines):
         words = shlex.split(line, comments=True)
         path = os.path.join(folder, f".output-{index}")
         code = _forked(ktk, words[1:], folder, path)
         stdout = pathlib.Path(path).read_text()
-        if words[0] != "ktk" or code != 0:
-            stderr = pathlib.Path(path + ".err").read_text()
+        stderr = pathlib.Path(path + ".err").read_text()
+        # stderr holds only the package's own warnings (a broken model's
+        # findings): no traceback, no library noise.
+        noise = [
+            text
+            for text in stderr.splitlines()
+            if not text.startswith("WARNING keras_training_kit.")
+        ]
+        if words[0] != "ktk" or code != 0 or noise:
             print(f"`{line}` exited {code}\n{stdout[-3000:]}{stderr[-3000:]}")
             return 1
         shown = re.sub(r"\s+#.*$", "", line)
@@ -200,31 +219,41 @@ def block_process(name, folder):
     return 0
 
 
+def worker_process(names, scratch):
+    """`--blocks NAMES`: the blocks' commands, one block after the other,
+    each command forked from this process after its imports."""
+    ktk = _preload()
+    for name in names.split(","):
+        folder = os.path.join(scratch, name)
+        os.mkdir(folder)
+        if block_process(name, folder, ktk):
+            return 1
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="only these blocks")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--block", help=argparse.SUPPRESS)
+    parser.add_argument("--blocks", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.block:
-        return block_process(args.block, args.folder)
+    if args.blocks:
+        return worker_process(args.blocks, args.folder)
     todo = [b for b in run_blocks() if not args.names or b[1] in args.names]
-    # The blocks with the most commands first, for a shorter wall time.
-    todo.sort(key=lambda block: -len(block[3]))
     OUTPUTS.mkdir(exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
+        # One process per job, each paying the imports once: the blocks
+        # split so that the jobs run about as many commands each.
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            futures = {}
-            for page, name, figures, lines in todo:
-                folder = os.path.join(scratch, name)
-                os.mkdir(folder)
-                future = pool.submit(run_block, name, figures, lines, folder)
-                futures[future] = name
+            futures = [
+                pool.submit(run_worker, blocks, scratch)
+                for blocks in _split(todo, args.jobs)
+            ]
             for future in concurrent.futures.as_completed(futures):
-                took = future.result()
-                print(f"{futures[future]}: {took:.1f} s", flush=True)
+                for names, took in future.result().items():
+                    print(f"{names}: {took:.1f} s", flush=True)
     total = time.perf_counter() - started
     print(f"{len(todo)} blocks in {total:.1f} s")
 

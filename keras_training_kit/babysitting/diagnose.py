@@ -256,8 +256,17 @@ def _next_step(optimizer, trainable, grads):
         return None
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer = optimizer.inner_optimizer
+    # A momentum that `OneCycleMomentum` made a variable is copied as the
+    # float it holds now (the copy's config takes floats only).
+    cycled = [
+        (name, getattr(optimizer, name))
+        for name in ("beta_1", "momentum")
+        if isinstance(getattr(optimizer, name, None), keras.Variable)
+    ]
     config = optimizer.get_config()
     config["gradient_accumulation_steps"] = None
+    for name, variable in cycled:
+        config[name] = float(keras.ops.convert_to_numpy(variable))
     copy = type(optimizer).from_config(config)
     # Copies of the values: a variable made from a tensor may share its
     # memory (PyTorch).
@@ -268,8 +277,14 @@ def _next_step(optimizer, trainable, grads):
         for v in trainable
     ]
     copy.build(weights)
-    if optimizer.built and len(copy.variables) == len(optimizer.variables):
-        for target, source in zip(copy.variables, optimizer.variables):
+    sources = [
+        v
+        for v in optimizer.variables
+        if not any(v is variable for _, variable in cycled)
+    ]
+    shapes = [tuple(v.shape) for v in sources]
+    if optimizer.built and shapes == [tuple(v.shape) for v in copy.variables]:
+        for target, source in zip(copy.variables, sources):
             target.assign(source.value)
     copy.apply(grads, weights)
     return [keras.ops.convert_to_numpy(w.value) for w in weights]

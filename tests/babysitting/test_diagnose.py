@@ -406,3 +406,29 @@ def test_mismatched_lengths():
     x, y = _classification(n=32)
     with pytest.raises(ValueError, match="same number"):
         diagnose(_classifier(depth=1), x, y[:10])
+
+
+@pytest.mark.parametrize(
+    "optimizer, name",
+    [
+        ("adam", "beta_1"),
+        (keras.optimizers.SGD(0.01, momentum=0.9), "momentum"),
+    ],
+)
+def test_a_momentum_cycled_by_one_cycle_momentum(optimizer, name):
+    # `OneCycleMomentum` turns the optimizer's momentum into a variable
+    # during a fit (`ktk train --schedule one-cycle --diagnose` sees it).
+    from keras_training_kit.keras_compat import HyperparameterVariable
+
+    keras.utils.set_random_seed(0)
+    model = build_deep_mlp(20, 3, 16, activation="relu")
+    model.compile(optimizer, "mse")
+    x = np.random.default_rng(0).standard_normal((32, 20)).astype("float32")
+    y = np.zeros((32, 16), "float32")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    cycled = HyperparameterVariable(0.85, name=name)
+    setattr(model.optimizer, name, cycled)
+    result = diagnose(model, x, y, batch_size=16)
+    assert result.layers and float(keras.ops.convert_to_numpy(cycled)) == (
+        pytest.approx(0.85)
+    )
