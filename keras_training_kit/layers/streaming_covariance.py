@@ -1,25 +1,22 @@
 """Streaming mean and covariance, and principal axes, for whitening.
 
-`StreamingCovariance` merges batch statistics (Chan et al.) without ever
-holding the data set in memory; `Whitening.adapt()` and
+`StreamingCovariance` accumulates the co-moment of a stream of batches
+without ever holding the data set in memory; `Whitening.adapt()` and
 `patch_whitening_kernel` both use it. It runs on every Keras backend and
-keeps float64-accurate statistics on all of them (JAX included, where
-float64 arrays are float32 unless x64 is enabled):
+keeps float64-accurate statistics on all of them, whatever the batch size
+(JAX included, where float64 arrays are float32 unless x64 is enabled):
+each batch comes to the host as a NumPy array, is shifted by one fixed
+float32 vector (exact in float64 for float32 data) into a float64 chunk
+of rows, and each full chunk is added to the running co-moment by one
+float64 BLAS SYRK, in place (`scipy.linalg.blas.dsyrk`).
 
-- on the device, in float32 with `keras.ops`, each batch is shifted by its
-  own mean (the subtraction of nearby floats is exact, so the shifted
-  batch is well conditioned) and reduced to its residual sum and its Gram
-  matrix `Y^T Y` (one GEMM, only the upper block triangle for wide rows);
-- on the host, in float64 NumPy, the Gram blocks are added to the running
-  co-moment and the batches are merged with Chan et al.'s pairwise update,
-  whose rank-one terms are buffered and applied as one GEMM every
-  `_FLUSH` batches.
-
-The cost over a float32 GEMM is one device-to-host copy of the Gram blocks
-and one float64 add of them per batch: O(d^2) per batch against the GEMM's
-O(rows * d^2), so batches of thousands of rows make it small. This is
-`adapt()`-time code on the host side of the layer, not the layer's `call`.
-TensorFlow is imported only for a `tf.data.Dataset` input.
+A float32 product accumulation cannot be float64-accurate: its error
+grows with the rows summed times the condition number. The float64 SYRK
+costs about 1.8x the float32 one on a CPU; the other costs (the copy into
+the chunk, the finiteness check) are O(rows * d) against the SYRK's
+O(rows * d^2). This is `adapt()`-time code on the host side of the layer,
+not the layer's `call`. TensorFlow is imported only for a `tf.data.Dataset`
+input.
 """
 
 import itertools
@@ -27,13 +24,13 @@ import sys
 
 import keras
 import numpy as np
+from scipy.linalg import blas
 
-# Rows per step for arrays: large enough that the per-batch GEMM
-# (rows * d^2) dominates the O(d^2) merge of the running statistics.
+# Rows per step for arrays.
 DEFAULT_BATCH_SIZE = 8192
-# Batches whose rank-one merge terms are buffered before one GEMM applies
-# them (instead of two d x d float64 passes per batch).
-_FLUSH = 32
+# The float64 values of one chunk of shifted rows (64 MiB): SYRK over a
+# few thousand rows runs at full speed, and the memory stays O(chunk * d).
+_CHUNK_VALUES = 2**23
 
 
 def _features(batch):
@@ -60,20 +57,19 @@ def to_tensor(batch, dtype="float32"):
     return keras.ops.cast(keras.ops.convert_to_tensor(batch), dtype)
 
 
-def _blocks(num_features):
-    """The column blocks of the Gram matrix, as `(start, stop)` pairs.
+def to_numpy(batch) -> np.ndarray:
+    """A batch (array, backend tensor or another framework's) on the host.
 
-    Keras has no symmetric rank-k update (BLAS SYRK); computing only the
-    blocks `i <= j` of `blocks` column blocks does `(blocks + 1) / (2 *
-    blocks)` of the full GEMM's work (62.5% for 4 blocks). It pays off
-    once the GEMM dominates (from about 512 features).
+    Example:
+
+    >>> to_numpy(keras.ops.ones((2, 3))).shape
+    (2, 3)
     """
-    blocks = 4 if num_features >= 512 else 1
-    size = num_features // blocks
-    return [
-        (i * size, (i + 1) * size if i < blocks - 1 else num_features)
-        for i in range(blocks)
-    ]
+    if isinstance(batch, np.ndarray):
+        return batch
+    if keras.ops.is_tensor(batch):
+        return keras.ops.convert_to_numpy(batch)
+    return np.asarray(batch)
 
 
 def feature_batches(data, batch_size=None, steps=None):
@@ -136,9 +132,10 @@ def feature_batches(data, batch_size=None, steps=None):
 class StreamingCovariance:
     """The running count, mean and co-moment of rows of `num_features`.
 
-    Each batch is reduced on the device in float32 (shifted by its own
-    mean, one GEMM) and merged on the host in float64 (Chan et al.), so
-    the statistics are float64-accurate on every Keras backend.
+    The rows are shifted by one float32 vector (the first batch's mean)
+    and accumulated in float64 on the host (BLAS SYRK over row chunks), so
+    the statistics are float64-accurate on every Keras backend, for any
+    batch size, with memory `O(chunk * d + d^2)`.
 
     Args:
         num_features: int, the row length.
@@ -155,16 +152,17 @@ class StreamingCovariance:
 
     def __init__(self, num_features: int):
         self.num_features = num_features
-        self._blocks = _blocks(num_features)
         self._count = 0
-        self._mean = np.zeros((num_features,))
-        # Only the upper block triangle is accumulated (see `_blocks`).
-        self._comoment = np.zeros((num_features, num_features))
-        # Chan's rank-one merge terms, applied by `_flush`: vectors `v` with
-        # weights `w`, the co-moment gaining `sum(w v v^T)`.
-        self._vectors = []
-        self._weights = []
         self._batches = 0
+        self._shift = None
+        # Rows shifted by `_shift`, with a last column of ones: one SYRK
+        # of a chunk adds its co-moment, its column sums and its row count
+        # to the upper triangle of `_gram` (Fortran order, updated in
+        # place by BLAS).
+        rows = int(np.clip(_CHUNK_VALUES // (num_features + 1), 256, 16384))
+        self._chunk = np.empty((rows, num_features + 1))
+        self._filled = 0
+        self._gram = np.zeros((num_features + 1,) * 2, order="F")
 
     def update(self, rows) -> None:
         """Merges a batch of rows (any shape `(..., num_features)`).
@@ -173,61 +171,52 @@ class StreamingCovariance:
             ValueError: for NaN or Inf values, naming their count and the
                 batch's index (from 0); the batch is not merged.
         """
-        ops = keras.ops
-        rows = ops.reshape(to_tensor(rows), (-1, self.num_features))
+        rows = to_numpy(rows).reshape(-1, self.num_features)
+        if rows.dtype not in (np.float32, np.float64):
+            rows = rows.astype("float64")
         index, self._batches = self._batches, self._batches + 1
-        bad = int(
-            ops.convert_to_numpy(
-                ops.sum(ops.cast(ops.logical_not(ops.isfinite(rows)), "int32"))
-            )
-        )
-        if bad:
+        if not np.isfinite(rows).all():
+            bad = rows.size - int(np.count_nonzero(np.isfinite(rows)))
             raise ValueError(
                 f"`adapt()` data must be finite: batch {index} (counting "
                 f"from 0) holds {bad} NaN or Inf values. Received: data "
                 "with non-finite values"
             )
-        batch_count = int(rows.shape[0])
-        if batch_count == 0:
+        if len(rows) == 0:
             return
-        # Shifted by its float32 mean, the batch is well conditioned, so
-        # the GEMM runs in float32 at full speed; the small residual mean
-        # corrects the shift in float64.
-        shift = ops.mean(rows, axis=0)
-        centered = rows - shift
-        residual = ops.convert_to_numpy(ops.sum(centered, axis=0)).astype(
-            "float64"
-        ) / float(batch_count)
-        parts = [centered[:, start:stop] for start, stop in self._blocks]
-        for i, (start, stop) in enumerate(self._blocks):
-            transposed = ops.transpose(parts[i])
-            for j in range(i, len(parts)):
-                begin, end = self._blocks[j]
-                # float64 += float32, converted chunk by chunk in place.
-                np.add(
-                    self._comoment[start:stop, begin:end],
-                    ops.convert_to_numpy(ops.matmul(transposed, parts[j])),
-                    out=self._comoment[start:stop, begin:end],
-                )
-        batch_mean = ops.convert_to_numpy(shift).astype("float64") + residual
-        total = self._count + batch_count
-        delta = batch_mean - self._mean
-        # The batch's own rank-one correction (-n_b r r^T) and Chan's merge
-        # term (n n_b / total delta delta^T).
-        self._vectors += [residual, delta]
-        self._weights += [-batch_count, self._count * batch_count / total]
-        self._mean = self._mean + delta * (batch_count / total)
-        self._count = total
-        if len(self._vectors) >= 2 * _FLUSH:
-            self._flush()
+        if self._shift is None:
+            # float32 values minus a float32 shift are exact in float64;
+            # near the mean, the shift keeps the co-moment well scaled.
+            self._shift = (
+                rows.mean(axis=0, dtype="float64")
+                .astype("float32")
+                .astype("float64")
+            )
+        d, size = self.num_features, len(self._chunk)
+        start = 0
+        while start < len(rows):
+            stop = min(len(rows), start + size - self._filled)
+            chunk = self._chunk[self._filled : self._filled + stop - start]
+            np.subtract(rows[start:stop], self._shift, out=chunk[:, :d])
+            chunk[:, d] = 1.0
+            self._filled += stop - start
+            start = stop
+            if self._filled == size:
+                self._flush()
+        self._count += len(rows)
 
     def _flush(self):
-        if self._vectors:
-            vectors = np.stack(self._vectors, axis=1)
-            self._comoment += (vectors * np.asarray(self._weights)) @ (
-                vectors.T
+        if self._filled:
+            # C-ordered rows, so the transpose is the Fortran-ordered
+            # `(d + 1, rows)` matrix SYRK takes without a copy.
+            self._gram = blas.dsyrk(
+                1.0,
+                self._chunk[: self._filled].T,
+                beta=1.0,
+                c=self._gram,
+                overwrite_c=1,
             )
-            self._vectors, self._weights = [], []
+            self._filled = 0
 
     @property
     def count(self) -> float:
@@ -237,7 +226,10 @@ class StreamingCovariance:
     @property
     def mean(self) -> np.ndarray:
         """The float64 mean of the rows merged."""
-        return self._mean.copy()
+        if not self._count:
+            return np.zeros((self.num_features,))
+        self._flush()
+        return self._shift + self._gram[:-1, -1] / self._count
 
     def covariance(self) -> np.ndarray:
         """The float64 covariance (ddof=1) of the rows merged.
@@ -252,15 +244,15 @@ class StreamingCovariance:
                 f"(ddof=1). Received: {int(n)} sample(s)"
             )
         self._flush()
-        comoment = self._comoment.copy()
-        for i, (start, stop) in enumerate(self._blocks):
-            for begin, end in self._blocks[:i]:
-                # The lower blocks mirror the accumulated upper ones (the
-                # rank-one terms were added to both, so overwrite them).
-                comoment[start:stop, begin:end] = comoment[
-                    begin:end, start:stop
-                ].T
-        return comoment / (n - 1.0)
+        # The upper triangle, mirrored, less the shift's rank-one term.
+        upper = self._gram[:-1, :-1]
+        comoment = np.triu(upper)
+        comoment += np.triu(upper, 1).T
+        # Scaled by sqrt(n) on both sides, so the term stays symmetric.
+        scaled = self._gram[:-1, -1] / np.sqrt(n)
+        comoment -= np.multiply.outer(scaled, scaled)
+        comoment /= n - 1.0
+        return comoment
 
 
 def principal_axes(covariance) -> tuple:

@@ -50,9 +50,9 @@ class Whitening(keras.layers.Layer):
     it decorrelates the color channels).
 
     Statistics are float64-accurate on every backend (TensorFlow, JAX,
-    PyTorch): each batch's co-moment is one float32 GEMM on the device of
-    the batch centered on its own mean, merged on the host in float64 NumPy
-    with Chan et al.'s pairwise update (`StreamingCovariance`).
+    PyTorch) and at any batch size: each batch is copied to the host and
+    its co-moment accumulated in float64 NumPy, one BLAS SYRK per chunk of
+    rows (`StreamingCovariance`).
     `finalize_state()` does one float64 symmetric eigendecomposition on the
     host. `count`, `mean` and `covariance` are non-trainable float32
     weights holding the rounded statistics, and `count_residual`,
@@ -107,8 +107,8 @@ class Whitening(keras.layers.Layer):
     (3,)
 
     References:
-        - Chan, Golub, LeVeque, "Updating formulae and a pairwise algorithm
-          for computing sample variances", 1979.
+        - Chan, Golub, LeVeque, "Algorithms for computing the sample
+          variance: analysis and recommendations", 1983 (shifted data).
         - Kessy, Lewin, Strimmer, "Optimal whitening and decorrelation",
           2018.
     """

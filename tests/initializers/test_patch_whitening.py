@@ -2,8 +2,10 @@ import keras
 import numpy as np
 import pytest
 
+import keras_training_kit.initializers.patch_whitening as patch_module
 from keras_training_kit.initializers import patch_whitening_kernel
 from tests.conftest import requires_tensorflow
+from tests.layers.test_streaming_covariance import smallest_eigenvalue_error
 
 
 def _images(n=24, size=7, channels=3, seed=0):
@@ -52,6 +54,28 @@ def test_convolution_whitens_the_patches():
     np.testing.assert_allclose(
         np.cov(first_half, rowvar=False), np.eye(12), atol=2e-3
     )
+
+
+@pytest.mark.parametrize("batch_size", [5, 64])
+def test_patch_covariance_is_float64_accurate(batch_size, monkeypatch):
+    # One random level per image and channel plus faint pixel noise, around
+    # 0.5: patch eigenvalues 4 and 1e-4, a non-zero mean.
+    rng = np.random.default_rng(0)
+    images = (
+        0.5
+        + rng.normal(size=(200, 1, 1, 3))
+        + 1e-2 * rng.normal(size=(200, 12, 12, 3))
+    ).astype("float32")
+    seen = []
+    principal_axes = patch_module.principal_axes
+
+    def recorded(covariance):
+        seen.append(covariance)
+        return principal_axes(covariance)
+
+    monkeypatch.setattr(patch_module, "principal_axes", recorded)
+    patch_whitening_kernel(images, kernel_size=2, batch_size=batch_size)
+    assert smallest_eigenvalue_error(seen[0], _patches(images, 2, 2)) <= 1e-9
 
 
 def test_iterable_input_matches_array():

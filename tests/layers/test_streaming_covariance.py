@@ -8,7 +8,7 @@ from keras_training_kit.layers.streaming_covariance import principal_axes
 from tests.conftest import requires_tensorflow
 
 
-@pytest.mark.parametrize("num_features", [5, 600])  # 600: the blocked GEMM
+@pytest.mark.parametrize("num_features", [5, 600])  # 600: several chunks
 def test_uneven_batches_match_numpy(num_features):
     rng = np.random.default_rng(0)
     x = rng.normal(3.0, 2.0, size=(1500, num_features)).astype("float32")
@@ -21,6 +21,37 @@ def test_uneven_batches_match_numpy(num_features):
     )
     np.testing.assert_allclose(
         stats.covariance(), np.cov(x.astype("float64"), rowvar=False), atol=1e-5
+    )
+
+
+def ill_conditioned(n=20_000, d=16, seed=0):
+    """float32 rows with variances 1e4 to 1 along random axes, mean ~50."""
+    rng = np.random.default_rng(seed)
+    axes, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    scales = np.sqrt(np.logspace(4, 0, d))
+    mean = rng.normal(50.0, 10.0, size=d)
+    return ((rng.normal(size=(n, d)) * scales) @ axes.T + mean).astype(
+        "float32"
+    )
+
+
+def smallest_eigenvalue_error(covariance, x):
+    """The relative error of the smallest eigenvalue against float64 NumPy."""
+    expected, *_ = np.linalg.eigvalsh(np.cov(x.astype("float64"), rowvar=0))
+    return abs(np.linalg.eigvalsh(covariance)[0] - expected) / expected
+
+
+@pytest.mark.parametrize("batch_size", [16, 600, 8192, 20_000])
+def test_float64_accurate_at_any_batch_size(batch_size):
+    # A float32 accumulation is off by 1e-6 to 1e-4 here, growing with the
+    # rows per batch.
+    x = ill_conditioned()
+    stats = StreamingCovariance(16)
+    for batch in feature_batches(x, batch_size):
+        stats.update(keras.ops.convert_to_tensor(batch))
+    assert smallest_eigenvalue_error(stats.covariance(), x) <= 1e-9
+    np.testing.assert_allclose(
+        stats.mean, x.astype("float64").mean(0), rtol=1e-13
     )
 
 

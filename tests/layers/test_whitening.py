@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 
 from keras_training_kit.layers import Whitening
 from tests.conftest import requires_tensorflow
+from tests.layers.test_streaming_covariance import ill_conditioned
 
 _numpy = keras.ops.convert_to_numpy
 
@@ -221,6 +222,16 @@ def test_zca_of_ill_conditioned_data_is_the_identity():
     naive = Whitening(mode="zca", epsilon=0.0, mean=mean, covariance=covariance)
     error = np.abs(np.cov(_numpy(naive(x)), rowvar=False) - np.eye(6)).max()
     assert error > 1e-2
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_eigenvalues_are_float64_accurate(batch_size):
+    x = ill_conditioned()  # variances 1e4 to 1, a non-zero mean
+    layer = Whitening(mode="pca")
+    layer.adapt(x, batch_size=batch_size)
+    expected, *_ = np.linalg.eigvalsh(np.cov(x.astype("float64"), rowvar=0))
+    smallest = layer.explained_variance[-1]
+    assert abs(smallest - expected) / expected <= 1e-9
 
 
 def test_statistics_are_stored_as_float32_pairs():
