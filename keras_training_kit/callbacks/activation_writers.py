@@ -3,14 +3,16 @@
 Both take one sample at a time: `{layer: {metric: value, ...,
 "histogram": counts}}` at a training step. `read_csv` loads the CSV back
 into `(steps, history)`. The CSV writer needs nothing but the standard
-library; the TensorBoard writer needs TensorFlow and TensorBoard, and
-`tensorboard_writer` skips it (saying so once) where they are missing.
+library; the TensorBoard writer needs the `tensorboard` package (not
+TensorFlow), and `tensorboard_writer` skips it (saying so once) where it
+is missing.
 """
 
 import csv
 import logging
 import os
 import re
+import time
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from keras_training_kit import run_files
 logger = logging.getLogger(__name__)
 
 _BIN = re.compile(r"histogram_\d+")
-# Whether the missing TensorFlow/TensorBoard was already reported.
+# Whether the missing TensorBoard was already reported.
 _missing_reported = False
 
 
@@ -122,21 +124,19 @@ class TensorBoardWriter:
     """Writes samples as TensorBoard scalars and histograms.
 
     Tags are `<prefix>/<layer>/<metric>` (finite values only) and
-    `<prefix>/<layer>/histogram`. Each summary is written with
-    `tf.summary.write` and the metadata of TensorBoard's scalar or
-    histogram plugin, so the events are those `tf.summary.scalar` and
-    `tf.summary.histogram` write: a float32 scalar, and the `[bins, 3]`
-    float64 rows `(left, right, count)` of a histogram, here the recorded
-    counts exactly, with the edges `np.linspace(histogram_min,
-    histogram_max, bins + 1)` (`tf.summary.histogram` takes raw values and
-    bins them itself).
+    `<prefix>/<layer>/histogram`. Each summary is the event that
+    `tf.summary.scalar` and `tf.summary.histogram` write, with the metadata
+    of TensorBoard's scalar or histogram plugin: a float32 scalar, and the
+    `[bins, 3]` float64 rows `(left, right, count)` of a histogram, here
+    the recorded counts exactly, with the edges `np.linspace(
+    histogram_min, histogram_max, bins + 1)` (`tf.summary.histogram` takes
+    raw values and bins them itself).
 
-    All the summaries of a sample are written by one `tf.function`, traced
-    once at the first sample (~0.5 s) and then called with the step, the
-    scalars, the counts and the ranges as four tensors of fixed shapes:
-    eager summaries cost ~1 ms each, 10x the probe itself. A sample of
-    other layers or metrics traces it again. The file writer keeps
-    TensorFlow's defaults: it writes to disk every few events, at
+    The events are built as protocol buffers in Python and written by
+    TensorBoard's own event file writer, so nothing is traced or compiled
+    (a `tf.function` writing a sample took ~0.5-1 s to trace, at every
+    new writer) and only the `tensorboard` package is needed, whichever
+    the Keras backend. The writer writes to disk every 10 events, at
     `flush()` and at `close()`.
 
     Args:
@@ -155,24 +155,21 @@ class TensorBoardWriter:
     """
 
     def __init__(self, log_dir: str, prefix: str = "activations"):
-        import tensorflow as tf
-        from tensorboard.summary import v1 as tensorboard_summary
+        from tensorboard.compat.proto import event_pb2
+        from tensorboard.compat.proto import summary_pb2
+        from tensorboard.plugins.histogram import metadata as histogram
+        from tensorboard.plugins.scalar import metadata as scalar
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-        self._tf = tf
+        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
         self._prefix = prefix
-        self._writer = tf.summary.create_file_writer(log_dir)
+        self._writer = EventFileWriter(log_dir)
         # The metadata `tf.summary.scalar` and `tf.summary.histogram`
-        # attach (the plugin's name), from TensorBoard's own summaries.
+        # attach (the plugin's name).
         self._scalar_metadata, self._histogram_metadata = (
-            summary.value[0].metadata.SerializeToString()
-            for summary in (
-                tensorboard_summary.scalar_pb("", 0.0),
-                tensorboard_summary.histogram_pb("", [0.0]),
-            )
+            plugin.create_summary_metadata(display_name=None, description=None)
+            for plugin in (scalar, histogram)
         )
-        # The layers, metrics and bins the function is traced for.
-        self._layout = None
-        self._function = self._summaries = None
 
     def write(self, step: int, sample: dict):
         """Writes one sample `{layer: {metric: value, "histogram": counts}}`.
@@ -180,137 +177,34 @@ class TensorBoardWriter:
         The histogram also needs the `"histogram_min"` and
         `"histogram_max"` metrics of its layer.
         """
-        layout = tuple(
-            (name, tuple(record), len(record.get("histogram", ())))
-            for name, record in sample.items()
-        )
-        if layout != self._layout:
-            self._trace(layout)
-        tf = self._tf
-        histograms = [sample[name] for name, _ in self._histograms]
-        ranges = [
-            (r["histogram_min"], r["histogram_max"], len(r["histogram"]))
-            for r in histograms
-        ]
-        self._summaries(
-            tf.constant(step, tf.int64),
-            tf.constant(
-                [sample[name][metric] for name, metric in self._scalars],
-                tf.float64,
-            ),
-            tf.constant(
-                np.concatenate(
-                    [np.zeros(0)] + [r["histogram"] for r in histograms]
-                ),
-                tf.float64,
-            ),
-            tf.constant(np.reshape(ranges, (-1, 3)), tf.float64),
-        )
-
-    def _trace(self, layout):
-        """Traces the `tf.function` that writes the samples of `layout`."""
-        tf = self._tf
-        self._layout = layout
-        self._scalars = [
-            (name, metric)
-            for name, metrics, _ in layout
-            for metric in metrics
-            if not metric.startswith("histogram")
-        ]
-        self._histograms = [
-            (name, bins)
-            for name, metrics, bins in layout
-            if "histogram" in metrics
-        ]
-        self._function = tf.function(
-            self._write_summaries,
-            input_signature=[
-                tf.TensorSpec([], tf.int64),
-                tf.TensorSpec([len(self._scalars)], tf.float64),
-                tf.TensorSpec(
-                    [sum(b for _, b in self._histograms)], tf.float64
-                ),
-                tf.TensorSpec([len(self._histograms), 3], tf.float64),
-            ],
-            autograph=False,
-        )
-        # Called directly, the traced function skips the dispatch of
-        # `tf.function` (a third of the cost of a sample) and cannot be
-        # traced again.
-        self._summaries = self._function.get_concrete_function()
-
-    def _write_summaries(self, step, values, counts, ranges):
-        tf = self._tf
-        # On the CPU whatever the device: summaries are written there.
-        with tf.device("/cpu:0"), self._writer.as_default(step=step):
-            self._write_scalars(values)
-            buckets = self._buckets(counts, ranges)
-            start = 0
-            for name, bins in self._histograms:
-                tf.summary.write(
-                    f"{self._prefix}/{name}/histogram",
-                    buckets[start : start + bins],
-                    metadata=self._histogram_metadata,
+        value = self._summary_pb2.Summary.Value
+        values = []
+        for name, record in sample.items():
+            for metric, number in record.items():
+                if metric.startswith("histogram") or not np.isfinite(number):
+                    continue
+                values.append(
+                    value(
+                        tag=f"{self._prefix}/{name}/{metric}",
+                        tensor=_tensor(np.float32(number)),
+                        metadata=self._scalar_metadata,
+                    )
                 )
-                start += bins
-
-    def _write_scalars(self, values):
-        """Writes the finite `values` in order, as `tf.summary.scalar` does."""
-        tf = self._tf
-        finite = tf.math.is_finite(values)
-        # The finite values go first; then, for each bit `size` set in their
-        # count, a chunk of `size` of them is written. So non-finite values
-        # are left out with one `tf.cond` per bit rather than one per
-        # scalar (`tf.summary.record_if` around each `tf.summary.scalar`:
-        # 3x the tracing time, 1.3x the cost per sample); this needs the
-        # tags as a tensor, which `tf.summary.write` takes.
-        order = tf.argsort(tf.cast(~finite, tf.int32), stable=True)
-        tags = tf.constant(
-            [
-                f"{self._prefix}/{name}/{metric}"
-                for name, metric in self._scalars
-            ],
-            tf.string,
+            if "histogram" in record:
+                values.append(
+                    value(
+                        tag=f"{self._prefix}/{name}/histogram",
+                        tensor=_tensor(_buckets(record)),
+                        metadata=self._histogram_metadata,
+                    )
+                )
+        self._writer.add_event(
+            self._event_pb2.Event(
+                wall_time=time.time(),
+                step=int(step),
+                summary=self._summary_pb2.Summary(value=values),
+            )
         )
-        tags = tf.gather(tags, order)
-        values = tf.gather(tf.cast(values, tf.float32), order)
-        count = tf.reduce_sum(tf.cast(finite, tf.int32))
-        for bit in reversed(range(len(self._scalars).bit_length())):
-            size = 2**bit
-            # After the chunks of the higher bits.
-            start = count // (2 * size) * (2 * size)
-
-            def write_chunk(start=start, size=size):
-                for tag, value in zip(
-                    tf.unstack(tf.slice(tags, [start], [size])),
-                    tf.unstack(tf.slice(values, [start], [size])),
-                ):
-                    tf.summary.write(tag, value, metadata=self._scalar_metadata)
-
-            tf.cond(count // size % 2 == 1, write_chunk, lambda: None)
-
-    def _buckets(self, counts, ranges):
-        """The `(left, right, count)` rows of all the histograms.
-
-        `ranges` holds a `(min, max, bins)` row per histogram.
-        """
-        tf = self._tf
-        # Per bin: its index in its histogram and its histogram.
-        sizes = [bins for _, bins in self._histograms]
-        index = np.concatenate([np.zeros(0)] + [np.arange(b) for b in sizes])
-        owner = np.repeat(np.arange(len(sizes)), sizes)
-        low, high, bins = tf.unstack(tf.gather(ranges, owner), axis=1)
-        # `np.linspace`'s arithmetic, so the edges are the same floats (the
-        # bins come as a tensor: Grappler turns a division by a constant
-        # into a multiplication, which rounds differently).
-        width = (high - low) / bins
-        left = tf.constant(index) * width + low
-        right = tf.where(
-            tf.constant(index + 1) == bins,
-            high,
-            tf.constant(index + 1) * width + low,
-        )
-        return tf.stack([left, right, counts], axis=1)
 
     def flush(self):
         self._writer.flush()
@@ -319,15 +213,44 @@ class TensorBoardWriter:
         self._writer.close()
 
 
+def _buckets(record):
+    """The `(left, right, count)` rows of a recorded histogram."""
+    counts = np.asarray(record["histogram"], np.float64)
+    edges = np.linspace(
+        record["histogram_min"], record["histogram_max"], len(counts) + 1
+    )
+    return np.stack([edges[:-1], edges[1:], counts], axis=1)
+
+
+def _tensor(array):
+    """A `TensorProto` of a float32 or float64 NumPy array (or scalar)."""
+    from tensorboard.compat.proto import tensor_pb2
+    from tensorboard.compat.proto import tensor_shape_pb2
+    from tensorboard.compat.proto import types_pb2
+
+    array = np.asarray(array)
+    dtype = (
+        types_pb2.DT_FLOAT
+        if array.dtype == np.float32
+        else (types_pb2.DT_DOUBLE)
+    )
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=n) for n in array.shape]
+    )
+    return tensor_pb2.TensorProto(
+        dtype=dtype, tensor_shape=shape, tensor_content=array.tobytes()
+    )
+
+
 def tensorboard_writer(
     log_dir: str, prefix: str = "activations", owner="ActivationStatistics"
 ):
-    """A `TensorBoardWriter`, or `None` where TensorFlow is not installed.
+    """A `TensorBoardWriter`, or `None` where TensorBoard is not installed.
 
-    TensorBoard summaries are written with `tf.summary`, so they need the
-    `tensorflow` and `tensorboard` packages, whichever the Keras backend.
-    Without them, a warning is logged once per process, naming the missing
-    package and what is still written (`history`, the CSV and the
+    TensorBoard summaries are written with the `tensorboard` package's
+    event file writer, whichever the Keras backend (TensorFlow is not
+    needed). Without it, a warning is logged once per process, naming the
+    missing package and what is still written (`history`, the CSV and the
     figures).
 
     Args:
@@ -349,10 +272,10 @@ def tensorboard_writer(
             logger.warning(
                 "%s: no TensorBoard summaries, as `%s` "
                 "is not installed (%s); `history`, the CSV (`csv_path`) "
-                "and the figures are still written. Install `tensorflow` "
-                "and `tensorboard` to get them. Received: log_dir=%r",
+                "and the figures are still written. Install `tensorboard` "
+                "to get them. Received: log_dir=%r",
                 owner,
-                error.name or "tensorflow",
+                (error.name or "tensorboard").split(".")[0],
                 error,
                 log_dir,
             )

@@ -1,11 +1,13 @@
 """`SampledStatistics`: the `fit` hooks shared by the statistics callbacks.
 
 `ActivationStatistics` and `GradientStatistics` sample a probe at step 0,
-on a fixed or automatic interval (`sampling_schedule`) and at every epoch
-end, copy the kernels one optimizer update before each scheduled sample
-(for the update ratio of the update just taken: one step, or the
-`gradient_accumulation_steps` steps of one update) and write every sample
-to a CSV and TensorBoard (`activation_writers`). This base class holds
+on a fixed or automatic interval (`sampling_schedule`), at the epoch ends
+(every one with a fixed interval, those near an interval sample with an
+automatic one) and at the end of `fit`, copy the kernels one optimizer
+update before each scheduled sample (for the update ratio of the update
+just taken: one step, or the `gradient_accumulation_steps` steps of one
+update) and write every sample to a CSV and TensorBoard
+(`activation_writers`). This base class holds
 those hooks; a subclass builds its probe and writers in `_begin`, and says
 what a sample records in `_record`.
 """
@@ -146,13 +148,17 @@ class SampledStatistics(keras.callbacks.Callback):
             self._last_batch + 1 if steps is None else steps
         )
         self._epoch_base = done
-        if done != self._schedule.last:
+        if done != self._schedule.last and self._schedule.epoch_end_due(done):
             self._sample(done)
         for writer in self._writers:
             if hasattr(writer, "flush"):
                 writer.flush()
 
     def on_train_end(self, logs=None):
+        # The trained model is always sampled (an automatic interval skips
+        # the epoch ends that are not due).
+        if self._epoch_base != self._schedule.last:
+            self._sample(self._epoch_base)
         for writer in self._writers:
             writer.close()
         self._writers = []

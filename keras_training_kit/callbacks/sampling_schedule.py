@@ -34,7 +34,9 @@ class SamplingSchedule:
             multiples of `n`. `None` chooses the interval from the costs
             of a probe and of a step (see `calibrate`), and re-tunes it
             with the cost of each sample; it counts from the last sample of
-            any kind, so epoch-end samples are part of the budget.
+            any kind, and samples an epoch end only when its next sample is
+            near (`epoch_end_due`), so epoch-end samples are part of the
+            budget.
         max_overhead: float in (0, 1), the target cost of sampling relative
             to training for an automatic interval.
         owner: str, the callback named in the log line of the chosen
@@ -106,6 +108,19 @@ class SamplingSchedule:
             and step == self.next
             and step != self.last
         )
+
+    def epoch_end_due(self, step: int) -> bool:
+        """Whether to sample at an epoch end at `step` (not yet sampled).
+
+        A fixed interval samples at every epoch end, and so does an
+        automatic one until it is chosen. Once chosen, an automatic
+        interval samples at an epoch end only when its next sample is at
+        most half an interval away (the sample moves to the epoch end), so
+        short epochs do not add samples beyond the overhead budget.
+        """
+        if self.every_n_steps is not None or self.interval is None:
+            return True
+        return step >= self.next - self.interval // 2
 
     def snapshot_due(self, step: int, lead: int = 1) -> bool:
         """Whether the next interval sample is `lead` steps after `step`."""

@@ -361,7 +361,9 @@ def test_automatic_interval_and_dataset_probe():
     stats = ActivationStatistics(probe_data=probe, probe_size=16)
     _fit(_probe_model(), [stats], epochs=2, batch_size=4)  # 32 steps
     assert isinstance(stats.sample_interval, int) and stats.sample_interval >= 1
-    assert stats.steps[0] == 0 and stats.steps[-1] == 32 and 16 in stats.steps
+    # The trained model is sampled; the epoch end at 16 only if it is near
+    # an interval sample (`SamplingSchedule.epoch_end_due`).
+    assert stats.steps[0] == 0 and stats.steps[-1] == 32
 
 
 def test_mixed_precision_and_xla(mixed_precision):
@@ -439,11 +441,10 @@ def test_iterable_of_batches_as_probe_data():
         assert stats.history[name]["mean"] == record["mean"]
 
 
-def test_tensorboard_is_skipped_once_without_tensorflow(
+def test_tensorboard_is_skipped_once_without_tensorboard(
     tmp_path, monkeypatch, caplog
 ):
-    # TensorFlow is simulated missing for the writers only: the backend may
-    # need it.
+    # TensorBoard is simulated missing for the writers only.
     import builtins
 
     from keras_training_kit.callbacks import activation_writers
@@ -452,8 +453,11 @@ def test_tensorboard_is_skipped_once_without_tensorflow(
 
     def blocked_import(name, globals=None, *args, **kwargs):
         caller = (globals or {}).get("__name__")
-        if name == "tensorflow" and caller == activation_writers.__name__:
-            raise ModuleNotFoundError("No module named 'tensorflow'", name=name)
+        if (
+            name.split(".")[0] == "tensorboard"
+            and caller == activation_writers.__name__
+        ):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real_import(name, globals, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", blocked_import)
@@ -469,7 +473,7 @@ def test_tensorboard_is_skipped_once_without_tensorflow(
             _fit(_probe_model(), [stats])
     reported = [m for m in caplog.messages if "no TensorBoard" in m]
     assert len(reported) == 1
-    assert "`tensorflow` is not installed" in reported[0]
+    assert "`tensorboard` is not installed" in reported[0]
     assert "the CSV (`csv_path`)" in reported[0]
     assert not (tmp_path / "logs").exists()
     steps, _ = ActivationStatistics.read_csv(str(tmp_path / "stats1.csv"))
@@ -522,5 +526,6 @@ def test_runs_under_jax_without_tensorflow(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["OK", "jax"]
-    assert result.stderr.count("no TensorBoard summaries") == 1
-    assert not (tmp_path / "logs").exists()
+    # TensorBoard summaries need the `tensorboard` package only.
+    assert "no TensorBoard summaries" not in result.stderr
+    assert (tmp_path / "logs").exists()

@@ -60,6 +60,23 @@ def test_calibration_may_ask_for_the_snapshot_at_once(monkeypatch):
     assert schedule.due(11)
 
 
+def test_epoch_ends_are_sampled_when_near_an_automatic_sample():
+    fixed = SamplingSchedule(every_n_steps=100, max_overhead=0.02)
+    fixed.begin(0)
+    fixed.sampled(0, cost=1.0)
+    assert fixed.epoch_end_due(7)  # every epoch end
+    schedule = SamplingSchedule(every_n_steps=None, max_overhead=0.02)
+    schedule.begin(0)
+    schedule.sampled(0, cost=1.0)
+    assert schedule.epoch_end_due(7)  # no interval chosen yet
+    schedule.interval = 40
+    schedule.sampled(10, cost=1.0)  # next at 50
+    assert not schedule.epoch_end_due(29)
+    assert schedule.epoch_end_due(30)  # half an interval away at most
+    schedule.sampled(30, cost=1.0)
+    assert schedule.next == 70
+
+
 @pytest.mark.parametrize("every_n_steps", [None, 3])
 def test_begin_resets_a_previous_fit(every_n_steps):
     schedule = SamplingSchedule(every_n_steps, max_overhead=0.02)
