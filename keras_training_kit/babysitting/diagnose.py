@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from keras_training_kit import keras_compat
-from keras_training_kit.diagnostics.gradient_probe import GradientProbe
+from keras_training_kit.diagnostics.gradient_probe import shared_probe
 from keras_training_kit.diagnostics.noise_scale import noise_scale
 from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
 from keras_training_kit.diagnostics.rules import Figures
@@ -403,7 +403,7 @@ def diagnose(
     check_int("training_examples", training_examples, allow_none=True)
     bands = check_bands(bands)
     x, y, sample_weight, count = _checked_examples(x, y, sample_weight)
-    probe = GradientProbe(model, layers, jit_compile=jit_compile)
+    probe = shared_probe(model, layers, jit_compile=jit_compile)
     passes = _Passes(probe, count)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)

@@ -10,6 +10,7 @@ rule set (`diagnostics.rules`, as in `diagnose`) turns them into
 findings, once per kind and layer.
 """
 
+import functools
 import logging
 import math
 
@@ -21,7 +22,7 @@ from keras_training_kit.callbacks.sampled_statistics import SampledStatistics
 from keras_training_kit.diagnostics import probe_data as probe_data_lib
 from keras_training_kit.diagnostics import rules
 from keras_training_kit.diagnostics import taps as taps_lib
-from keras_training_kit.diagnostics.gradient_probe import GradientProbe
+from keras_training_kit.diagnostics.gradient_probe import shared_probe
 from keras_training_kit.diagnostics.kernel_updates import KernelUpdates
 from keras_training_kit.diagnostics.noise_scale import noise_scale
 from keras_training_kit.diagnostics.noise_scale import two_batch_estimates
@@ -221,7 +222,9 @@ class GradientStatistics(SampledStatistics):
         x, y, sample_weight = probe_data_lib.probe_examples(
             model, self.probe_data, self.probe_size
         )
-        self._probe = GradientProbe(
+        # The probe traced for this model before (`diagnose`, an earlier
+        # callback) is re-used.
+        self._probe = shared_probe(
             model, self.layers, jit_compile=self.jit_compile
         )
         count = len(keras.tree.flatten(x)[0])
@@ -256,8 +259,10 @@ class GradientStatistics(SampledStatistics):
         self._updates = KernelUpdates(
             [trainable[i] for i in indices], self.jit_compile
         )
-        self._summarize = backend.compile_function(
-            _summarizer(indices), self.jit_compile
+        self._summarize = _summarizer(
+            tuple(indices),
+            bool(self.jit_compile),
+            tuple((tuple(v.shape), str(v.dtype)) for v in trainable),
         )
         self._estimates = []
         self._output_layer = taps_lib.output_layer_name(model)
@@ -277,15 +282,29 @@ class GradientStatistics(SampledStatistics):
         self._updates.snapshot()
 
     def _measure(self):
-        """The figures of the probe's micro-batches, as NumPy values."""
-        steps = [self._probe(*batch) for batch in self._batches]
-        kernels, big = self._summarize([s["gradients"] for s in steps])
+        """The figures of the probe's micro-batches, as NumPy values.
+
+        Returns:
+            `(losses, backprop, kernels, big, small)`: per micro-batch its
+            loss and its layers' backprop stds, the mean gradient's kernel
+            rows, its squared norm, and the micro-batches' mean squared
+            norm.
+        """
+        runs = [self._probe.backward(*batch) for batch in self._batches]
+        kernels, big = self._summarize([grads for _, grads, _, _ in runs])
         kernels = keras.ops.convert_to_numpy(kernels).astype("float64")
-        small = sum(float(s["squared_norms"].sum()) for s in steps)
-        return steps, kernels, float(big), small / len(steps)
+        losses = [float(keras.ops.convert_to_numpy(r[0])) for r in runs]
+        backprop = [
+            keras.ops.convert_to_numpy(r[2]).astype("float64") for r in runs
+        ]
+        small = sum(
+            float(keras.ops.convert_to_numpy(r[3]).astype("float64").sum())
+            for r in runs
+        )
+        return losses, backprop, kernels, float(big), small / len(runs)
 
     def _record(self, step):
-        steps, kernels, big, small = self._measure()
+        losses, backprop, kernels, big, small = self._measure()
         ratios = self._updates.ratios()
         if not self._update_ratios_valid(step):
             ratios = ratios * float("nan")
@@ -293,7 +312,7 @@ class GradientStatistics(SampledStatistics):
             small,
             big,
             self.micro_batch_size,
-            self.micro_batch_size * len(steps),
+            self.micro_batch_size * len(losses),
         )
         self._estimates = (self._estimates + [estimate])[
             -self.noise_scale_window :
@@ -302,7 +321,7 @@ class GradientStatistics(SampledStatistics):
         sample = {}
         kernel_rows = dict(zip(self._kernel_names, range(len(kernels))))
         for k, name in enumerate(self._probe.names):
-            signals = [s["layers"][k]["backprop_std"] for s in steps]
+            signals = [float(b[k]) for b in backprop]
             record = {}
             if name in kernel_rows:
                 row = kernel_rows[name]
@@ -310,14 +329,14 @@ class GradientStatistics(SampledStatistics):
                 record["gradient_std"] = float(kernels[row, 1])
             record["backprop_std"] = (
                 float("nan")
-                if signals[0] is None
+                if not self._probe.has_signal[k]
                 else sum(signals) / len(signals)
             )
             if name in kernel_rows:
                 record["update_ratio"] = float(ratios[kernel_rows[name]])
             sample[name] = record
         sample[MODEL] = {
-            "loss": sum(s["loss"] for s in steps) / len(steps),
+            "loss": sum(losses) / len(losses),
             "global_gradient_norm": math.sqrt(max(big, 0.0)),
             "noise_scale": noise,
         }
@@ -419,8 +438,14 @@ class GradientStatistics(SampledStatistics):
         }
 
 
-def _summarizer(indices):
-    """The mean gradient's kernel norms and stds, and its squared norm."""
+@functools.lru_cache(maxsize=64)
+def _summarizer(indices, jit_compile, signature):
+    """The mean gradient's kernel norms and stds, and its squared norm.
+
+    Compiled once per process for the trainable variables' `signature`
+    (shapes and dtypes) and kernel `indices`: a new callback, or a new
+    model of the same architecture, traces nothing again.
+    """
     ops = keras.ops
 
     def summarize(micro_gradients):
@@ -438,4 +463,6 @@ def _summarizer(indices):
         rows = ops.stack(rows) if rows else ops.zeros((0, 2))
         return rows, sum(ops.sum(ops.square(g)) for g in mean)
 
-    return summarize
+    # A partial per signature: TensorFlow counts the tracings of one code
+    # object together, and would warn of retracing.
+    return backend.compile_function(functools.partial(summarize), jit_compile)

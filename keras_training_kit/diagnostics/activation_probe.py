@@ -3,6 +3,7 @@
 import keras
 
 from keras_training_kit import backend
+from keras_training_kit.diagnostics import probe_cache
 from keras_training_kit.diagnostics.kernel_updates import kernel_copies
 from keras_training_kit.diagnostics.kernel_updates import relative_change
 from keras_training_kit.diagnostics.probe_data import probe_inputs
@@ -26,7 +27,9 @@ class ActivationProbe:
     since the last `snapshot()` (a float32 copy kept on the device). The
     probe runs the model in inference mode and reads its variables' current
     values; under TensorFlow it reads them outside any replica context, so
-    it works under `tf.distribute` strategies.
+    it works under `tf.distribute` strategies. The traced functions are
+    shared by the probes of the most recent model (`probe_cache`): a new
+    probe of the same model and settings traces nothing again.
 
     Args:
         model: a Sequential or functional `keras.Model`.
@@ -62,6 +65,52 @@ class ActivationProbe:
         bins: int,
         jit_compile: bool,
     ):
+        # The traced probe of the model just probed is re-used
+        # (`probe_cache`): only the probe batch and the copies are new.
+        compiled = probe_cache.cached(
+            model,
+            (
+                "activation",
+                probe_cache.selection_key(layers),
+                bins,
+                bool(jit_compile),
+            ),
+            lambda: _CompiledProbe(model, layers, bins, jit_compile),
+        )
+        self.names = compiled.names
+        self.layers = compiled.layers
+        self.saturation = compiled.saturation
+        self.kernel_names = compiled.kernel_names
+        x = probe_inputs(model, probe_data, probe_size, seed)
+        self.examples = len(keras.tree.flatten(x)[0])
+        self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        self._compiled = compiled
+        # The first copy runs eagerly: the copy is traced when first due.
+        self._snapshots = kernel_copies(compiled.kernels)
+
+    def __call__(self) -> tuple:
+        """Runs the probe.
+
+        Returns:
+            `(records, ratios)`: `unpack_statistics` dicts, one per
+            monitored layer, and `{kernel layer: update ratio}`.
+        """
+        stats, ratios = self._compiled.probe(self._x, self._snapshots)
+        ratios = keras.ops.convert_to_numpy(ratios).astype("float64")
+        return (
+            unpack_statistics(stats, self.saturation),
+            dict(zip(self.kernel_names, map(float, ratios))),
+        )
+
+    def snapshot(self):
+        """Copies the kernels on the device, for the next update ratios."""
+        self._snapshots = self._compiled.snapshot()
+
+
+class _CompiledProbe:
+    """The tap model, the monitored layers and the compiled functions."""
+
+    def __init__(self, model, layers, bins, jit_compile):
         taps, entries = tap_model(model)
         chosen = select_layers(entries, layers)
         positions = {name: i for i, (name, _) in enumerate(entries)}
@@ -69,7 +118,7 @@ class ActivationProbe:
         wanted = [own + positions[name] for name, _ in chosen]
         self.names = [name for name, _ in chosen]
         self.layers = [layer for _, layer in chosen]
-        self.saturation = [
+        self.saturation = saturation = [
             (
                 activation_name(layer)
                 if activation_name(layer) in SATURATING
@@ -77,12 +126,10 @@ class ActivationProbe:
             )
             for _, layer in chosen
         ]
-        kernels = [layer.kernel for _, layer in chosen if has_kernel(layer)]
+        self.kernels = kernels = [
+            layer.kernel for _, layer in chosen if has_kernel(layer)
+        ]
         self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
-        x = probe_inputs(model, probe_data, probe_size, seed)
-        self.examples = len(keras.tree.flatten(x)[0])
-        self._x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
-        saturation = self.saturation
         xla = backend.compiles_with_xla(jit_compile)
         # Every variable the probe reads (the kernels are among the taps'
         # unless a kernel is not tracked by its layer).
@@ -102,28 +149,7 @@ class ActivationProbe:
             )
             return stats, ratios
 
-        def snapshot():
-            return kernel_copies(kernels)
-
-        self._probe = backend.compile_function(probe, jit_compile, variables)
-        self._snapshot = backend.compile_function(snapshot, variables=kernels)
-        # The first copy runs eagerly: the copy is traced when first due.
-        self._snapshots = snapshot()
-
-    def __call__(self) -> tuple:
-        """Runs the probe.
-
-        Returns:
-            `(records, ratios)`: `unpack_statistics` dicts, one per
-            monitored layer, and `{kernel layer: update ratio}`.
-        """
-        stats, ratios = self._probe(self._x, self._snapshots)
-        ratios = keras.ops.convert_to_numpy(ratios).astype("float64")
-        return (
-            unpack_statistics(stats, self.saturation),
-            dict(zip(self.kernel_names, map(float, ratios))),
+        self.probe = backend.compile_function(probe, jit_compile, variables)
+        self.snapshot = backend.compile_function(
+            lambda: kernel_copies(kernels), variables=kernels
         )
-
-    def snapshot(self):
-        """Copies the kernels on the device, for the next update ratios."""
-        self._snapshots = self._snapshot()

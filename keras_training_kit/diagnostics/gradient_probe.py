@@ -14,6 +14,7 @@ seed generators) is written back. `babysitting.diagnose` and the
 import keras
 
 from keras_training_kit import backend
+from keras_training_kit.diagnostics import probe_cache
 from keras_training_kit.diagnostics.reductions import SATURATING
 from keras_training_kit.diagnostics.reductions import activation_statistics
 from keras_training_kit.diagnostics.reductions import unpack_statistics
@@ -50,6 +51,8 @@ class GradientProbe:
             `None`.
         kernel_index: list, per monitored layer, the position of its kernel
             in `model.trainable_variables`, or `None`.
+        has_signal: list of bool, per monitored layer, whether its
+            `backprop_std` is measured (its output is one float tensor).
 
     Example:
 
@@ -91,6 +94,7 @@ class GradientProbe:
         slot = {entry: k for k, entry in enumerate(perturbation.entries)}
         self._tapped = [own + positions[name] for name in self.names]
         self._signal = [slot.get(positions[name]) for name in self.names]
+        self.has_signal = [k is not None for k in self._signal]
         self._perturbation = perturbation
         self._zeros = {}
         xla = backend.compiles_with_xla(jit_compile)
@@ -102,6 +106,9 @@ class GradientProbe:
         )
         self._forward = backend.compile_function(
             self._forward_function(taps, xla), jit_compile
+        )
+        self._reduce_backward = backend.compile_function(
+            self._backward_function(), jit_compile
         )
 
     # The functions below are compiled: they close over locals, not `self`.
@@ -143,12 +150,21 @@ class GradientProbe:
 
     def _reduce_function(self, xla):
         """`(outputs, signals, grads, n) -> (rows, backprop, squares)`."""
-        saturation, signal = self.saturation, self._signal
+        saturation, backward = self.saturation, self._backward_function()
 
         def reduce(outputs, signals, grads, examples):
             rows = activation_statistics(
                 outputs, 1, saturation, jit_compile=xla
             )
+            return (rows, *backward(signals, grads, examples))
+
+        return reduce
+
+    def _backward_function(self):
+        """`(signals, grads, n) -> (backprop, squares)`: `_reduce`'s own."""
+        signal = self._signal
+
+        def reduce(signals, grads, examples):
             backprop = [
                 (
                     keras.ops.std(keras.ops.cast(signals[k], "float32"))
@@ -162,7 +178,7 @@ class GradientProbe:
                 keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32")))
                 for g in grads
             ]
-            return rows, keras.ops.stack(backprop), keras.ops.stack(squares)
+            return keras.ops.stack(backprop), keras.ops.stack(squares)
 
         return reduce
 
@@ -243,19 +259,8 @@ class GradientProbe:
             gradient times the batch size; `None` if the output is not
             one float tensor).
         """
-        _check_compiled(self.model)
-        x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
-        y = keras.tree.map_structure(keras.ops.convert_to_tensor, y)
-        if sample_weight is not None:
-            sample_weight = keras.ops.convert_to_tensor(sample_weight)
-        examples = int(keras.tree.flatten(x)[0].shape[0])
-        params = (
-            [v.value for v in self._trainable],
-            self._zero_perturbations(examples),
-        )
-        state = [v.value for v in self._state]
-        value, outputs, (grads, signals) = self._step(
-            params, state, x, y, sample_weight
+        value, outputs, grads, signals, examples = self._run(
+            x, y, sample_weight
         )
         rows, backprop, squares = self._reduce(
             outputs, signals, grads, float(examples)
@@ -276,6 +281,81 @@ class GradientProbe:
             ),
             "layers": layers,
         }
+
+    def backward(self, x, y, sample_weight=None) -> tuple:
+        """The step's backward figures only, left on the device.
+
+        What `GradientStatistics` samples: `__call__`'s figures without
+        the forward statistics of the layers' outputs (fewer operations
+        to trace and to run), as tensors (no wait for the device).
+
+        Args:
+            x: the model's inputs (arrays or tensors) for one batch.
+            y: the targets.
+            sample_weight: `None` or per-example weights.
+
+        Returns:
+            `(loss, gradients, backprop, squares)`: the compiled loss, the
+            gradients as in `__call__`, a tensor of each monitored layer's
+            `backprop_std` (0 where `__call__` gives `None`) and one of
+            each gradient's squared norm.
+        """
+        value, _, grads, signals, examples = self._run(x, y, sample_weight)
+        backprop, squares = self._reduce_backward(
+            signals, grads, float(examples)
+        )
+        return value, list(grads), backprop, squares
+
+    def _run(self, x, y, sample_weight):
+        """The compiled step: `(loss, outputs, grads, signals, examples)`."""
+        _check_compiled(self.model)
+        x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        y = keras.tree.map_structure(keras.ops.convert_to_tensor, y)
+        if sample_weight is not None:
+            sample_weight = keras.ops.convert_to_tensor(sample_weight)
+        examples = int(keras.tree.flatten(x)[0].shape[0])
+        params = (
+            [v.value for v in self._trainable],
+            self._zero_perturbations(examples),
+        )
+        state = [v.value for v in self._state]
+        value, outputs, (grads, signals) = self._step(
+            params, state, x, y, sample_weight
+        )
+        return value, outputs, grads, signals, examples
+
+
+def shared_probe(model, layers=None, *, jit_compile: bool = False):
+    """The `GradientProbe` of `model`, traced once for its callers.
+
+    The probe of the most recent model is kept (`probe_cache`) and given
+    again for the same model, layers, `jit_compile`, trainable variables,
+    optimizer and loss: a `GradientStatistics` after `diagnose`, or in the
+    next `fit` of the same model, traces nothing again.
+
+    Args:
+        model: a compiled Sequential or functional `keras.Model`.
+        layers: the `select_layers` selection. Defaults to `None`.
+        jit_compile: bool, compile with XLA under TensorFlow. Defaults to
+            `False`.
+
+    Returns:
+        A `GradientProbe`.
+    """
+    identity = probe_cache.Identity
+    key = (
+        "gradient",
+        probe_cache.selection_key(layers),
+        bool(jit_compile),
+        tuple(map(identity, model.trainable_variables)),
+        identity(getattr(model, "optimizer", None)),
+        identity(getattr(model, "loss", None)),
+    )
+    return probe_cache.cached(
+        model,
+        key,
+        lambda: GradientProbe(model, layers, jit_compile=jit_compile),
+    )
 
 
 def _reading(variables, values):

@@ -1,5 +1,7 @@
 """`KernelUpdates`: the relative change of kernels since a device copy."""
 
+import functools
+
 import keras
 
 from keras_training_kit import backend
@@ -22,7 +24,10 @@ class KernelUpdates:
     """The update ratio of kernels: their change since `snapshot()`.
 
     Both the copy and the ratios run compiled on the device
-    (`backend.compile_function`); only the ratios come back.
+    (`backend.compile_function`); only the ratios come back. They take the
+    kernels' values as arguments, so they are traced once per process for
+    kernels of the same shapes (a new callback, a new model of the same
+    architecture).
 
     Args:
         kernels: list of kernel `keras.Variable`s.
@@ -40,28 +45,43 @@ class KernelUpdates:
     """
 
     def __init__(self, kernels, jit_compile: bool = False):
-        kernels = list(kernels)
-
-        def ratios(snapshots):
-            changes = [
-                relative_change(w, s) for w, s in zip(kernels, snapshots)
-            ]
-            return (
-                keras.ops.stack(changes) if changes else keras.ops.zeros((0,))
-            )
-
-        self._copy = backend.compile_function(
-            lambda: kernel_copies(kernels), variables=kernels
+        self._kernels = list(kernels)
+        # The functions take the kernels' values: traced once per process
+        # for kernels of the same shapes, whichever model they belong to.
+        self._copy, self._ratios = _functions(
+            bool(jit_compile),
+            tuple((tuple(w.shape), str(w.dtype)) for w in self._kernels),
         )
-        self._ratios = backend.compile_function(ratios, jit_compile, kernels)
         # The first copy runs eagerly: the copy is traced when first due.
-        self._snapshots = kernel_copies(kernels)
+        self._snapshots = kernel_copies(self._kernels)
 
     def snapshot(self):
         """Copies the kernels on the device, for the next ratios."""
-        self._snapshots = self._copy()
+        self._snapshots = self._copy(self._values())
 
     def ratios(self):
         """NumPy float64 array: each kernel's change since the last copy."""
-        values = self._ratios(self._snapshots)
+        values = self._ratios(self._values(), self._snapshots)
         return keras.ops.convert_to_numpy(values).astype("float64")
+
+    def _values(self):
+        return [w.value for w in self._kernels]
+
+
+@functools.lru_cache(maxsize=64)
+def _functions(jit_compile, signature):
+    """The compiled `(copy, ratios)` of kernel values of one `signature`.
+
+    One pair per signature, each traced once (partials: TensorFlow counts
+    the tracings of one code object together, and would warn of
+    retracing).
+    """
+
+    def ratios(kernels, snapshots):
+        changes = [relative_change(w, s) for w, s in zip(kernels, snapshots)]
+        return keras.ops.stack(changes) if changes else keras.ops.zeros((0,))
+
+    return (
+        backend.compile_function(functools.partial(kernel_copies)),
+        backend.compile_function(functools.partial(ratios), jit_compile),
+    )
