@@ -110,7 +110,7 @@ def compiles_with_xla(jit_compile: bool) -> bool:
     return name == "jax" or (name == "tensorflow" and bool(jit_compile))
 
 
-def value_and_gradients(fn, jit_compile: bool = False):
+def value_and_gradients(fn, jit_compile: bool = False, reduce=None):
     """Compiles `fn` with the gradients of its value, by the backend's autodiff.
 
     `fn(params, *args)` returns `(value, aux)`: a scalar tensor and any
@@ -127,10 +127,13 @@ def value_and_gradients(fn, jit_compile: bool = False):
         jit_compile: bool, compile with XLA where the backend lets one
             choose (TensorFlow); JAX always does, PyTorch never does.
             Defaults to `False`.
+        reduce: `None` or a callable `(value, aux, gradients) -> outputs`
+            compiled with the gradients (one function to trace and call,
+            and only its outputs leave it). Defaults to `None`.
 
     Returns:
         A callable `(params, *args) -> (value, aux, gradients)`, the
-        gradients in the structure of `params`.
+        gradients in the structure of `params` (or `reduce`'s outputs).
 
     Example:
 
@@ -143,6 +146,11 @@ def value_and_gradients(fn, jit_compile: bool = False):
     """
     tree = keras.tree
     name = keras.backend.backend()
+    if reduce is None:
+
+        def reduce(value, aux, grads):
+            return value, aux, grads
+
     if name == "tensorflow":
         import tensorflow as tf
 
@@ -156,7 +164,7 @@ def value_and_gradients(fn, jit_compile: bool = False):
                 flat,
                 unconnected_gradients=tf.UnconnectedGradients.ZERO,
             )
-            return value, aux, tree.pack_sequence_as(params, grads)
+            return reduce(value, aux, tree.pack_sequence_as(params, grads))
 
         # TensorFlow counts tracings per code object: one such function per
         # model (the init study's rows, a search's trials), each traced
@@ -167,13 +175,13 @@ def value_and_gradients(fn, jit_compile: bool = False):
     if name == "jax":
         import jax
 
-        compiled = jax.jit(jax.value_and_grad(fn, has_aux=True))
+        gradients = jax.value_and_grad(fn, has_aux=True)
 
-        def call(params, *args):
-            (value, aux), grads = compiled(params, *args)
-            return value, aux, grads
+        def finish(params, *args):
+            (value, aux), grads = gradients(params, *args)
+            return reduce(value, aux, grads)
 
-        return call
+        return jax.jit(finish)
     if name == "torch":
         import torch
 
@@ -193,11 +201,10 @@ def value_and_gradients(fn, jit_compile: bool = False):
                 lambda t: t.detach() if isinstance(t, torch.Tensor) else t,
                 aux,
             )
-            return (
-                value.detach(),
-                aux,
-                tree.pack_sequence_as(params, grads),
-            )
+            with torch.no_grad():
+                return reduce(
+                    value.detach(), aux, tree.pack_sequence_as(params, grads)
+                )
 
         return call
     raise ValueError(

@@ -43,6 +43,10 @@ class GradientProbe:
             or a list of names. Defaults to `None`.
         jit_compile: bool, compile with XLA under TensorFlow (JAX always
             does). Defaults to `False`.
+        compiled_from: `None` or the `GradientProbe` of a model of the
+            same architecture (`probe_cache.structure_key`), whose traced
+            functions this probe calls with its own model's variables.
+            Defaults to `None`.
 
     Attributes:
         names: list of str, the monitored layers, in model order.
@@ -67,7 +71,14 @@ class GradientProbe:
     (['hidden', 'out'], 4, ['activation_mean', 'activation_std'])
     """
 
-    def __init__(self, model, layers=None, *, jit_compile: bool = False):
+    def __init__(
+        self,
+        model,
+        layers=None,
+        *,
+        jit_compile: bool = False,
+        compiled_from=None,
+    ):
         taps, entries, perturbation = perturbed_tap_model(model)
         chosen = select_layers(entries, layers)
         self.model = model
@@ -97,18 +108,32 @@ class GradientProbe:
         self.has_signal = [k is not None for k in self._signal]
         self._perturbation = perturbation
         self._zeros = {}
+        if _same_layout(self, compiled_from):
+            # Another model of this architecture: its traced functions read
+            # the variables only through the values they are given.
+            self._perturbation = compiled_from._perturbation
+            self._step = compiled_from._step
+            self._reduce = compiled_from._reduce
+            self._forward = compiled_from._forward
+            return
+        self._compile(taps, own, jit_compile)
+
+    def _compile(self, taps, own, jit_compile):
+        """Traces nothing yet: wraps the step and reductions to compile."""
         xla = backend.compiles_with_xla(jit_compile)
+        # The backward figures are reduced inside the step (one function
+        # to trace); the forward statistics, which only `__call__` gives,
+        # in a function of their own.
         self._step = backend.value_and_gradients(
-            self._loss_function(taps, own), jit_compile
+            self._loss_function(taps, own),
+            jit_compile,
+            reduce=self._backward_function(),
         )
         self._reduce = backend.compile_function(
             self._reduce_function(xla), jit_compile
         )
         self._forward = backend.compile_function(
             self._forward_function(taps, xla), jit_compile
-        )
-        self._reduce_backward = backend.compile_function(
-            self._backward_function(), jit_compile
         )
 
     # The functions below are compiled: they close over locals, not `self`.
@@ -149,36 +174,46 @@ class GradientProbe:
         return loss
 
     def _reduce_function(self, xla):
-        """`(outputs, signals, grads, n) -> (rows, backprop, squares)`."""
-        saturation, backward = self.saturation, self._backward_function()
+        """`outputs -> rows`: the forward statistics of the outputs."""
+        saturation = self.saturation
 
-        def reduce(outputs, signals, grads, examples):
-            rows = activation_statistics(
+        def reduce(outputs):
+            return activation_statistics(
                 outputs, 1, saturation, jit_compile=xla
             )
-            return (rows, *backward(signals, grads, examples))
 
         return reduce
 
     def _backward_function(self):
-        """`(signals, grads, n) -> (backprop, squares)`: `_reduce`'s own."""
+        """The backprop stds and squared norms, compiled with the step.
+
+        `(loss, outputs, (grads, signals))` ->
+        `(loss, outputs, grads, backprop, squares)`.
+        """
         signal = self._signal
 
-        def reduce(signals, grads, examples):
+        def reduce(value, outputs, gradients):
+            grads, signals = gradients
+            ops = keras.ops
             backprop = [
                 (
-                    keras.ops.std(keras.ops.cast(signals[k], "float32"))
-                    * examples
+                    ops.std(ops.cast(signals[k], "float32"))
+                    * float(signals[k].shape[0])
                     if k is not None
-                    else keras.ops.zeros(())
+                    else ops.zeros(())
                 )
                 for k in signal
             ]
             squares = [
-                keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32")))
-                for g in grads
+                ops.sum(ops.square(ops.cast(g, "float32"))) for g in grads
             ]
-            return keras.ops.stack(backprop), keras.ops.stack(squares)
+            return (
+                value,
+                outputs,
+                grads,
+                ops.stack(backprop),
+                ops.stack(squares),
+            )
 
         return reduce
 
@@ -259,12 +294,10 @@ class GradientProbe:
             gradient times the batch size; `None` if the output is not
             one float tensor).
         """
-        value, outputs, grads, signals, examples = self._run(
+        value, outputs, grads, backprop, squares = self._run(
             x, y, sample_weight
         )
-        rows, backprop, squares = self._reduce(
-            outputs, signals, grads, float(examples)
-        )
+        rows = self._reduce(outputs)
         backprop = keras.ops.convert_to_numpy(backprop).astype("float64")
         layers = []
         for k, record in enumerate(unpack_statistics(rows, self.saturation)):
@@ -300,14 +333,11 @@ class GradientProbe:
             `backprop_std` (0 where `__call__` gives `None`) and one of
             each gradient's squared norm.
         """
-        value, _, grads, signals, examples = self._run(x, y, sample_weight)
-        backprop, squares = self._reduce_backward(
-            signals, grads, float(examples)
-        )
+        value, _, grads, backprop, squares = self._run(x, y, sample_weight)
         return value, list(grads), backprop, squares
 
     def _run(self, x, y, sample_weight):
-        """The compiled step: `(loss, outputs, grads, signals, examples)`."""
+        """The compiled step: `(loss, outputs, grads, backprop, squares)`."""
         _check_compiled(self.model)
         x = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
         y = keras.tree.map_structure(keras.ops.convert_to_tensor, y)
@@ -319,10 +349,7 @@ class GradientProbe:
             self._zero_perturbations(examples),
         )
         state = [v.value for v in self._state]
-        value, outputs, (grads, signals) = self._step(
-            params, state, x, y, sample_weight
-        )
-        return value, outputs, grads, signals, examples
+        return self._step(params, state, x, y, sample_weight)
 
 
 def shared_probe(model, layers=None, *, jit_compile: bool = False):
@@ -331,7 +358,10 @@ def shared_probe(model, layers=None, *, jit_compile: bool = False):
     The probe of the most recent model is kept (`probe_cache`) and given
     again for the same model, layers, `jit_compile`, trainable variables,
     optimizer and loss: a `GradientStatistics` after `diagnose`, or in the
-    next `fit` of the same model, traces nothing again.
+    next `fit` of the same model, traces nothing again. With `layers=None`
+    a new model of an architecture probed before (`structure_key`: a fresh
+    model per fit, a search's trials) re-uses that probe's traced
+    functions, given its own variables' values.
 
     Args:
         model: a compiled Sequential or functional `keras.Model`.
@@ -343,6 +373,18 @@ def shared_probe(model, layers=None, *, jit_compile: bool = False):
         A `GradientProbe`.
     """
     identity = probe_cache.Identity
+
+    def build():
+        structure = probe_cache.structure_key(model) if layers is None else None
+        if structure is None:
+            return GradientProbe(model, layers, jit_compile=jit_compile)
+        return probe_cache.by_structure(
+            ("gradient", bool(jit_compile), structure),
+            lambda source: GradientProbe(
+                model, jit_compile=jit_compile, compiled_from=source
+            ),
+        )
+
     key = (
         "gradient",
         probe_cache.selection_key(layers),
@@ -351,11 +393,24 @@ def shared_probe(model, layers=None, *, jit_compile: bool = False):
         identity(getattr(model, "optimizer", None)),
         identity(getattr(model, "loss", None)),
     )
-    return probe_cache.cached(
-        model,
-        key,
-        lambda: GradientProbe(model, layers, jit_compile=jit_compile),
-    )
+    return probe_cache.cached(model, key, build)
+
+
+def _same_layout(probe, other) -> bool:
+    """Whether `other`'s compiled functions compute `probe`'s figures."""
+    if other is None:
+        return False
+
+    def layout(p):
+        return (
+            [(tuple(v.shape), str(v.dtype)) for v in p._trainable + p._state],
+            p._tapped,
+            p._signal,
+            p.saturation,
+            p.kernel_index,
+        )
+
+    return layout(probe) == layout(other)
 
 
 def _reading(variables, values):

@@ -8,12 +8,25 @@ phases, `diagnose` before `fit`) re-uses the probe traced for that model.
 Only the objects of the most recent model are kept: they hold the model
 (its layers and variables are in their traced graphs), so one model at
 most outlives its last user, until a probe of another model replaces it.
+
+A probe that reads the model's variables only through values it is given
+(`GradientProbe`) can also serve a new model of the same architecture (a
+fresh model per fit, a search's trials): `structure_key` says when two
+models compute the same function of their variables, and `by_structure`
+keeps the last few such probes.
 """
 
+import collections
+import json
 import weakref
 
 _model = None
 _entries = {}
+_structures = collections.OrderedDict()
+# The probes kept by architecture (each holds its model).
+_MAX_STRUCTURES = 2
+# Config entries that hold layer names (of the functional graph).
+_REFERENCES = ("keras_history", "input_layers", "output_layers")
 
 
 def cached(model, key: tuple, build):
@@ -59,3 +72,115 @@ class Identity:
 
     def __eq__(self, other):
         return isinstance(other, Identity) and other.value is self.value
+
+
+def by_structure(key: tuple, build):
+    """The object `build()` made for models of `key`'s architecture.
+
+    Args:
+        key: hashable tuple holding a `structure_key`.
+        build: callable of one argument, the object kept for `key` so
+            far (or `None`), building the object for the new model.
+
+    Returns:
+        The object `build` returns, which is kept for `key`.
+    """
+    source = _structures.pop(key, None)
+    built = build(source)
+    _structures[key] = built
+    while len(_structures) > _MAX_STRUCTURES:
+        _structures.popitem(last=False)
+    return built
+
+
+def structure_key(model) -> str | None:
+    """A string equal for models that compute the same function.
+
+    Two Sequential or functional models built the same way from Keras'
+    and this package's layers (the names aside), with variables of the
+    same shapes, dtypes and trainability and the same compiled loss, get
+    the same key. Other models (subclassed ones, custom layers, whose
+    state may hide outside their config) get `None`: nothing is shared.
+
+    Args:
+        model: a `keras.Model`.
+
+    Returns:
+        str or `None`.
+    """
+    layers = _all_layers(model)
+    if layers is None:
+        return None
+    try:
+        # The loss and its weights; the optimizer plays no part.
+        compiled = dict(model.get_compile_config() or {})
+        compiled.pop("optimizer", None)
+        config = model.get_config()
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
+        return None
+    # The layers' names, and the input layers' (a Sequential model's are
+    # not among its layers), by position.
+    named = [layer.name for layer in layers] + _input_layer_names(config)
+    names = {}
+    for name in named:
+        names.setdefault(name, f"layer_{len(names)}")
+    variables = [
+        (tuple(v.shape), str(v.dtype), bool(v.trainable))
+        for v in model.variables
+    ]
+    return json.dumps(
+        [_canonical(config, names, False), compiled, variables],
+        sort_keys=True,
+        default=repr,
+    )
+
+
+def _input_layer_names(config):
+    """The names of the `InputLayer`s in a model's config, in order."""
+    if isinstance(config, dict):
+        found = []
+        if config.get("class_name") == "InputLayer":
+            found.append(config.get("config", {}).get("name"))
+        for item in config.values():
+            found.extend(_input_layer_names(item))
+        return found
+    if isinstance(config, (list, tuple)):
+        return [n for item in config for n in _input_layer_names(item)]
+    return []
+
+
+def _all_layers(model):
+    """`model` and its layers, nested ones too; `None` if one is foreign."""
+    found = [model]
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers"):
+            inner = _all_layers(layer)
+            if inner is None:
+                return None
+            found.extend(inner)
+        else:
+            found.append(layer)
+    if not all(
+        type(layer).__module__.startswith(("keras.", "keras_training_kit."))
+        for layer in found
+    ):
+        return None
+    return found
+
+
+def _canonical(value, names, reference):
+    """`value` (a config) with the layer names replaced by positions."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                names.get(item, item)
+                if key == "name" and isinstance(item, str)
+                else _canonical(item, names, reference or key in _REFERENCES)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item, names, reference) for item in value]
+    if reference and isinstance(value, str):
+        return names.get(value, value)
+    return value

@@ -13,6 +13,9 @@ from autodiff import reference_gradients  # noqa: E402
 from keras_training_kit.diagnostics.gradient_probe import (  # noqa: E402
     GradientProbe,
 )
+from keras_training_kit.diagnostics.gradient_probe import (  # noqa: E402
+    shared_probe,
+)
 
 
 def _model(dropout=0.0, batch_norm=False, seed=1):
@@ -139,3 +142,45 @@ def test_an_uncompiled_model_is_refused():
     assert forward["dead_fraction"] == 1.0  # no bias: zeros in, zeros out
     with pytest.raises(ValueError, match="compile"):
         probe(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"))
+
+
+def _unnamed_model(seed):
+    # Keras names the layers (`dense_7`, ...): each model's are new.
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8),
+            keras.layers.Activation("relu"),
+            keras.layers.Dropout(0.5, seed=3),
+            keras.layers.Dense(3),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def test_shared_probe_serves_a_model_of_the_same_architecture():
+    x, y = _data()
+    first, second = _unnamed_model(1), _unnamed_model(2)
+    probe = shared_probe(first)
+    assert shared_probe(first) is probe  # the same model: the same probe
+    shared = shared_probe(second)
+    assert shared is not probe and shared._step is probe._step
+    own = GradientProbe(second)
+    assert shared.names == own.names and own.names[0] == second.layers[0].name
+    # Exactly what a probe of its own computes, with the second model's
+    # weights (and dropout seed).
+    got, expected = shared(x, y), own(x, y)
+    assert got["loss"] == expected["loss"]
+    for g, e in zip(got["gradients"], expected["gradients"]):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(g), keras.ops.convert_to_numpy(e)
+        )
+    assert got["layers"] == expected["layers"]
+    # Another architecture, or other layers, get their own.
+    other = _model()
+    assert shared_probe(other)._step is not probe._step
+    third = _unnamed_model(3)
+    assert shared_probe(third, ".*")._step is not probe._step
+    assert shared_probe(third)._step is probe._step
