@@ -19,7 +19,8 @@ ratio of the median epoch times (epochs 2 to the end of all rounds: a
 figure the host's random stalls do not move), and
 the one-off cost itself (the first epoch's extra seconds), so the ratio
 of a fit of any other length can be worked out. The order of the variants
-rotates from round to round. Goal: ours <= 1.05.
+rotates from round to round. Goals: ours <= 1.05 for the whole fit, <= 1.03
+in the steady state.
 
 The default fit (20 epochs of 128 steps, about 15 s on 2 cores) is a short
 but realistic training run; `--epochs 6` shows how the one-off cost
@@ -86,7 +87,7 @@ def main(argv=None):
         f"every {stats.sample_interval} steps ({len(stats.steps)} samples)"
     )
     figures = fit_overhead.report(
-        "ActivationStatistics()", results, "ours", goal=1.05
+        "ActivationStatistics()", results, "ours", goal=1.03, whole_goal=1.05
     )
     keras_tb = results["keras"]
     print(

@@ -1,24 +1,49 @@
-"""What a callback adds to `model.fit`: the loop the overhead benchmarks share.
+"""What the statistics callbacks add to `model.fit` (issue 33's figures).
 
 Fits a 10-layer MLP (256 ReLU units per layer) on MNIST-1D shaped data (40
 features, 10 classes) once per variant and round, alternating the order of
 the variants round by round in this one process; each run builds a fresh
-model from the same seed, so each pays the same tracing. Per variant it
-keeps the whole fit's time, the steady state (epochs 2 to the end, timed
-at epoch ends after every callback ran: without the one-off costs of
-building and tracing the train step and the probe), the first epoch (the
-one-off costs) and every later epoch's time.
+model from the same seed. Per variant it keeps the whole fit's time, the
+steady state (epochs 2 to the end, timed at epoch ends after every callback
+ran: without the one-off costs of building and tracing the train step and
+the probe), the first epoch (the one-off costs) and every later epoch's
+time. `activation_statistics.py` and `gradient_statistics.py` use this
+loop; run on its own it measures the variants none, `ActivationStatistics`,
+`GradientStatistics` and both at their defaults (with a CSV and
+TensorBoard), and prints, per figure, the median [min, max] over rounds:
+
+- the whole fit and the steady state, as ratios to no callback (goals:
+  whole <= 1.05 for each callback, <= 1.08 for both; steady <= 1.03);
+- the extra seconds of re-fitting one model (1 epoch) with a new callback
+  instance, after a first fit with the callbacks (goal <= 0.15 s);
+- the extra seconds of the first fit (1 epoch) in a fresh process, one
+  process per variant and round (goal <= 0.5 s);
+- `diagnose()` at its defaults (256 examples, micro-batches of 32) against
+  the first 20 training steps of a fresh process (the train step's one
+  compile and 20 steps), each in its own process (goal <= 1x).
+
+    python benchmarks/fit_overhead.py [--rounds 5] [--epochs 20]
 """
 
+import argparse
 import gc
 import os
 import statistics
+import subprocess
+import sys
 import time
 
-import numpy as np
-from result_json import figure
-from spread import ratio_spread
-from spread import ratios
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Runs from a checkout without installing the package.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+from result_json import figure  # noqa: E402
+from result_json import write_result  # noqa: E402
+from spread import ratio_spread  # noqa: E402
+from spread import ratios  # noqa: E402
+
+VARIANTS = ("none", "activation", "gradient", "both")
 
 
 def add_arguments(parser, epochs=20):
@@ -49,6 +74,19 @@ def data(args):
     return x, y, train
 
 
+def new_model():
+    """The benchmarks' 10x256 ReLU MLP, compiled, from seed 0."""
+    import keras
+
+    from keras_training_kit.models import build_mlp
+    from keras_training_kit.models import compile_classifier
+
+    keras.utils.set_random_seed(0)
+    return compile_classifier(
+        build_mlp((40,), 10, (256,) * 10), learning_rate=1e-3
+    )
+
+
 def measure(args, train, callbacks, variants):
     """Times the fits; `callbacks(variant, run)` gives a run's callbacks.
 
@@ -58,9 +96,6 @@ def measure(args, train, callbacks, variants):
         epochs); chosen maps each variant to its last run's callbacks.
     """
     import keras
-
-    from keras_training_kit.models import build_mlp
-    from keras_training_kit.models import compile_classifier
 
     class EpochTimer(keras.callbacks.Callback):
         """The time at each epoch end, after the callbacks before it."""
@@ -81,10 +116,7 @@ def measure(args, train, callbacks, variants):
     for run in range(args.rounds):
         shift = run % len(variants)
         for variant in variants[shift:] + variants[:shift]:
-            keras.utils.set_random_seed(0)
-            model = compile_classifier(
-                build_mlp((40,), 10, (256,) * 10), learning_rate=1e-3
-            )
+            model = new_model()
             chosen = callbacks(variant, run)
             timer = EpochTimer()
             gc.collect()
@@ -106,15 +138,19 @@ def measure(args, train, callbacks, variants):
     return results, last
 
 
-def report(name, results, variant, reference="none", goal=None):
+def report(
+    name, results, variant, reference="none", goal=None, whole_goal=None
+):
     """Prints whole-fit, steady-state, median-epoch and one-off figures.
 
-    Returns them as `result_json.figure`s.
+    `goal` is the steady state's, `whole_goal` the whole fit's. Returns
+    them as `result_json.figure`s.
     """
     ours, ref = results[variant], results[reference]
     print(
         f"{name} / no callback, whole fit: "
         f"{ratio_spread(ours['whole'], ref['whole'])} (median [min, max])"
+        + (f" (goal <= {whole_goal})" if whole_goal else "")
     )
     print(
         f"{name} / no callback, steady state: "
@@ -137,6 +173,7 @@ def report(name, results, variant, reference="none", goal=None):
             f"{name} / no callback, whole fit",
             ratios(ours["whole"], ref["whole"]),
             "x",
+            f"<= {whole_goal}" if whole_goal else None,
         ),
         figure(
             f"{name} / no callback, steady state",
@@ -157,3 +194,180 @@ def workdir():
 
 def path(directory, *parts):
     return os.path.join(directory, "-".join(str(p) for p in parts))
+
+
+def statistics_callbacks(args, x, y, directory):
+    """`callbacks(variant, run)`: the statistics callbacks at defaults."""
+    from keras_training_kit.callbacks import ActivationStatistics
+    from keras_training_kit.callbacks import GradientStatistics
+
+    def callbacks(variant, run):
+        chosen = []
+        if variant in ("activation", "both"):
+            chosen.append(
+                ActivationStatistics(
+                    probe_data=x[:256],
+                    log_dir=path(directory, variant, run, "a"),
+                    csv_path=path(directory, variant, run, "a.csv"),
+                )
+            )
+        if variant in ("gradient", "both"):
+            chosen.append(
+                GradientStatistics(
+                    (x[:256], y[:256]),
+                    log_dir=path(directory, variant, run, "g"),
+                    csv_path=path(directory, variant, run, "g.csv"),
+                    batch_size=args.batch_size,
+                )
+            )
+        return chosen
+
+    return callbacks
+
+
+def refit_extra(args, train, callbacks, variants):
+    """Extra seconds of 1-epoch re-fits of one model with new callbacks.
+
+    The model is fitted once with each variant's callbacks first (a
+    notebook's earlier cell); then, round by round in alternating order,
+    one epoch with a new instance of each variant's callbacks.
+    """
+    steps = -(-args.examples // args.batch_size)
+    model = new_model()
+    for variant in variants:
+        model.fit(
+            train,
+            epochs=1,
+            steps_per_epoch=steps,
+            verbose=0,
+            callbacks=callbacks(variant, "warm"),
+        )
+    times = {v: [] for v in variants}
+    for run in range(args.rounds):
+        shift = run % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            chosen = callbacks(variant, f"refit{run}")
+            gc.collect()
+            start = time.perf_counter()
+            model.fit(
+                train,
+                epochs=1,
+                steps_per_epoch=steps,
+                verbose=0,
+                callbacks=chosen,
+            )
+            times[variant].append(time.perf_counter() - start)
+    return {
+        v: [a - b for a, b in zip(times[v], times[variants[0]])]
+        for v in variants[1:]
+    }
+
+
+def child(args):
+    """One fresh process's measurement (`--child`): prints the seconds."""
+    x, y, train = data(args)
+    model = new_model()
+    directory = workdir()
+    steps = -(-args.examples // args.batch_size)
+    start = time.perf_counter()
+    if args.child == "diagnose":
+        from keras_training_kit.babysitting import diagnose
+
+        diagnose(model, x[:256], y[:256])
+    elif args.child == "steps20":
+        model.fit(train, epochs=1, steps_per_epoch=20, verbose=0)
+    else:
+        chosen = statistics_callbacks(args, x, y, directory)(args.child, 0)
+        model.fit(
+            train, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=chosen
+        )
+    print(f"seconds {time.perf_counter() - start:.6f}")
+
+
+def fresh_process_times(args, kinds):
+    """`{kind: [seconds per round]}`, each in a fresh process."""
+    times = {kind: [] for kind in kinds}
+    for run in range(args.rounds):
+        shift = run % len(kinds)
+        for kind in kinds[shift:] + kinds[:shift]:
+            command = [sys.executable, os.path.abspath(__file__)]
+            command += ["--child", kind, "--examples", str(args.examples)]
+            command += ["--batch-size", str(args.batch_size)]
+            result = subprocess.run(
+                command, capture_output=True, text=True, check=True
+            )
+            line = result.stdout.strip().splitlines()[-1]
+            times[kind].append(float(line.split()[1]))
+    return times
+
+
+def extra_figure(name, extras, goal):
+    """Prints and returns a figure of extra seconds per round."""
+    print(
+        f"{name}: {statistics.median(extras):.3f} s "
+        f"[{min(extras):.3f}, {max(extras):.3f}] (goal <= {goal} s)"
+    )
+    return figure(name, extras, "s", f"<= {goal}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+    x, y, train = data(args)
+    callbacks = statistics_callbacks(args, x, y, workdir())
+    results, _ = measure(args, train, callbacks, VARIANTS)
+    steps = args.epochs * -(-args.examples // args.batch_size)
+    print(
+        f"setup: 10x256 ReLU MLP, {steps} steps of batch {args.batch_size} "
+        f"per fit, {args.rounds} rounds; reference fit "
+        f"{statistics.median(results['none']['whole']):.2f} s"
+    )
+    figures = []
+    for variant, name, whole, steady in (
+        ("activation", "ActivationStatistics()", 1.05, 1.03),
+        ("gradient", "GradientStatistics()", 1.05, 1.03),
+        ("both", "Activation+GradientStatistics()", 1.08, None),
+    ):
+        figures += report(name, results, variant, goal=steady, whole_goal=whole)
+    for variant, extras in refit_extra(
+        args, train, callbacks, VARIANTS
+    ).items():
+        figures.append(
+            extra_figure(
+                f"{variant}: re-fit, new instance (extra)", extras, 0.15
+            )
+        )
+    first = fresh_process_times(args, VARIANTS)
+    for variant in VARIANTS[1:]:
+        extras = [a - b for a, b in zip(first[variant], first["none"])]
+        figures.append(
+            extra_figure(
+                f"{variant}: first fit in a process (extra)", extras, 0.5
+            )
+        )
+    cost = fresh_process_times(args, ("steps20", "diagnose"))
+    figures.append(diagnose_figure(cost))
+    write_result("fit_overhead", figures)
+    return 0
+
+
+def diagnose_figure(cost):
+    """diagnose() / (compile + 20 training steps), each a fresh process."""
+    values = ratios(cost["diagnose"], cost["steps20"])
+    print(
+        "diagnose() / compile + 20 training steps: "
+        f"{ratio_spread(cost['diagnose'], cost['steps20'])} (goal <= 1.0; "
+        f"{statistics.median(cost['diagnose']):.2f} s against "
+        f"{statistics.median(cost['steps20']):.2f} s)"
+    )
+    return figure(
+        "diagnose() / compile + 20 training steps", values, "x", "<= 1.0"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

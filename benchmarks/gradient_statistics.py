@@ -17,7 +17,9 @@ Prints, per figure, the median over rounds of the wall-time ratio to the
 reference with its min-max spread, for the whole `fit` (what a user pays,
 tracing the probe included) and for its steady state (epochs 2 to the
 end), the ratio of the median epoch times, and the one-off cost (the first
-epoch's extra seconds). Goal: ours <= 1.05 in the steady state.
+epoch's extra seconds). Goals: ours <= 1.05 for the whole fit and <= 1.03
+in the steady state, both <= 1.08 for the whole fit (`fit_overhead.py`
+measures all of issue 33's figures).
 
     python benchmarks/gradient_statistics.py [--rounds 5] [--epochs 20]
 """
@@ -81,10 +83,10 @@ def main(argv=None):
         f"every {stats.sample_interval} steps ({len(stats.steps)} samples)"
     )
     figures = fit_overhead.report(
-        "GradientStatistics()", results, "ours", goal=1.05
+        "GradientStatistics()", results, "ours", goal=1.03, whole_goal=1.05
     )
     figures += fit_overhead.report(
-        "Activation+GradientStatistics()", results, "both"
+        "Activation+GradientStatistics()", results, "both", whole_goal=1.08
     )
     write_result("gradient_statistics", figures)
     return 0
