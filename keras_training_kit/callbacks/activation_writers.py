@@ -10,6 +10,7 @@ is missing.
 
 import csv
 import logging
+import math
 import os
 import re
 import time
@@ -157,11 +158,18 @@ class TensorBoardWriter:
     def __init__(self, log_dir: str, prefix: str = "activations"):
         from tensorboard.compat.proto import event_pb2
         from tensorboard.compat.proto import summary_pb2
+        from tensorboard.compat.proto import tensor_pb2
+        from tensorboard.compat.proto import tensor_shape_pb2
+        from tensorboard.compat.proto import types_pb2
         from tensorboard.plugins.histogram import metadata as histogram
         from tensorboard.plugins.scalar import metadata as scalar
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.summary.writer.event_file_writer import (
+            EventFileWriter,
+        )
 
-        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
+        self._event, self._summary = event_pb2.Event, summary_pb2.Summary
+        self._tensor, self._types = tensor_pb2.TensorProto, types_pb2
+        self._shape = tensor_shape_pb2.TensorShapeProto
         self._prefix = prefix
         self._writer = EventFileWriter(log_dir)
         # The metadata `tf.summary.scalar` and `tf.summary.histogram`
@@ -177,16 +185,20 @@ class TensorBoardWriter:
         The histogram also needs the `"histogram_min"` and
         `"histogram_max"` metrics of its layer.
         """
-        value = self._summary_pb2.Summary.Value
+        value = self._summary.Value
         values = []
         for name, record in sample.items():
             for metric, number in record.items():
-                if metric.startswith("histogram") or not np.isfinite(number):
+                if metric.startswith("histogram") or not math.isfinite(number):
                     continue
                 values.append(
                     value(
                         tag=f"{self._prefix}/{name}/{metric}",
-                        tensor=_tensor(np.float32(number)),
+                        tensor=self._tensor(
+                            dtype=self._types.DT_FLOAT,
+                            tensor_shape=self._shape(),
+                            float_val=[number],
+                        ),
                         metadata=self._scalar_metadata,
                     )
                 )
@@ -194,16 +206,30 @@ class TensorBoardWriter:
                 values.append(
                     value(
                         tag=f"{self._prefix}/{name}/histogram",
-                        tensor=_tensor(_buckets(record)),
+                        tensor=self._buckets(record),
                         metadata=self._histogram_metadata,
                     )
                 )
         self._writer.add_event(
-            self._event_pb2.Event(
+            self._event(
                 wall_time=time.time(),
                 step=int(step),
-                summary=self._summary_pb2.Summary(value=values),
+                summary=self._summary(value=values),
             )
+        )
+
+    def _buckets(self, record):
+        """The float64 `(left, right, count)` rows of a recorded histogram."""
+        counts = np.asarray(record["histogram"], np.float64)
+        edges = np.linspace(
+            record["histogram_min"], record["histogram_max"], len(counts) + 1
+        )
+        rows = np.stack([edges[:-1], edges[1:], counts], axis=1)
+        dim = self._shape.Dim
+        return self._tensor(
+            dtype=self._types.DT_DOUBLE,
+            tensor_shape=self._shape(dim=[dim(size=n) for n in rows.shape]),
+            tensor_content=rows.tobytes(),
         )
 
     def flush(self):
@@ -211,35 +237,6 @@ class TensorBoardWriter:
 
     def close(self):
         self._writer.close()
-
-
-def _buckets(record):
-    """The `(left, right, count)` rows of a recorded histogram."""
-    counts = np.asarray(record["histogram"], np.float64)
-    edges = np.linspace(
-        record["histogram_min"], record["histogram_max"], len(counts) + 1
-    )
-    return np.stack([edges[:-1], edges[1:], counts], axis=1)
-
-
-def _tensor(array):
-    """A `TensorProto` of a float32 or float64 NumPy array (or scalar)."""
-    from tensorboard.compat.proto import tensor_pb2
-    from tensorboard.compat.proto import tensor_shape_pb2
-    from tensorboard.compat.proto import types_pb2
-
-    array = np.asarray(array)
-    dtype = (
-        types_pb2.DT_FLOAT
-        if array.dtype == np.float32
-        else (types_pb2.DT_DOUBLE)
-    )
-    shape = tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=n) for n in array.shape]
-    )
-    return tensor_pb2.TensorProto(
-        dtype=dtype, tensor_shape=shape, tensor_content=array.tobytes()
-    )
 
 
 def tensorboard_writer(
