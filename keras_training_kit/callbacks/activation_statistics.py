@@ -46,12 +46,15 @@ def _check_update_ratio_range(value):
 class ActivationStatistics(SampledStatistics):
     """Records per-layer activation statistics on a fixed probe batch.
 
-    Every `every_n_steps` training steps and at the end of every epoch, one
-    compiled forward pass (the backend's compiler: `tf.function`, optionally
-    XLA, `jax.jit`, or eager PyTorch) runs the model in inference mode on a
-    fixed probe batch and returns the outputs of all the monitored layers
-    at once; they are reduced on the device and only the small statistics
-    tensor comes back to the host. Per layer:
+    At step 0, every `every_n_steps` training steps (or on an automatic
+    interval), at epoch ends (all of them with a fixed interval; with an
+    automatic one, those at most half an interval before its next sample)
+    and at the end of `fit`, one compiled forward pass (the backend's
+    compiler: `tf.function`, optionally XLA, `jax.jit`, or eager PyTorch)
+    runs the model in inference mode on a fixed probe batch and returns
+    the outputs of all the monitored layers at once; they are reduced on
+    the device and only the small statistics tensor comes back to the
+    host. Per layer:
 
     - `mean`, `std`: of all the layer's output values;
     - `zero_fraction`: the fraction of exact zeros;
@@ -83,10 +86,12 @@ class ActivationStatistics(SampledStatistics):
     is reported once: kept in `findings` (with its fix as Python
     arguments) and logged (its advice in `warnings`).
 
-    It runs under the TensorFlow, JAX and PyTorch backends. TensorFlow is
-    needed only for TensorBoard (`log_dir`; without it a warning is logged
-    once and the rest is still written) and for a `tf.data.Dataset` as
-    `probe_data`.
+    It runs under the TensorFlow, JAX and PyTorch backends. TensorBoard
+    (`log_dir`) needs the `tensorboard` package (without it a warning is
+    logged once and the rest is still written), a `tf.data.Dataset` as
+    `probe_data` TensorFlow. The probe is traced once per model: a new
+    instance on a model probed just before (the next `fit` in a notebook)
+    re-uses its traced function (`diagnostics.probe_cache`).
 
     Sequential, functional, nested (sub-models are flattened as
     `"submodel/layer"`) and multi-input models work, as do mixed precision
@@ -103,9 +108,10 @@ class ActivationStatistics(SampledStatistics):
             so that sampling costs about `max_overhead` of the training time
             (step time measured between two device syncs; a sample counted
             twice for its after-effect on the next steps); it counts from
-            the last sample of any kind, so epoch-end samples are part of
-            the budget, and with short epochs only they remain. Defaults to
-            `None`.
+            the last sample of any kind, and an epoch end is sampled only
+            when the next sample is at most half an interval away (it moves
+            there), so short epochs add no samples beyond the budget. The
+            end of `fit` is always sampled. Defaults to `None`.
         probe_data: the probe inputs: an array, a list/dict of arrays for
             several inputs, a tuple `(x, y[, sample_weight])` or a
             `tf.data.Dataset` (batched or not, e.g. the validation split) or
@@ -114,8 +120,8 @@ class ActivationStatistics(SampledStatistics):
             used. With `None`, a seeded standard normal batch of
             `probe_size` examples (CS231n's `randn` probe). Defaults
             to `None`.
-        log_dir: str or `None`, TensorBoard log folder (needs TensorFlow).
-            Defaults to `None`.
+        log_dir: str or `None`, TensorBoard log folder (needs the
+            `tensorboard` package). Defaults to `None`.
         csv_path: str or `None`, the long-format CSV file. Defaults to
             `None`.
         probe_size: int >= 1, examples in the probe batch. Defaults to `256`.

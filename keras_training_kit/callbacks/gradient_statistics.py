@@ -41,13 +41,17 @@ class GradientStatistics(SampledStatistics):
     """Records per-layer gradient statistics on a fixed probe batch.
 
     At step 0, every `every_n_steps` training steps (or on an automatic
-    interval costing about `max_overhead` of the training time) and at
-    every epoch end, the model's compiled loss (`model.compute_loss`,
+    interval costing about `max_overhead` of the training time), at epoch
+    ends (as `ActivationStatistics` samples them) and at the end of `fit`,
+    the model's compiled loss (`model.compute_loss`,
     regularization included) is differentiated on a fixed probe batch
     with targets, in training mode as `fit` runs it, by the backend's
     own autodiff (TensorFlow, JAX or PyTorch); every variable is read
     through a `keras.StatelessScope`, so BatchNormalization statistics and
     seed generators are untouched and watching never changes training.
+    The probe's traced step is shared (`gradient_probe.shared_probe`): a
+    new instance on the same model, or after `diagnose`, or on a fresh
+    model of the same architecture, traces nothing again.
     The probe is cut into micro-batches of `micro_batch_size`. Per
     monitored layer (layer `"model"` for the model-level figures):
 
@@ -91,8 +95,9 @@ class GradientStatistics(SampledStatistics):
             names. Defaults to `None`.
         every_n_steps: int >= 1 or `None` (an automatic interval, as in
             `ActivationStatistics`). Defaults to `None`.
-        log_dir: str or `None`, TensorBoard log folder (needs TensorFlow;
-            tags `gradients/<layer>/<metric>`). Defaults to `None`.
+        log_dir: str or `None`, TensorBoard log folder (needs the
+            `tensorboard` package; tags `gradients/<layer>/<metric>`).
+            Defaults to `None`.
         csv_path: str or `None`, the long-format CSV file (`step, layer,
             metric, value`). Defaults to `None`.
         probe_size: int >= 2, examples in the probe batch. Defaults to
