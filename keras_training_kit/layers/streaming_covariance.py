@@ -159,7 +159,7 @@ class StreamingCovariance:
         # of a chunk adds its co-moment, its column sums and its row count
         # to the upper triangle of `_gram` (Fortran order, updated in
         # place by BLAS).
-        rows = int(np.clip(_CHUNK_VALUES // (num_features + 1), 256, 16384))
+        rows = int(np.clip(_CHUNK_VALUES // (num_features + 1), 256, 8192))
         self._chunk = np.empty((rows, num_features + 1))
         self._filled = 0
         self._gram = np.zeros((num_features + 1,) * 2, order="F")
@@ -197,7 +197,10 @@ class StreamingCovariance:
         while start < len(rows):
             stop = min(len(rows), start + size - self._filled)
             chunk = self._chunk[self._filled : self._filled + stop - start]
-            np.subtract(rows[start:stop], self._shift, out=chunk[:, :d])
+            # A cast, then a float64 subtraction: faster than one mixed
+            # subtraction.
+            np.copyto(chunk[:, :d], rows[start:stop])
+            chunk[:, :d] -= self._shift
             chunk[:, d] = 1.0
             self._filled += stop - start
             start = stop
@@ -244,14 +247,16 @@ class StreamingCovariance:
                 f"(ddof=1). Received: {int(n)} sample(s)"
             )
         self._flush()
-        # The upper triangle, mirrored, less the shift's rank-one term.
+        # SYRK wrote the upper triangle only (the lower one is still 0):
+        # mirrored, less the shift's rank-one term, in place.
         upper = self._gram[:-1, :-1]
-        comoment = np.triu(upper)
-        comoment += np.triu(upper, 1).T
-        # Scaled by sqrt(n) on both sides, so the term stays symmetric.
+        comoment = np.add(upper, upper.T, out=np.empty(upper.shape))
+        np.fill_diagonal(comoment, upper.diagonal())
         scaled = self._gram[:-1, -1] / np.sqrt(n)
-        comoment -= np.multiply.outer(scaled, scaled)
-        comoment /= n - 1.0
+        # The transpose of a C-ordered symmetric matrix is itself, in the
+        # Fortran order BLAS updates in place.
+        blas.dger(-1.0, scaled, scaled, a=comoment.T, overwrite_a=1)
+        comoment *= 1.0 / (n - 1.0)
         return comoment
 
 
@@ -273,10 +278,12 @@ def principal_axes(covariance) -> tuple:
     )
     eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
     eigenvectors = eigenvectors[:, ::-1]
-    signs = np.sign(
-        eigenvectors[
-            np.argmax(np.abs(eigenvectors), axis=0),
-            np.arange(eigenvectors.shape[1]),
-        ]
-    )
-    return eigenvalues, eigenvectors * np.where(signs == 0, 1.0, signs)
+    # Row-wise reductions (a column-wise argmax of |v| is a strided pass):
+    # the largest |loading| is positive where max >= -min; at an exact tie
+    # the first of them decides, as `argmax` would.
+    high, low = eigenvectors.max(axis=0), eigenvectors.min(axis=0)
+    signs = np.where(high >= -low, 1.0, -1.0)
+    for j in np.flatnonzero(high == -low):
+        column = eigenvectors[:, j]
+        signs[j] = np.sign(column[np.argmax(np.abs(column))]) or 1.0
+    return eigenvalues, eigenvectors * signs
