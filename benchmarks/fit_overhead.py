@@ -317,6 +317,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
+    load = os.getloadavg()[0]
     x, y, train = data(args)
     callbacks = statistics_callbacks(args, x, y, workdir())
     results, _ = measure(args, train, callbacks, VARIANTS)
@@ -351,7 +352,14 @@ def main(argv=None):
         )
     cost = fresh_process_times(args, ("steps20", "diagnose"))
     figures.append(diagnose_figure(cost))
-    write_result("fit_overhead", figures)
+    # The host's load says how far the figures can be trusted.
+    note = (
+        f"Load average {load:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end; reference fit "
+        f"{statistics.median(results['none']['whole']):.1f} s."
+    )
+    print(note)
+    write_result("fit_overhead", figures, note=note)
     return 0
 
 
