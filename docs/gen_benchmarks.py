@@ -16,6 +16,7 @@ committed page is what this renders.
 import json
 import pathlib
 import re
+import textwrap
 
 DOCS = pathlib.Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -53,10 +54,15 @@ def table(result: dict) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(
+    measured = (
         f"Measured on {result['date']}, {result['machine']}: "
         f"`{result['command']}`."
         + (f" {result['note']}" if result.get("note") else "")
+    )
+    lines.append(
+        textwrap.fill(
+            measured, 100, break_long_words=False, break_on_hyphens=False
+        )
     )
     return "\n".join(lines) + "\n"
 

@@ -20,7 +20,6 @@ from keras_training_kit.models import build_cnn
 from keras_training_kit.models import compile_classifier
 from keras_training_kit.plotting import plot_search_scatter
 from keras_training_kit.tuning import TrainingHyperModel
-from keras_training_kit.tuning import format_results
 from keras_training_kit.tuning import search
 from keras_training_kit.tuning import write_results_csv
 
@@ -75,20 +74,23 @@ def main():
         epochs=args.epochs,
         directory=directory,
         seed=args.seed,
+        verbose=1,
     )
     search_seconds = time.perf_counter() - start
-    print(format_results(result.rows))
     write_results_csv(result.rows, os.path.join(directory, "results.csv"))
     plot_search_scatter(result.rows, os.path.join(directory, "search.png"))
     best = result.best_hyperparameters
-    print(f"best: {best} (search {search_seconds:.0f} s)")
 
     keras.utils.set_random_seed(args.seed)
     model = build_cnn(data.input_shape, data.num_classes, l2=best["l2"], **CNN)
     compile_classifier(model, learning_rate=best["learning_rate"])
     start = time.perf_counter()
     model.fit(
-        train, validation_data=validation, epochs=args.final_epochs, verbose=0
+        train,
+        validation_data=validation,
+        epochs=args.final_epochs,
+        shuffle=False,  # `train` shuffles itself
+        verbose=0,
     )
     fit_seconds = time.perf_counter() - start
     _, test_accuracy = model.evaluate(test, verbose=0)
@@ -102,7 +104,12 @@ def main():
     )
     with open(os.path.join(directory, "quality.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    print(json.dumps(summary))
+    print(
+        f"{args.dataset}: test accuracy {summary['test_accuracy']:.4f} with "
+        f"learning_rate={best['learning_rate']:.2g}, l2={best['l2']:.2g} "
+        f"(search {search_seconds:.0f} s, final fit of {args.final_epochs} "
+        f"epochs {fit_seconds:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ block's commands as the page shows them now, and no page shows a pasted
 """
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -174,17 +175,25 @@ RUNNER_MODULE = _module("run_commands")
 INCLUDE = '```text\n--8<-- "docs/outputs/{}.txt"\n```'
 
 
+def _runnable(line):
+    """Whether a command line is one the runner runs: `ktk` or an example."""
+    words = _words(line)
+    return words[:1] == ["ktk"] or (
+        words[:1] == ["python"]
+        and words[1:2] != []
+        and words[1][:9] == "examples/"
+    )
+
+
 @pytest.mark.parametrize("page", RUNNER_MODULE.PAGES, ids=_name)
-def test_ktk_commands_run_or_say_why_not(page):
-    for name, figures, language, code in RUNNER_MODULE.blocks(page):
+def test_commands_run_or_say_why_not(page):
+    for name, figures, language, code, _ in RUNNER_MODULE.blocks(page):
         lines = RUNNER_MODULE.commands(code)
         if name:
             assert language == "bash", (_name(page), name)
             for line in lines:
-                assert _words(line)[:1] == ["ktk"], (_name(page), line)
-        elif language == "bash" and any(
-            _words(line)[:1] == ["ktk"] for line in lines
-        ):
+                assert _runnable(line), (_name(page), line)
+        elif language == "bash" and any(_runnable(line) for line in lines):
             assert code.startswith(SKIP), (
                 f"{_name(page)}: mark the block `<!-- run: NAME -->` or "
                 f"start it with `{SKIP} <reason>`:\n{code}"
@@ -194,9 +203,11 @@ def test_ktk_commands_run_or_say_why_not(page):
 @pytest.mark.parametrize("page", RUNNER_MODULE.PAGES, ids=_name)
 def test_outputs_are_the_runs_of_the_blocks(page):
     text = page.read_text()
-    for name, figures, language, code in RUNNER_MODULE.blocks(page):
+    for name, figures, language, code, reason in RUNNER_MODULE.blocks(page):
         if language not in ("python", "bash"):
-            assert not re.search(r"^\$ ktk", code, re.MULTILINE), (
+            assert not re.search(
+                r"^\$ (ktk|python examples/)", code, re.MULTILINE
+            ), (
                 f"{_name(page)}: a pasted `ktk` output; mark its command's "
                 "block `<!-- run: NAME -->` and include docs/outputs/NAME.txt"
             )
@@ -220,25 +231,39 @@ def test_outputs_are_the_runs_of_the_blocks(page):
         )
         for source, target in figures:
             assert f"images/{target})" in text, (_name(page), target)
+        if reason:
+            _check_outside_ci(name, reason, output)
+
+
+def _check_outside_ci(name, reason, output):
+    """A block CI does not run: its output says why and when, and comes
+    from the examples as they are now."""
+    first = output.read_text().splitlines()[0]
+    assert first.startswith(f"# CI does not run this ({reason}): the run of ")
+    sources = json.loads((output.parent / f"{name}.json").read_text())
+    for path, digest in sources["sources"].items():
+        now = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+        assert now == digest, (
+            f"{path} changed since docs/outputs/{name}.txt was written: run "
+            f"`python docs/run_commands.py {name}`"
+        )
 
 
 def test_not_run_commands_stay_few():
     not_run = [
         code
         for page in RUNNER_MODULE.PAGES
-        for name, figures, language, code in RUNNER_MODULE.blocks(page)
+        for name, figures, language, code, _ in RUNNER_MODULE.blocks(page)
         if language == "bash"
         and code.startswith(SKIP)
-        and any(
-            _words(line)[:1] == ["ktk"] for line in RUNNER_MODULE.commands(code)
-        )
+        and any(_runnable(line) for line in RUNNER_MODULE.commands(code))
     ]
     # An install, a download, the distributed chief and workers.
     assert len(not_run) <= 3, not_run
 
 
 def test_run_names_are_unique():
-    names = [block[1] for block in RUNNER_MODULE.run_blocks()]
+    names = [block.name for block in RUNNER_MODULE.run_blocks()]
     assert names and len(names) == len(set(names))
     written = {p.stem for p in (ROOT / "docs" / "outputs").glob("*.txt")}
     assert written == set(names), "docs/outputs holds files no page runs"
@@ -310,3 +335,20 @@ def test_benchmark_result_files_match_the_writer(tmp_path, monkeypatch):
         for figure in result["figures"]:
             assert {"name", "median", "min", "max", "unit"} <= set(figure)
             assert figure["min"] <= figure["median"] <= figure["max"]
+
+
+def test_the_interrupt_line_is_ktks(tmp_path, monkeypatch):
+    """The home page's Ctrl-C line (wrapped there) is what `ktk train`
+    prints when it is interrupted in a new run folder."""
+    from keras_training_kit.cli.main import _interrupted
+    from keras_training_kit.cli.main import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    folder = "runs/train-digits-cnn-<time>"
+    os.makedirs(folder)
+    args = build_parser().parse_args(["train"])
+    args.output_dir = folder
+    line = _interrupted(args, given=None)
+    text = (ROOT / "docs" / "index.md").read_text()
+    shown = re.search(r"```text\n(ktk train: interrupted.*?)```", text, re.S)
+    assert shown and " ".join(shown[1].split()) == line

@@ -28,7 +28,7 @@ from keras_training_kit.diagnostics.rules import find
 from keras_training_kit.diagnostics.rules import note
 from keras_training_kit.diagnostics.taps import first_activation
 from keras_training_kit.diagnostics.taps import output_layer_name
-from keras_training_kit.diagnostics.training_state import current_learning_rate
+from keras_training_kit.diagnostics.training_state import peak_learning_rate
 from keras_training_kit.diagnostics.training_state import optimizer_updates
 from keras_training_kit.validation import check_int
 
@@ -63,7 +63,8 @@ class Diagnosis:
         findings: list of `Finding`.
         batch_size: int, the training batch advised on (per step).
         examples: int, the examples measured on.
-        learning_rate: float, the optimizer's current learning rate, or
+        learning_rate: float, the peak of the optimizer's learning rate (its
+            rate when constant), or
             `None`.
         activation: str, the monitored layers' first activation (for the
             advice).
@@ -265,6 +266,8 @@ def _next_step(optimizer, trainable, grads):
     ]
     config = optimizer.get_config()
     config["gradient_accumulation_steps"] = None
+    # A schedule's step is taken at its peak (see `peak_learning_rate`).
+    config["learning_rate"] = peak_learning_rate(optimizer)
     for name, variable in cycled:
         config[name] = float(keras.ops.convert_to_numpy(variable))
     copy = type(optimizer).from_config(config)
@@ -428,7 +431,7 @@ def diagnose(
         findings=[],
         batch_size=batch_size,
         examples=count,
-        learning_rate=current_learning_rate(optimizer),
+        learning_rate=peak_learning_rate(optimizer),
         activation=first_activation(probe.layers),
         trained=updates > 0,
         step=keras_compat.optimizer_steps(optimizer) if updates else None,

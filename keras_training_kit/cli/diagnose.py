@@ -17,6 +17,7 @@ from keras_training_kit.cli import model_flags
 from keras_training_kit.cli.errors import UsageError
 from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
+from keras_training_kit.cli.train import DEFAULTS as TRAIN_DEFAULTS
 
 HELP = "Check a model's forward and backward pass before training."
 
@@ -42,14 +43,20 @@ def add_arguments(parser):
         "instead of the model flags",
     )
     model_flags.add_architecture_arguments(model)
-    model_flags.add_layer_arguments(model)
+    # The model and rate `ktk train` trains by default.
+    model_flags.add_layer_arguments(
+        model, normalization=TRAIN_DEFAULTS["normalization"]
+    )
     fit = parser.add_argument_group("training")
     model_flags.add_optimizer_argument(fit)
-    fit.add_argument("--lr", type=flags.positive_float, default=1e-3)
+    fit.add_argument(
+        "--lr", type=flags.positive_float, default=TRAIN_DEFAULTS["lr"]
+    )
     flags.add_batch_size_argument(
         fit,
         "the training batch the advice is about (default: the run's, from "
-        "config.json beside --model-file, else 32)",
+        "config.json beside --model-file, else ktk train's "
+        f"{TRAIN_DEFAULTS['batch_size']})",
         default=None,
     )
     fit.add_argument(
@@ -122,7 +129,8 @@ def run_batch(args) -> tuple:
     """`(batch_size, accumulate)` the advice is about.
 
     The flags when given; else, for `--model-file`, the run's own from
-    the `config.json` `ktk train` wrote beside it; else 32 and 1.
+    the `config.json` `ktk train` wrote beside it; else `ktk train`'s
+    default batch size and 1.
     """
     recorded = {}
     if args.model_file is not None:
@@ -130,7 +138,11 @@ def run_batch(args) -> tuple:
         if os.path.isfile(path):
             with open(path) as file:
                 recorded = json.load(file)
-    batch = args.batch_size or recorded.get("batch_size") or 32
+    batch = (
+        args.batch_size
+        or recorded.get("batch_size")
+        or TRAIN_DEFAULTS["batch_size"]
+    )
     accumulate = args.accumulate or recorded.get("accumulate") or 1
     return int(batch), int(accumulate)
 
@@ -140,8 +152,12 @@ def _model(args, data):
 
     if args.model_file is None:
         return model_flags.build_model(args, data)
-    import keras_training_kit  # noqa: F401  (registers the saved objects)
+    from keras_training_kit import registration
 
+    # Registered here, not by the import hook: in this process Keras may
+    # have been imported before the hook could run (a one-cycle run's
+    # `OneCycle` schedule was then unknown to `load_model`).
+    registration.register_all()
     model = keras.models.load_model(args.model_file)
     if not model.compiled or model.loss is None:
         raise UsageError(

@@ -8,8 +8,13 @@ Importing this module does not import TensorFlow (`ktk --help` stays fast).
 """
 
 from keras_training_kit.cli import flags
+from keras_training_kit.cli.errors import UsageError
 
 MODELS = ("cnn", "mlp")
+# `--batch-norm-momentum` when not given: the running statistics of a run of
+# a few hundred steps (`ktk train`'s defaults) are those of its last ~10
+# batches, not a mix reaching back to the first, untrained, weights.
+BATCH_NORM_MOMENTUM = 0.9
 
 
 def add_architecture_arguments(group, *, default_model: str = "cnn"):
@@ -29,13 +34,21 @@ def add_architecture_arguments(group, *, default_model: str = "cnn"):
     )
 
 
-def add_layer_arguments(group, *, l2: float = 0.0, l2_help: str | None = None):
+def add_layer_arguments(
+    group,
+    *,
+    l2: float = 0.0,
+    l2_help: str | None = None,
+    normalization: str = "none",
+):
     """Adds the per-layer flags: activation, initializer, normalization, ...
 
     Args:
         group: an argparse parser or argument group.
         l2: float, the default of `--l2`. Defaults to `0.0`.
         l2_help: str or `None`, the help of `--l2`. Defaults to `None`.
+        normalization: str, the default of `--normalization`. Defaults to
+            `"none"`.
     """
     group.add_argument(
         "--activation",
@@ -46,12 +59,21 @@ def add_layer_arguments(group, *, l2: float = 0.0, l2_help: str | None = None):
         "--initializer", default="auto", help="auto or a Keras initializer name"
     )
     group.add_argument(
-        "--normalization", choices=flags.NORMALIZATIONS, default="none"
+        "--normalization", choices=flags.NORMALIZATIONS, default=normalization
     )
     group.add_argument(
         "--normalization-position",
         choices=("before_activation", "after_activation"),
         default="before_activation",
+    )
+    group.add_argument(
+        "--batch-norm-momentum",
+        type=flags.fraction,
+        default=None,
+        metavar="M",
+        help="with --normalization batch: the momentum of the running mean "
+        f"and variance (default: {BATCH_NORM_MOMENTUM}, which settles within "
+        "a short run; Keras' own 0.99 needs about ten times as many steps)",
     )
     group.add_argument("--dropout", type=flags.fraction, default=0.0)
     group.add_argument(
@@ -88,7 +110,19 @@ def architecture(args) -> tuple:
     return "cnn", {"filters": tuple(args.filters)}
 
 
+def check_layer_arguments(args):
+    """The checks across layer flags that argparse cannot make."""
+    if args.batch_norm_momentum is not None and args.normalization != "batch":
+        raise UsageError(
+            "`--batch-norm-momentum` applies only with `--normalization "
+            f"batch`. Received: --batch-norm-momentum "
+            f"{args.batch_norm_momentum:g} with --normalization "
+            f"{args.normalization}"
+        )
+
+
 def _layer_options(args, name):
+    check_layer_arguments(args)
     options = dict(
         activation=args.activation,
         kernel_initializer=args.initializer,
@@ -102,6 +136,12 @@ def _layer_options(args, name):
     )
     if name == "cnn":
         options["spatial_dropout"] = args.spatial_dropout
+    if args.normalization == "batch":
+        options["batch_norm_momentum"] = (
+            BATCH_NORM_MOMENTUM
+            if args.batch_norm_momentum is None
+            else args.batch_norm_momentum
+        )
     return options
 
 

@@ -325,7 +325,7 @@ class GradientProbe:
         Args:
             x: the model's inputs (arrays or tensors) for one batch.
             y: the targets.
-            sample_weight: `None` or per-example weights.
+            sample_weight: `None` or per-example weights. Defaults to `None`.
 
         Returns:
             `(loss, gradients, backprop, squares)`: the compiled loss, the

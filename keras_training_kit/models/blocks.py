@@ -9,6 +9,7 @@ import keras
 
 from keras_training_kit.validation import check_activation
 from keras_training_kit.validation import check_choice
+from keras_training_kit.validation import check_float
 from keras_training_kit.validation import check_input_shape
 from keras_training_kit.validation import check_non_negative
 from keras_training_kit.validation import check_num_classes
@@ -116,10 +117,34 @@ def make_regularizer(l1, l2):
     return keras.regularizers.L1L2(l1=float(l1), l2=float(l2))
 
 
-def normalization_layer(normalization, name):
+def normalization_layer(normalization, name, batch_norm_momentum=None):
+    """A `BatchNormalization` (with `batch_norm_momentum`, Keras' 0.99 when
+    `None`) or a `LayerNormalization` named `name`."""
     if normalization == "batch":
-        return keras.layers.BatchNormalization(name=name)
+        if batch_norm_momentum is None:
+            return keras.layers.BatchNormalization(name=name)
+        return keras.layers.BatchNormalization(
+            momentum=batch_norm_momentum, name=name
+        )
     return keras.layers.LayerNormalization(name=name)
+
+
+def check_batch_norm_momentum(batch_norm_momentum, normalization):
+    """Returns the momentum as a float (or `None`); raises when it is not
+    in `[0, 1)` or given without batch normalization."""
+    if batch_norm_momentum is None:
+        return None
+    momentum = check_float(
+        "batch_norm_momentum", batch_norm_momentum, 0.0, 1.0, include_high=False
+    )
+    if normalization != "batch":
+        raise ValueError(
+            "`batch_norm_momentum` applies only with "
+            "`normalization='batch'`. Received: "
+            f"batch_norm_momentum={batch_norm_momentum!r}, "
+            f"normalization={normalization!r}"
+        )
+    return momentum
 
 
 def check_maxout_pieces(maxout_pieces, activation) -> int:
@@ -148,14 +173,16 @@ def check_classifier_options(
     maxout_pieces,
     l1,
     l2,
+    batch_norm_momentum=None,
 ) -> tuple:
     """Validates the options `build_mlp` and `build_cnn` share.
 
     Returns:
         `(input_shape, block_options, regularizer)`: the example shape as
         a tuple, the keyword arguments of `hidden_block` (`activation`,
-        `normalization`, `normalization_position`, `maxout_pieces`) and
-        the kernel regularizer (`None` without `l1` and `l2`).
+        `normalization`, `normalization_position`, `maxout_pieces`,
+        `batch_norm_momentum`) and the kernel regularizer (`None` without
+        `l1` and `l2`).
 
     Raises:
         ValueError: for any invalid option, naming it and the received
@@ -177,6 +204,9 @@ def check_classifier_options(
         normalization=normalization,
         normalization_position=normalization_position,
         maxout_pieces=check_maxout_pieces(maxout_pieces, activation),
+        batch_norm_momentum=check_batch_norm_momentum(
+            batch_norm_momentum, normalization
+        ),
     )
     return input_shape, block_options, make_regularizer(l1, l2)
 
@@ -222,6 +252,7 @@ def hidden_block(
     normalization_position,
     name,
     maxout_pieces=2,
+    batch_norm_momentum=None,
 ):
     """`linear -> [norm] -> activation -> [norm]` on `x`.
 
@@ -233,6 +264,8 @@ def hidden_block(
         maxout_pieces: int, with `activation="maxout"` the linear layer has
             `width * maxout_pieces` outputs and `Maxout(width)` keeps the
             largest of each group of `maxout_pieces`.
+        batch_norm_momentum: float or `None`, the `BatchNormalization`
+            momentum (`None`: Keras' 0.99).
 
     A normalization before the activation makes the linear layer's bias
     redundant (the normalization's `beta` plays that role), so it is dropped.
@@ -244,7 +277,9 @@ def hidden_block(
     linear_width = width * maxout_pieces if maxout else width
     x = make_linear(linear_width, use_bias, f"{name}_linear")(x)
     if normalization and normalization_position == "before_activation":
-        x = normalization_layer(normalization, f"{name}_norm")(x)
+        x = normalization_layer(
+            normalization, f"{name}_norm", batch_norm_momentum
+        )(x)
     if maxout:
         from keras_training_kit.layers import Maxout
 
@@ -252,7 +287,9 @@ def hidden_block(
     else:
         x = keras.layers.Activation(activation, name=f"{name}_act")(x)
     if normalization and normalization_position == "after_activation":
-        x = normalization_layer(normalization, f"{name}_norm")(x)
+        x = normalization_layer(
+            normalization, f"{name}_norm", batch_norm_momentum
+        )(x)
     return x
 
 

@@ -37,6 +37,7 @@ def build_cnn(
     l1: float = 0.0,
     output: str = "logits",
     maxout_pieces: int | None = None,
+    batch_norm_momentum: float | None = None,
     whitening_stem: bool = False,
     whitening_images=None,
     whitening_kernel_size: int = 2,
@@ -101,6 +102,12 @@ def build_cnn(
         maxout_pieces: int or `None`, pieces per unit; only with
             `activation="maxout"` (`None` there means 2).
             Defaults to `None`.
+        batch_norm_momentum: float in `[0, 1)` or `None`, the momentum of
+            the running mean and variance of every `BatchNormalization`;
+            only with `normalization="batch"`. `None` keeps Keras' 0.99,
+            which averages over the last ~100 batches and suits long runs;
+            0.9 (PyTorch's default) settles within a short run of a few
+            hundred steps. Defaults to `None`.
         whitening_stem: bool, start with a frozen patch-whitening `Conv2D`
             (`"valid"` padding, `2 * k * k * channels` filters). Needs
             `whitening_images`. Defaults to `False`.
@@ -132,6 +139,7 @@ def build_cnn(
         dropout=dropout,
         output=output,
         maxout_pieces=maxout_pieces,
+        batch_norm_momentum=batch_norm_momentum,
         l1=l1,
         l2=l2,
     )
@@ -151,14 +159,7 @@ def build_cnn(
         kernel_initializer, block_options["activation"]
     )
     one_d = len(input_shape) == 2
-    conv_class = keras.layers.Conv1D if one_d else keras.layers.Conv2D
-    make_conv = blocks.linear_factory(
-        conv_class,
-        next_initializer,
-        regularizer,
-        kernel_size=kernel_size,
-        padding="same",
-    )
+    make_conv = _conv_factory(one_d, next_initializer, regularizer, kernel_size)
     inputs = keras.Input(input_shape, name="features")
     x = inputs
     if whitening_stem:
@@ -256,6 +257,17 @@ def _whitening_stem(x, input_shape, images, kernel_size):
     x = stem(x)
     stem.set_weights([kernel, bias])
     return x
+
+
+def _conv_factory(one_d, next_initializer, regularizer, kernel_size):
+    """`make_linear` for the conv blocks: `Conv1D` or `Conv2D`, "same"."""
+    return blocks.linear_factory(
+        keras.layers.Conv1D if one_d else keras.layers.Conv2D,
+        next_initializer,
+        regularizer,
+        kernel_size=kernel_size,
+        padding="same",
+    )
 
 
 def _conv_stage(

@@ -20,6 +20,7 @@ def build_mlp(
     l1: float = 0.0,
     output: str = "logits",
     maxout_pieces: int | None = None,
+    batch_norm_momentum: float | None = None,
     name: str = "mlp",
 ) -> keras.Model:
     """Builds an uncompiled multilayer perceptron classifier.
@@ -61,6 +62,9 @@ def build_mlp(
         maxout_pieces: int or `None`, pieces per unit; only with
             `activation="maxout"` (`None` there means 2).
             Defaults to `None`.
+        batch_norm_momentum: float in `[0, 1)` or `None`, with
+            `normalization="batch"`: the momentum of the running statistics
+            (`None`: Keras' 0.99; see `build_cnn`). Defaults to `None`.
         name: str, the model's name. Defaults to `"mlp"`.
 
     Returns:
@@ -86,6 +90,7 @@ def build_mlp(
         dropout=dropout,
         output=output,
         maxout_pieces=maxout_pieces,
+        batch_norm_momentum=batch_norm_momentum,
         l1=l1,
         l2=l2,
     )

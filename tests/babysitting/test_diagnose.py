@@ -432,3 +432,28 @@ def test_a_momentum_cycled_by_one_cycle_momentum(optimizer, name):
     assert result.layers and float(keras.ops.convert_to_numpy(cycled)) == (
         pytest.approx(0.85)
     )
+
+
+def test_a_finished_schedule_is_judged_at_its_peak():
+    # One-cycle ends 1e5 times below its peak by design: judged at the rate
+    # of its last step, every trained model's updates would look too small
+    # and the advice would be to raise `--lr` (the peak) tenfold.
+    from keras_training_kit.models import build_mlp
+    from keras_training_kit.models import compile_classifier
+    from keras_training_kit.schedules import OneCycle
+
+    x, y = _classification(n=64)
+    keras.utils.set_random_seed(0)
+    model = compile_classifier(
+        build_mlp(x.shape[1:], int(y.max()) + 1, (32,)),
+        optimizer=keras.optimizers.Adam(OneCycle(5e-3, 8)),
+    )
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)  # 8 steps: the end
+    result = diagnose(model, x, y, batch_size=16)
+    assert result.trained and result.learning_rate == pytest.approx(5e-3)
+    assert "update_ratio_low" not in {f.kind for f in result.findings}
+    # A constant rate is judged at itself.
+    constant = compile_classifier(
+        build_mlp(x.shape[1:], int(y.max()) + 1, (32,)), learning_rate=1e-3
+    )
+    assert diagnose(constant, x, y).learning_rate == pytest.approx(1e-3)

@@ -16,6 +16,8 @@ _SIGMOID_8 = [
     "sigmoid",
     "--hidden-units",
     "128,128,128,128,128,128,128,128",
+    "--normalization",
+    "none",
 ]
 
 
@@ -90,6 +92,8 @@ def test_train_gradient_stats_warns_on_the_terminal(tmp_path):
         "1",
         "--verbose",
         "0",
+        "--batch-size",
+        "32",
         "--gradient-stats",
         "--output-dir",
         str(tmp_path / "run"),
@@ -104,7 +108,8 @@ def test_train_gradient_stats_warns_on_the_terminal(tmp_path):
     # The library's advice, in flags on the command line.
     assert "`--activation relu --initializer he_normal`" in lines[0]
     assert "(or `--normalization batch`)" in lines[0]
-    assert "measured before training on 128 examples" in lines[0]
+    # The probe's 256 examples (GradientStatistics' `probe_size`).
+    assert "measured before training on 256 examples" in lines[0]
     assert "cuInit" not in result.stderr  # native logs stay hidden
     # Warnings only: the sampling interval is a DEBUG detail.
     assert "INFO" not in result.stderr and "sampling every" not in result.stderr

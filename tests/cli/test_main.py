@@ -50,9 +50,9 @@ def test_help_shows_every_default(command, capsys):
 
 def test_help_adds_the_defaults_it_does_not_say(capsys):
     text = _help("train", capsys)
-    assert "recorded in config.json (default: 0.001)" in text
+    assert "recorded in config.json (default: 0.005)" in text
     # Flags without help text, and list defaults as they are typed.
-    assert "--epochs EPOCHS (default: 30)" in text
+    assert "--epochs EPOCHS (default: 5)" in text
     assert "--model {cnn,mlp} (default: cnn)" in text
     assert "comma-separated (default: 256,128)" in text
 

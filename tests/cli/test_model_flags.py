@@ -84,3 +84,42 @@ def test_tune_shares_the_architecture_flags():
     assert model_flags.architecture(args) == ("mlp", {"hidden_units": (16, 8)})
     args = build_parser().parse_args(["tune", "--filters", "4"])
     assert model_flags.architecture(args) == ("cnn", {"filters": (4,)})
+
+
+def test_batch_norm_momentum_flag(tmp_path, capsys):
+    from keras_training_kit.cli.main import main
+
+    parser = build_parser()
+    args = parser.parse_args(["train"])
+    # ktk train's defaults: batch normalization at 0.9 unless given.
+    assert args.normalization == "batch" and args.batch_norm_momentum is None
+    assert model_flags._layer_options(args, "cnn")["batch_norm_momentum"] == 0.9
+    args = parser.parse_args(["train", "--batch-norm-momentum", "0.99"])
+    assert (
+        model_flags._layer_options(args, "cnn")["batch_norm_momentum"] == 0.99
+    )
+    args = parser.parse_args(["train", "--normalization", "none"])
+    assert "batch_norm_momentum" not in model_flags._layer_options(args, "cnn")
+    # Given without batch normalization: refused before any work.
+    out = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--normalization",
+            "layer",
+            "--batch-norm-momentum",
+            "0.9",
+            "--output-dir",
+            str(out),
+        ]
+    )
+    error = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert (
+        "`--batch-norm-momentum` applies only with `--normalization batch`"
+        in error
+    )
+    assert (
+        "Received: --batch-norm-momentum 0.9 with --normalization layer"
+        in error
+    )

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+# Without batch normalization, at a constant rate, with a validation split:
+# what these tests compare (not `ktk train`'s defaults).
 _FAST = [
     "--dataset",
     "digits",
@@ -18,6 +20,12 @@ _FAST = [
     "mlp",
     "--hidden-units",
     "16",
+    "--normalization",
+    "none",
+    "--schedule",
+    "constant",
+    "--validation-split",
+    "0.1",
     "--verbose",
     "0",
 ]

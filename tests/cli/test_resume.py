@@ -46,8 +46,8 @@ _COMMAND = [
 _SAMPLE = [
     ("mkdir", "."),
     ("append", "history.csv", 2),
-    ("h5", "backup/.epoch-000002.tmp.weights.h5"),
-    ("delete", "backup/epoch-000002.weights.h5"),
+    ("write", "backup/.epoch-000002.tmp.npz"),
+    ("delete", "backup/epoch-000002.npz"),
     ("write", ".model.tmp.keras"),
 ]
 _POINTS = (
@@ -74,7 +74,7 @@ _SCHEDULED = [
 _SCHEDULED_SAMPLE = [
     ("rename", "config.json"),
     ("append", "history.csv", 1),
-    ("rename", "backup/epoch-000002.weights.h5"),
+    ("rename", "backup/epoch-000002.npz"),
     ("rename", "metrics.json"),
 ]
 
@@ -282,10 +282,10 @@ def test_latest_checkpoint_and_epoch_seeds(tmp_path):
         callbacks=[checkpoint, Record()],
     )
     # Only the newest checkpoint is kept, named after its finished epochs.
-    assert os.listdir(backup) == ["epoch-000002.weights.h5"]
+    assert os.listdir(backup) == ["epoch-000002.npz"]
     assert resume.latest_checkpoint(backup) == (
         2,
-        os.path.join(backup, "epoch-000002.weights.h5"),
+        os.path.join(backup, "epoch-000002.npz"),
     )
     # Epoch k starts from the seed state before training plus k * 2**20.
     assert states[1][1] - states[0][1] == 2**20 and states[0][0] == states[1][0]
@@ -363,3 +363,30 @@ def test_replayed_early_stopping_knows_the_run_had_stopped():
     assert resume.Replayed(stopping, _logs([1.0, 1.1, 1.2]), 0.1).replay()
     going = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
     assert not resume.Replayed(going, _logs([1.0, 0.9]), 0.1).replay()
+
+
+def test_restore_reads_earlier_weights_h5_and_refuses_another_model(tmp_path):
+    import keras
+
+    def model(units=2):
+        built = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])
+        built.compile("adam", "mse")
+        built.fit(np.ones((8, 4)), np.zeros((8, units)), verbose=0)
+        return built
+
+    trained = model()
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    # The checkpoint format of earlier 0.1.0 builds.
+    trained.save_weights(str(backup / "epoch-000003.weights.h5"))
+    epochs, path = resume.latest_checkpoint(str(backup))
+    assert epochs == 3 and path.endswith("epoch-000003.weights.h5")
+    fresh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    fresh.compile("adam", "mse")
+    resume.restore(fresh, path)
+    for a, b in zip(trained.variables, fresh.variables):
+        np.testing.assert_array_equal(a, b)
+    npz = str(tmp_path / "epoch-000001.npz")
+    resume.save_checkpoint(model(units=3), npz)
+    with pytest.raises(ValueError, match="another model or optimizer"):
+        resume.restore(fresh, npz)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from keras_training_kit.cli import train
 from keras_training_kit.cli import tune
 
 
@@ -36,7 +37,8 @@ def test_a_grid_searches_only_what_was_asked(tmp_path, capsys):
     )
     assert hypermodel.l2 == (0.0, 0.0) and hypermodel.log_ranges() == {}
     args = _planned(tmp_path, "--search=grid", "--optimizer=adam,sgd")
-    assert (args.lr_range, args.trials) == ([1e-3, 1e-3], 2)
+    lr = train.DEFAULTS["lr"]
+    assert (args.lr_range, args.trials) == ([lr, lr], 2)
 
 
 @pytest.mark.parametrize("strategy", ["random", "bayesian", "coarse-to-fine"])

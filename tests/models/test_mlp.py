@@ -162,3 +162,46 @@ def test_maxout_pieces_without_maxout_is_refused():
         build_cnn((8, 8, 1), 2, (4,), maxout_pieces=3)
     model = build_mlp((4,), 2, (8,), activation="maxout", maxout_pieces=3)
     assert model.count_params() > 0
+
+
+def test_batch_norm_momentum_reaches_every_batch_normalization():
+    from keras_training_kit.models import build_cnn
+
+    for model in (
+        build_mlp(
+            (4,), 2, (8, 8), normalization="batch", batch_norm_momentum=0.9
+        ),
+        build_cnn(
+            (8, 8, 1),
+            2,
+            (4,),
+            normalization="batch",
+            normalization_position="after_activation",
+            batch_norm_momentum=0.8,
+        ),
+    ):
+        norms = [
+            layer
+            for layer in model.layers
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        assert norms and len({layer.momentum for layer in norms}) == 1
+    # Without it, Keras' own default.
+    model = build_mlp((4,), 2, (8,), normalization="batch")
+    assert model.get_layer("dense_1_norm").momentum == 0.99
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(normalization="layer", batch_norm_momentum=0.9), "only with"),
+        (dict(normalization=None, batch_norm_momentum=0.9), "only with"),
+        (dict(normalization="batch", batch_norm_momentum=1.0), r"\[0, 1\)"),
+        (dict(normalization="batch", batch_norm_momentum="0.9"), r"\[0, 1\)"),
+    ],
+)
+def test_batch_norm_momentum_is_checked(kwargs, match):
+    with pytest.raises(
+        ValueError, match=f"batch_norm_momentum.*{match}|{match}"
+    ):
+        build_mlp((4,), 2, (8,), **kwargs)
