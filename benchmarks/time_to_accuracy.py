@@ -40,7 +40,8 @@ RECIPES = [
     (
         "MNIST-1D",
         0.97,
-        "--dataset mnist1d --filters 64,128 --epochs 20 --lr 1e-2",
+        "--dataset mnist1d --filters 32,64,128 --kernel-size 5 "
+        "--convs-per-stage 2 --epochs 8 --lr 1e-2",
     ),
 ]
 

@@ -54,16 +54,17 @@ def table(result: dict) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    # Wrapped at 100 columns, the command kept on one line (the page
+    # quotes it whole).
+    command = result["command"].replace(" ", "\0")
     measured = (
-        f"Measured on {result['date']}, {result['machine']}: "
-        f"`{result['command']}`."
+        f"Measured on {result['date']}, {result['machine']}: `{command}`."
         + (f" {result['note']}" if result.get("note") else "")
     )
-    lines.append(
-        textwrap.fill(
-            measured, 100, break_long_words=False, break_on_hyphens=False
-        )
+    wrapped = textwrap.fill(
+        measured, 100, break_long_words=False, break_on_hyphens=False
     )
+    lines.append(wrapped.replace("\0", " "))
     return "\n".join(lines) + "\n"
 
 

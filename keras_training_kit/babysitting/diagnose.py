@@ -28,8 +28,8 @@ from keras_training_kit.diagnostics.rules import find
 from keras_training_kit.diagnostics.rules import note
 from keras_training_kit.diagnostics.taps import first_activation
 from keras_training_kit.diagnostics.taps import output_layer_name
-from keras_training_kit.diagnostics.training_state import peak_learning_rate
 from keras_training_kit.diagnostics.training_state import optimizer_updates
+from keras_training_kit.diagnostics.training_state import peak_learning_rate
 from keras_training_kit.validation import check_int
 
 COLUMNS = (

@@ -163,9 +163,7 @@ class TensorBoardWriter:
         from tensorboard.compat.proto import types_pb2
         from tensorboard.plugins.histogram import metadata as histogram
         from tensorboard.plugins.scalar import metadata as scalar
-        from tensorboard.summary.writer.event_file_writer import (
-            EventFileWriter,
-        )
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         self._event, self._summary = event_pb2.Event, summary_pb2.Summary
         self._tensor, self._types = tensor_pb2.TensorProto, types_pb2

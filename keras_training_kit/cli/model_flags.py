@@ -18,7 +18,8 @@ BATCH_NORM_MOMENTUM = 0.9
 
 
 def add_architecture_arguments(group, *, default_model: str = "cnn"):
-    """Adds `--model`, `--hidden-units` and `--filters`."""
+    """Adds `--model`, `--hidden-units`, `--filters`, `--kernel-size` and
+    `--convs-per-stage`."""
     group.add_argument("--model", choices=MODELS, default=default_model)
     group.add_argument(
         "--hidden-units",
@@ -31,6 +32,18 @@ def add_architecture_arguments(group, *, default_model: str = "cnn"):
         type=flags.positive_int_list,
         default=[32, 64],
         help="CNN filters per stage, comma-separated",
+    )
+    group.add_argument(
+        "--kernel-size",
+        type=flags.positive_int,
+        default=3,
+        help="CNN convolution window",
+    )
+    group.add_argument(
+        "--convs-per-stage",
+        type=flags.positive_int,
+        default=1,
+        help="CNN convolutions before each pooling",
     )
 
 
@@ -107,7 +120,11 @@ def architecture(args) -> tuple:
     """`(builder name, builder kwargs)` of the architecture flags."""
     if args.model == "mlp":
         return "mlp", {"hidden_units": tuple(args.hidden_units)}
-    return "cnn", {"filters": tuple(args.filters)}
+    return "cnn", {
+        "filters": tuple(args.filters),
+        "kernel_size": args.kernel_size,
+        "convs_per_stage": args.convs_per_stage,
+    }
 
 
 def check_layer_arguments(args):

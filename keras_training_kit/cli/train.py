@@ -49,6 +49,8 @@ _EXPERIMENT_KEYS = (
     "model",
     "hidden_units",
     "filters",
+    "kernel_size",
+    "convs_per_stage",
     "activation",
     "initializer",
     "normalization",
@@ -81,6 +83,8 @@ _ADDED_KEYS = {
     "early_stopping": None,
     # Before `--batch-norm-momentum`, batch normalization had Keras' 0.99.
     "batch_norm_momentum": None,
+    "kernel_size": 3,
+    "convs_per_stage": 1,
 }
 
 

@@ -34,6 +34,8 @@ _EXPERIMENT_KEYS = (
     "model",
     "hidden_units",
     "filters",
+    "kernel_size",
+    "convs_per_stage",
     "search",
     "epochs",
     "lr_range",
@@ -51,7 +53,7 @@ _EXPERIMENT_KEYS = (
 )
 # The key that the config.json of a search folder written by an earlier
 # 0.1.0 build lacks, with the value it searched: such a folder resumes.
-_ADDED_KEYS = {"schedule": ["constant"]}
+_ADDED_KEYS = {"schedule": ["constant"], "kernel_size": 3, "convs_per_stage": 1}
 # The ranges searched when `--lr-range`/`--l2-range` is not given, except in
 # a grid: a grid searches only what was asked and holds the others at `ktk
 # train`'s defaults. A grid folder whose config.json holds one of these

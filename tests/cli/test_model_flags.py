@@ -83,7 +83,10 @@ def test_tune_shares_the_architecture_flags():
     )
     assert model_flags.architecture(args) == ("mlp", {"hidden_units": (16, 8)})
     args = build_parser().parse_args(["tune", "--filters", "4"])
-    assert model_flags.architecture(args) == ("cnn", {"filters": (4,)})
+    assert model_flags.architecture(args) == (
+        "cnn",
+        {"filters": (4,), "kernel_size": 3, "convs_per_stage": 1},
+    )
 
 
 def test_batch_norm_momentum_flag(tmp_path, capsys):
@@ -123,3 +126,22 @@ def test_batch_norm_momentum_flag(tmp_path, capsys):
         "Received: --batch-norm-momentum 0.9 with --normalization layer"
         in error
     )
+
+
+def test_kernel_size_and_convs_per_stage_reach_the_cnn():
+    args = build_parser().parse_args(
+        ["train", "--kernel-size", "5", "--convs-per-stage", "2"]
+    )
+    name, kwargs = model_flags.architecture(args)
+    assert name == "cnn"
+    assert (kwargs["kernel_size"], kwargs["convs_per_stage"]) == (5, 2)
+    data = load_dataset("mnist1d", seed=0)
+    model = model_flags.build_model(args, data)
+    convs = [layer for layer in model.layers if "conv" in layer.name]
+    kernels = {
+        layer.kernel_size for layer in convs if hasattr(layer, "kernel_size")
+    }
+    assert kernels == {(5,)}
+    assert len([layer for layer in convs if hasattr(layer, "kernel_size")]) == 4
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--kernel-size", "0"])
