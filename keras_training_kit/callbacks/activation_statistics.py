@@ -323,6 +323,7 @@ class ActivationStatistics(SampledStatistics):
             learning_rate=current_learning_rate(
                 getattr(self.model, "optimizer", None)
             ),
+            peak_learning_rate=getattr(self, "_peak_learning_rate", None),
             activation=self._activation,
             output_layer=self._output_layer,
         )

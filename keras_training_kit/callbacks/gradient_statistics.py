@@ -378,6 +378,7 @@ class GradientStatistics(SampledStatistics):
             learning_rate=current_learning_rate(
                 getattr(self.model, "optimizer", None)
             ),
+            peak_learning_rate=getattr(self, "_peak_learning_rate", None),
             activation=taps_lib.first_activation(self._probe.layers),
             output_layer=self._output_layer,
         )

@@ -19,6 +19,7 @@ import keras
 
 from keras_training_kit import keras_compat
 from keras_training_kit.callbacks.sampling_schedule import SamplingSchedule
+from keras_training_kit.diagnostics.training_state import peak_learning_rate
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class SampledStatistics(keras.callbacks.Callback):
     # Callback hooks ------------------------------------------------------
 
     def on_train_begin(self, logs=None):
+        # Read once: an update ratio is judged at the schedule's peak.
+        self._peak_learning_rate = peak_learning_rate(
+            getattr(self.model, "optimizer", None)
+        )
         self._writers = [w for w in self._begin() if w is not None]
         self._epoch_base = self._iterations()
         self._last_batch = -1

@@ -115,6 +115,9 @@ class Figures:
         gradient_accumulation_steps: int, steps per optimizer update.
         training_examples: int or `None`, the training set's size.
         learning_rate: float or `None`, the optimizer's learning rate.
+        peak_learning_rate: float or `None`, the peak of its schedule (the
+            rate `--lr` sets); an update ratio measured below the peak is
+            judged as it would be at the peak. `None`: `learning_rate`.
         activation: str, the model's first activation (for the advice).
         output_layer: str or `None`, the output layer's name.
     """
@@ -131,5 +134,6 @@ class Figures:
     gradient_accumulation_steps: int = 1
     training_examples: int | None = None
     learning_rate: float | None = None
+    peak_learning_rate: float | None = None
     activation: str = "relu"
     output_layer: str | None = None

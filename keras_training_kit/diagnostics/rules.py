@@ -320,14 +320,24 @@ def update_ratio(
     """
     ratio = row.get("update_ratio")
     low, high = bands["update_ratio"]
-    if ratio is None or not math.isfinite(ratio) or low <= ratio <= high:
+    if ratio is None or not math.isfinite(ratio):
         return None
-    kind = "update_ratio_high" if ratio > high else "update_ratio_low"
+    # Below a schedule's peak (warm-up, annealing: one-cycle ends 1e5
+    # times lower by design) an update is as much smaller; it is judged at
+    # the peak, the rate `--lr` sets.
+    lr = figures.learning_rate
+    peak = figures.peak_learning_rate or lr
+    at_peak = ratio * peak / lr if lr and peak and peak > lr else ratio
+    if low <= at_peak <= high:
+        return None
+    kind = "update_ratio_high" if at_peak > high else "update_ratio_low"
     problem = (
         f"an update changes the kernel by {ratio:.3g} of its norm (healthy: "
         "~1e-3 with SGD, up to ~1e-1 with Adam)"
     )
-    lr = figures.learning_rate
+    if at_peak != ratio:
+        problem += f"; {at_peak:.3g} at the schedule's peak rate"
+        lr, ratio = peak, at_peak
     fix = {}
     if kind == "update_ratio_low" and vanishing:
         problem += (

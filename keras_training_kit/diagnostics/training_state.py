@@ -40,7 +40,7 @@ def peak_learning_rate(optimizer) -> float | None:
     A constant rate is itself. A schedule's peak is what `ktk train --lr`
     sets and what an update ratio is judged at: one-cycle ends 1e5 times
     below it by design, so the rate of its last step would call any
-    trained model's updates too small. The schedule is read at 257 steps
+    trained model's updates too small. The schedule is read at 65 steps
     spread up to its last known step (its `total_steps` or
     `warmup_steps`, or the optimizer's steps so far), peak included.
 
@@ -62,7 +62,7 @@ def peak_learning_rate(optimizer) -> float | None:
         [int(getattr(schedule, name, 0) or 0) for name in _LAST_STEPS]
         + [int(keras.ops.convert_to_numpy(optimizer.iterations))]
     )
-    steps = np.unique(np.linspace(0, last, 257).round())
+    steps = np.unique(np.linspace(0, last, 65).round())
     return max(
         float(keras.ops.convert_to_numpy(schedule(step))) for step in steps
     )

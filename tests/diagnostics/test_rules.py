@@ -119,6 +119,23 @@ def test_update_ratio_fix_brings_the_ratio_to_1e_3():
     assert "fix those first" in found[1].advice
 
 
+def test_update_ratio_below_a_schedules_peak_is_judged_at_the_peak():
+    # The last step of one-cycle: the rate is 1e5 below its peak and the
+    # update as much smaller; at the peak the ratio is healthy.
+    row = {"layer": "h", "update_ratio": 3e-8}
+    assert not find(
+        _figures(layers=[row], learning_rate=5e-8, peak_learning_rate=5e-3)
+    )
+    # Too low even at the peak: the advice is a peak (`--lr`) for 1e-3.
+    row = {"layer": "h", "update_ratio": 1e-12}
+    (finding,) = find(
+        _figures(layers=[row], learning_rate=5e-8, peak_learning_rate=5e-3)
+    )
+    assert finding.kind == "update_ratio_low"
+    assert finding.fix == {"learning_rate": 50.0}
+    assert "1e-07 at the schedule's peak rate" in finding.advice
+
+
 def test_batch_size_advice_rests_on_enough_examples_and_fits_the_data():
     def batch_findings(**kwargs):
         values = dict(noise_scale=1000.0, batch_size=32, examples=4096)
