@@ -7,7 +7,13 @@ ending with the received value (`Received: rate=1.5`).
 import math
 
 
-def check_int(option: str, value, minimum: int = 1, allow_none: bool = False):
+def check_int(
+    option: str,
+    value,
+    minimum: int = 1,
+    allow_none: bool = False,
+    also: tuple = (),
+):
     """Raises `ValueError` unless `value` is an int >= `minimum` (or `None`).
 
     Args:
@@ -15,15 +21,22 @@ def check_int(option: str, value, minimum: int = 1, allow_none: bool = False):
         value: the received value.
         minimum: int, the smallest allowed value. Defaults to `1`.
         allow_none: bool, whether `None` is allowed. Defaults to `False`.
+        also: tuple of strings allowed besides the ints, such as
+            `("auto",)`. Defaults to `()`.
 
     Example:
 
     >>> check_int("batch_size", 32)
+    >>> check_int("min_resource", "auto", also=("auto",))
     """
-    if allow_none and value is None:
+    if (allow_none and value is None) or (
+        isinstance(value, str) and value in also
+    ):
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        allowed = f"an int >= {minimum}" + (" or None" if allow_none else "")
+        allowed = f"an int >= {minimum}"
+        allowed += "".join(f" or {choice!r}" for choice in also)
+        allowed += " or None" if allow_none else ""
         raise ValueError(
             f"`{option}` must be {allowed}. Received: {option}={value!r}"
         )

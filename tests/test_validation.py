@@ -24,6 +24,14 @@ def test_message_mentions_none_when_allowed():
         check_int("k", 1, minimum=2, allow_none=True)
 
 
+def test_also_allows_the_named_strings_and_says_so():
+    check_int("m", "auto", also=("auto",))
+    with pytest.raises(
+        ValueError, match=r"an int >= 1 or 'auto'\. Received: m='best'"
+    ):
+        check_int("m", "best", also=("auto",))
+
+
 # check_bool, check_float, check_value_range.
 import re  # noqa: E402
 

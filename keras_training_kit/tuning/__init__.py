@@ -1,6 +1,6 @@
 """Hyperparameter search: hypermodels, coarse-to-fine, LR range test, reports.
 
-The hypermodels are KerasTuner hypermodels.
+The hypermodels are KerasTuner hypermodels; the pruners decide as Optuna's.
 """
 
 from keras_training_kit.tuning.coarse_to_fine import coarse_to_fine_search
@@ -13,6 +13,11 @@ from keras_training_kit.tuning.lr_suggestions import SUGGESTIONS
 from keras_training_kit.tuning.lr_suggestions import suggest_learning_rate
 from keras_training_kit.tuning.lr_suggestions import suggest_learning_rates
 from keras_training_kit.tuning.progress import TrialProgress
+from keras_training_kit.tuning.pruners import PRUNERS
+from keras_training_kit.tuning.pruners import MedianPruner
+from keras_training_kit.tuning.pruners import PruningHistory
+from keras_training_kit.tuning.pruners import SuccessiveHalvingPruner
+from keras_training_kit.tuning.pruners import make_pruner
 from keras_training_kit.tuning.report import format_results
 from keras_training_kit.tuning.report import read_results_csv
 from keras_training_kit.tuning.report import results_table
@@ -40,6 +45,11 @@ __all__ = [
     "narrow_ranges",
     "make_tuner",
     "make_objective",
+    "make_pruner",
+    "PRUNERS",
+    "MedianPruner",
+    "SuccessiveHalvingPruner",
+    "PruningHistory",
     "TrialProgress",
     "LRFinder",
     "LRFinderResult",
