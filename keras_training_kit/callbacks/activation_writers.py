@@ -133,12 +133,12 @@ class TensorBoardWriter:
     histogram_min, histogram_max, bins + 1)` (`tf.summary.histogram` takes
     raw values and bins them itself).
 
-    The events are built as protocol buffers in Python and written by
-    TensorBoard's own event file writer, so nothing is traced or compiled
-    (a `tf.function` writing a sample took ~0.5-1 s to trace, at every
-    new writer) and only the `tensorboard` package is needed, whichever
-    the Keras backend. The writer writes to disk every 10 events, at
-    `flush()` and at `close()`.
+    The events are built as protocol buffers in Python and written to an
+    `EventFile`, so nothing is traced or compiled (a `tf.function` writing
+    a sample took ~0.5-1 s to trace, at every new writer) and only the
+    `tensorboard` package's protocol buffers are needed, whichever the
+    Keras backend. The file is on disk at `flush()` (each epoch end), at
+    `close()` and whenever its buffer fills.
 
     Args:
         log_dir: str, the TensorBoard log folder.
@@ -163,13 +163,14 @@ class TensorBoardWriter:
         from tensorboard.compat.proto import types_pb2
         from tensorboard.plugins.histogram import metadata as histogram
         from tensorboard.plugins.scalar import metadata as scalar
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        from keras_training_kit.callbacks.event_file import EventFile
 
         self._event, self._summary = event_pb2.Event, summary_pb2.Summary
         self._tensor, self._types = tensor_pb2.TensorProto, types_pb2
         self._shape = tensor_shape_pb2.TensorShapeProto
         self._prefix = prefix
-        self._writer = EventFileWriter(log_dir)
+        self._writer = EventFile(log_dir)
         # The metadata `tf.summary.scalar` and `tf.summary.histogram`
         # attach (the plugin's name).
         self._scalar_metadata, self._histogram_metadata = (
@@ -208,7 +209,7 @@ class TensorBoardWriter:
                         metadata=self._histogram_metadata,
                     )
                 )
-        self._writer.add_event(
+        self._writer.write(
             self._event(
                 wall_time=time.time(),
                 step=int(step),

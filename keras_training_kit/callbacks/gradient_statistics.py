@@ -13,6 +13,7 @@ findings, once per kind and layer.
 import functools
 import logging
 import math
+import time
 
 import keras
 
@@ -263,6 +264,7 @@ class GradientStatistics(SampledStatistics):
         self._updates = KernelUpdates([trainable[i] for i in indices])
         self._summarize = _summarizer(tuple(indices))
         self._estimates = []
+        self._warm_cost = None
         self._output_layer = taps_lib.output_layer_name(model)
         return activation_writers.open_writers(
             self.csv_path,
@@ -273,8 +275,10 @@ class GradientStatistics(SampledStatistics):
             prefix="gradients",
         )
 
-    def _probe_once(self):
-        self._measure()
+    def _warm_probe_cost(self):
+        # Measured in the first sample (its calls after the traced one):
+        # no extra probe run.
+        return self._warm_cost
 
     def _snapshot(self):
         self._updates.snapshot()
@@ -288,9 +292,18 @@ class GradientStatistics(SampledStatistics):
             rows, its squared norm, and the micro-batches' mean squared
             norm.
         """
-        runs = [self._probe.backward(*batch) for batch in self._batches]
+        runs = [self._probe.backward(*self._batches[0])]
+        if self._warm_cost is None:
+            # The first call traced the step; the others are warm.
+            keras.ops.convert_to_numpy(runs[0][0])
+            start = time.perf_counter()
+        runs += [self._probe.backward(*batch) for batch in self._batches[1:]]
         kernels, big = self._summarize([grads for _, grads, _, _ in runs])
         kernels = keras.ops.convert_to_numpy(kernels).astype("float64")
+        if self._warm_cost is None:
+            warm = len(runs) - 1
+            seconds = time.perf_counter() - start
+            self._warm_cost = seconds * len(runs) / warm
         losses = [float(keras.ops.convert_to_numpy(r[0])) for r in runs]
         backprop = [
             keras.ops.convert_to_numpy(r[2]).astype("float64") for r in runs

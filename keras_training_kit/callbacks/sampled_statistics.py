@@ -74,6 +74,12 @@ class SampledStatistics(keras.callbacks.Callback):
     def _probe_once(self):
         raise NotImplementedError
 
+    def _warm_probe_cost(self) -> float:
+        """Seconds of one warm probe, after the first sample traced it."""
+        start = time.perf_counter()
+        self._probe_once()
+        return time.perf_counter() - start
+
     def _snapshot(self):
         raise NotImplementedError
 
@@ -111,10 +117,7 @@ class SampledStatistics(keras.callbacks.Callback):
         self._schedule.begin(self._epoch_base)
         self._sample(self._epoch_base)
         if self.sample_interval is None:
-            # A warm probe (the first call traced it) gives the probe's cost.
-            start = time.perf_counter()
-            self._probe_once()
-            self._schedule.set_probe_cost(time.perf_counter() - start)
+            self._schedule.set_probe_cost(self._warm_probe_cost())
 
     def _iterations(self):
         # The batches trained, also with gradient accumulation (where

@@ -4,8 +4,8 @@
 included) into one functional model sharing its layers, whose outputs are
 the model's own outputs followed by every layer's output. `select_layers`
 picks the monitored taps (`probe_data` builds the fixed probe batch that
-`ActivationProbe` runs forward), and `perturbed_tap_model` adds
-offsets to the layers' outputs, through which `GradientProbe`
+`ActivationProbe` runs forward), and `perturbed_tap_model` subtracts
+offsets from the layers' outputs, through which `GradientProbe`
 differentiates the loss.
 """
 
@@ -113,11 +113,12 @@ def tap_model(model: keras.Model) -> tuple:
 
 
 def perturbed_tap_model(model: keras.Model) -> tuple:
-    """`tap_model` with an offset that can be added to every layer's output.
+    """`tap_model` with an offset subtracted from every layer's output.
 
-    The gradient of a loss with respect to the offset of a layer is the
-    gradient with respect to that layer's output (the backpropagated
-    signal), which Keras does not expose otherwise, on any backend. The
+    The gradient of a loss with respect to the offset of a layer is minus
+    the gradient with respect to that layer's output (the backpropagated
+    signal; its std is the same), which Keras does not expose otherwise,
+    on any backend. The
     offsets are given at call time (`Perturbation.applied`); without them
     the taps compute the model's own outputs.
 
@@ -143,7 +144,7 @@ def perturbed_tap_model(model: keras.Model) -> tuple:
     >>> with perturbation.applied([offset]):
     ...     out = taps(x)[0]
     >>> keras.ops.convert_to_numpy(out)[0].tolist()
-    [1.0, 1.0]
+    [-1.0, -1.0]
     """
     perturbation = Perturbation()
     taps, entries, slots = _tap_model(model, perturbation)
@@ -152,7 +153,7 @@ def perturbed_tap_model(model: keras.Model) -> tuple:
 
 
 class Perturbation:
-    """The offsets added to layers' outputs by `perturbed_tap_model`.
+    """The offsets subtracted from layers' outputs (`perturbed_tap_model`).
 
     Attributes:
         entries: list, per offset, the index of its entry in `entries`.
@@ -166,7 +167,7 @@ class Perturbation:
 
     @contextlib.contextmanager
     def applied(self, offsets):
-        """Adds `offsets` (one tensor per entry) while the taps are called."""
+        """Subtracts `offsets` (one per entry) while the taps are called."""
         self.offsets = list(offsets)
         try:
             yield
@@ -175,18 +176,18 @@ class Perturbation:
 
 
 class _Offset(keras.layers.Layer):
-    """Adds its `Perturbation`'s offset `slot` to its input, if one is set.
+    """Subtracts its `Perturbation`'s offset `slot` from its input, if set.
 
-    The offset is added to the flattened input. Added to the input itself,
-    after a Dense layer with a bias followed by a separate activation layer
-    (ReLU, ELU, LeakyReLU), it would complete the CPU fusion pattern
-    `MatMul|Conv2D + BiasAdd + Add + activation` of TensorFlow's graph
-    optimizer (Grappler's remapper), which TensorFlow 2.21 mishandles: it
-    writes the fused node of a MatMul without an op, and deletes the `Add`
-    even where the taps read it. The optimizer then fails on every call of
-    the graph, logs an error and leaves the graph unoptimized. A reshape
-    between the `BiasAdd` and the `Add` is not that pattern, and costs
-    nothing.
+    Subtracted, not added: added after a Dense layer with a bias followed
+    by a separate activation layer (ReLU, ELU, LeakyReLU), the offset would
+    complete the CPU fusion pattern `MatMul|Conv2D + BiasAdd + Add +
+    activation` of TensorFlow's graph optimizer (Grappler's remapper),
+    which TensorFlow 2.21 mishandles: it writes the fused node of a MatMul
+    without an op, and deletes the `Add` even where the taps read it. The
+    optimizer then fails on every call of the graph, logs an error and
+    leaves the graph unoptimized. A `Sub` is not that pattern, and is one
+    operation (a reshape on either side of an `Add` also avoided it, at
+    five operations and their gradients per layer to trace).
     """
 
     def __init__(self, perturbation, slot, **kwargs):
@@ -198,11 +199,7 @@ class _Offset(keras.layers.Layer):
         offsets = self.perturbation.offsets
         if offsets is None:
             return inputs
-        ops = keras.ops
-        flat = ops.reshape(inputs, (-1,)) + ops.reshape(
-            offsets[self.slot], (-1,)
-        )
-        return ops.reshape(flat, ops.shape(inputs))
+        return keras.ops.subtract(inputs, offsets[self.slot])
 
 
 def _is_float_tensor(tensor):

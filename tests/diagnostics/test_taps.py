@@ -66,17 +66,17 @@ def test_perturbed_taps_add_the_offsets_to_the_outputs():
     conv = keras.ops.convert_to_numpy(taps(x)[1])
     with perturbation.applied(offsets):
         outputs = [keras.ops.convert_to_numpy(t) for t in taps(x)]
-    # Each output is the layer's output plus its offset, and the next
+    # Each output is the layer's output minus its offset, and the next
     # layer reads it.
-    np.testing.assert_allclose(outputs[1], conv + offsets[0], rtol=1e-6)
-    relu = np.maximum(conv + offsets[0], 0) + offsets[1]
+    np.testing.assert_allclose(outputs[1], conv - offsets[0], rtol=1e-6)
+    relu = np.maximum(conv - offsets[0], 0) - offsets[1]
     np.testing.assert_allclose(outputs[2], relu, rtol=1e-6)
-    flat = relu.reshape(6, -1) + offsets[2]
+    flat = relu.reshape(6, -1) - offsets[2]
     np.testing.assert_allclose(outputs[3], flat, rtol=1e-6)
     kernel, bias = (
         keras.ops.convert_to_numpy(w) for w in model.layers[-1].weights
     )
-    expected = flat @ kernel + bias + offsets[3]
+    expected = flat @ kernel + bias - offsets[3]
     np.testing.assert_allclose(outputs[0], expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(outputs[4], outputs[0])
 
