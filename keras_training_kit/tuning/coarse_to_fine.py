@@ -13,6 +13,7 @@ from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.trials import check_usable
 from keras_training_kit.tuning.trials import usable_trials
+from keras_training_kit.tuning.tuners import check_pruner
 from keras_training_kit.tuning.tuners import is_distributed_worker
 from keras_training_kit.tuning.tuners import make_tuner
 from keras_training_kit.validation import check_choice
@@ -97,6 +98,7 @@ def coarse_to_fine_search(
     overwrite: bool = False,
     callbacks: list | None = None,
     verbose: int = 0,
+    pruner=None,
 ):
     """Runs a coarse-to-fine random search in log space.
 
@@ -130,6 +132,8 @@ def coarse_to_fine_search(
         verbose: int, as in `search`: 0 silent, 1 a line per stage and
             per finished trial (`TrialProgress`), 2 also `model.fit`'s line
             per epoch. Defaults to `0`.
+        pruner: `None`, a pruner name or object, as in `search`: each
+            stage prunes among its own trials. Defaults to `None`.
 
     Returns:
         A `keras_training_kit.tuning.SearchResult` with one tuner and one
@@ -151,6 +155,7 @@ def coarse_to_fine_search(
     trials_per_stage = _per_stage("max_trials", max_trials, stages, 1)
     epochs_per_stage = _per_stage("epochs", epochs, stages, epoch_growth)
     check_choice("verbose", verbose, (0, 1, 2))
+    pruner = check_pruner(pruner, "random")
     progress = verbose and TrialProgress(
         list(zip(trials_per_stage, epochs_per_stage))
     )
@@ -188,6 +193,7 @@ def coarse_to_fine_search(
             overwrite=overwrite,
             progress=progress,
             fit_verbose=2 if verbose == 2 else 0,
+            pruner=pruner,
         )
         tuner.search(
             train,

@@ -24,6 +24,9 @@ What KerasTuner 1.4 does on disk, and what goes wrong after a SIGKILL:
 5. A trial killed while running is retried, but keeps the metrics of its
    killed run, which then compete for its score. `repair_project` clears
    them.
+8. A trial a pruner stopped (`"pruned"` recorded in its `trial.json`) but
+   killed before it ended would run again. `repair_project` ends it as
+   KerasTuner would have (`COMPLETED`, scored on its epochs).
 7. A failed trial stays failed in a reloaded project. `repair_project`
    queues it for a retry (KerasTuner's own `retry_queue`), so running the
    same search again retries what failed (say, for a missing package).
@@ -32,6 +35,7 @@ What KerasTuner 1.4 does on disk, and what goes wrong after a SIGKILL:
    once. `prepare_tuner` rebuilds the queue from the finished trials.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -40,6 +44,8 @@ import shutil
 import keras_tuner
 
 from keras_training_kit import run_files
+from keras_training_kit.tuning.trials import EPOCH_SUFFIX
+from keras_training_kit.tuning.trials import PRUNED
 from keras_training_kit.version_check import check_tested_version
 
 TESTED_VERSIONS = ("1.4",)
@@ -118,6 +124,15 @@ def repair_project(project_dir: str) -> dict:
                 run_times[trial_id] = run_times.get(trial_id, 0) + 1
             done["ended"].append(trial_id)
             changed = True
+        elif _end_pruned(trial, state):
+            run_files.write_json(trial_path, trial, indent=None)
+            del state["ongoing_trials"][tuner_id]
+            if trial_id not in state.get("end_order", []):
+                state.setdefault("end_order", []).append(trial_id)
+                run_times = state.setdefault("run_times", {})
+                run_times[trial_id] = run_times.get(trial_id, 0) + 1
+            done["ended"].append(trial_id)
+            changed = True
         elif trial.get("metrics", {}).get("metrics"):
             trial["metrics"]["metrics"] = {}
             trial["score"] = trial["best_step"] = None
@@ -150,6 +165,69 @@ def repair_project(project_dir: str) -> dict:
         trial.setdefault("metrics", {})["metrics"] = {}
         run_files.write_json(trial_path, trial, indent=None)
     return done
+
+
+def _end_pruned(trial: dict, state: dict) -> bool:
+    """Ends a running `trial.json` whose pruning was recorded; or `False`.
+
+    Its objective is the epochs' values (what KerasTuner's own report at
+    the trial's end would have scored), `epochs_run` the epochs trained.
+    """
+    metrics = trial.get("metrics", {}).get("metrics", {})
+    epochs = [name for name in metrics if name.endswith(EPOCH_SUFFIX)]
+    if PRUNED not in metrics or len(epochs) != 1:
+        return False
+    history = metrics[epochs[0]]
+    observations = history["observations"]
+    if not observations:
+        return False
+    objective = epochs[0][: -len(EPOCH_SUFFIX)]
+    metrics[objective] = json.loads(json.dumps(history))
+    count = len(observations)
+    last = max(obs["step"] for obs in observations)
+    for name, value in (("epochs_run", float(count)), ("diverged", 0.0)):
+        metrics[name] = {
+            "direction": "min",
+            "observations": [{"value": [value], "step": last}],
+        }
+    values = [sum(o["value"]) / len(o["value"]) for o in observations]
+    pick = max if history["direction"] == "max" else min
+    best = pick(range(count), key=lambda i: values[i])
+    trial.update(
+        status="COMPLETED",
+        score=values[best],
+        best_step=observations[best]["step"],
+        message=None,
+    )
+    return True
+
+
+def save_trial(oracle, trial) -> None:
+    """Writes a trial's `trial.json` now (`Oracle._save_trial`)."""
+    oracle._save_trial(trial)
+
+
+@contextlib.contextmanager
+def trials_hidden(oracle, hidden: list):
+    """Hides trials from `oracle.trials` while a block runs.
+
+    The Bayesian oracle reads every trial from `oracle.trials` (in
+    `populate_space` and `_vectorize_trials`): hiding the pruned ones
+    fits its model on the others.
+    """
+    if not hidden:
+        yield
+        return
+    trials = oracle.trials
+    oracle.trials = {
+        trial_id: trial
+        for trial_id, trial in trials.items()
+        if trial not in hidden
+    }
+    try:
+        yield
+    finally:
+        oracle.trials = trials
 
 
 def _is_local(path) -> bool:

@@ -21,6 +21,8 @@ import sys
 import time
 
 from keras_training_kit.tuning.trials import is_diverged
+from keras_training_kit.tuning.trials import is_pruned
+from keras_training_kit.tuning.trials import pruned_epoch
 
 _ENDED = ("COMPLETED", "FAILED", "INVALID")
 
@@ -90,7 +92,10 @@ class TrialProgress:
         oracle = tuner.oracle
         trial = oracle.get_trial(trial.trial_id)
         values = trial.hyperparameters.values
-        self.trained_epochs += values.get(
+        trained = trial.metrics.exists("epochs_run") and int(
+            trial.metrics.get_last_value("epochs_run")
+        )
+        self.trained_epochs += trained or values.get(
             "tuner/epochs", self.plan[self.stage][1]
         )
         head = self._head(trial, oracle)
@@ -179,15 +184,29 @@ def _outcome(trial, oracle) -> str:
         return "diverged"
     score = trial.score
     name = oracle.objective.name
-    return f"{name} {_format(score, 4) if score is not None else 'none'}"
+    text = f"{name} {_format(score, 4) if score is not None else 'none'}"
+    if is_pruned(trial):
+        return f"pruned after epoch {pruned_epoch(trial) + 1} ({text})"
+    return text
 
 
 def _best(oracle) -> str:
-    best = [
-        t
-        for t in oracle.get_best_trials(3)
-        if t.score is not None and math.isfinite(t.score) and not is_diverged(t)
-    ]
+    trials = getattr(oracle, "trials", None)
+    if trials is None:  # a worker's `OracleClient`: the chief ranks
+        trials = {t.trial_id: t for t in oracle.get_best_trials(3)}
+    best = sorted(
+        (
+            t
+            for t in trials.values()
+            if str(t.status) == "COMPLETED"
+            and t.score is not None
+            and math.isfinite(t.score)
+            and not is_diverged(t)
+            and not is_pruned(t)
+        ),
+        key=lambda t: t.score,
+        reverse=oracle.objective.direction == "max",
+    )
     if not best:
         return ""
     number = int(best[0].trial_id)

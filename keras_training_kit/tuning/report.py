@@ -5,6 +5,7 @@ import math
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.tuning.trials import is_pruned
 
 _FIRST_COLUMNS = ("stage", "trial", "learning_rate", "l2")
 _LAST_COLUMNS = ("epochs_run", "status")
@@ -40,7 +41,8 @@ def results_table(tuners: list) -> list:
     `l2`, the other hyperparameters (KerasTuner's internal `tuner/...` ones
     left out), `best_<objective>` (the best value of the tuner's objective
     over the trial's epochs, e.g. `best_val_accuracy`), `epochs_run` and
-    `status`: `"diverged"` when `DivergenceGuard` stopped the trial, else
+    `status`: `"diverged"` when `DivergenceGuard` stopped the trial,
+    `"pruned"` when a pruner did (after `epochs_run` epochs), else
     KerasTuner's status in lower case (`"completed"`, `"running"`,
     `"invalid"`, `"failed"`).
 
@@ -80,7 +82,9 @@ def results_table(tuners: list) -> list:
             )
             row["epochs_run"] = None if epochs_run is None else int(epochs_run)
             row["status"] = (
-                "diverged" if diverged else str(trial.status).lower()
+                "diverged"
+                if diverged
+                else "pruned" if is_pruned(trial) else str(trial.status).lower()
             )
             rows.append(row)
     return rows

@@ -8,6 +8,7 @@ from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.search_result import SearchResult
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.tuners import TUNER_STRATEGIES
+from keras_training_kit.tuning.tuners import check_pruner
 from keras_training_kit.tuning.tuners import make_tuner
 from keras_training_kit.validation import check_choice
 
@@ -36,6 +37,7 @@ def search(
     epoch_growth: int = 2,
     callbacks: list | None = None,
     verbose: int = 0,
+    pruner=None,
 ) -> SearchResult:
     """Runs a hyperparameter search with one of five strategies.
 
@@ -90,12 +92,19 @@ def search(
             `TrialProgress`; on a resumed search first the trials kept) or
             2 (also `model.fit`'s line per epoch). KerasTuner's own display
             stays off. Defaults to `0`.
+        pruner: `None`, `"none"`, `"median"`, `"asha"` (see `make_pruner`)
+            or a `MedianPruner`/`SuccessiveHalvingPruner`: stops trials
+            whose objective falls behind the others' at the same epoch
+            (see `keras_training_kit.tuning.pruning`); not with
+            `"hyperband"`; coarse-to-fine prunes within each stage.
+            Defaults to `None`.
 
     Returns:
         A `SearchResult`.
 
     Raises:
-        ValueError: for an unknown strategy or bad counts.
+        ValueError: for an unknown strategy or pruner, bad counts, or a
+            pruner with `"hyperband"`.
 
     Example:
 
@@ -110,6 +119,7 @@ def search(
     """
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("verbose", verbose, (0, 1, 2))
+    pruner = check_pruner(pruner, strategy)
     fit_kwargs = dict(
         validation_data=validation,
         callbacks=list(callbacks or []),
@@ -131,6 +141,7 @@ def search(
             overwrite=overwrite,
             callbacks=callbacks,
             verbose=verbose,
+            pruner=pruner,
         )
     tuner = make_tuner(
         strategy,
@@ -145,6 +156,7 @@ def search(
         grid_per_decade=grid_per_decade,
         progress=_progress(strategy, max_trials, epochs, verbose),
         fit_verbose=2 if verbose == 2 else 0,
+        pruner=pruner,
     )
     if strategy == "hyperband":
         tuner.search(train, **fit_kwargs)

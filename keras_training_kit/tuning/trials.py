@@ -1,6 +1,12 @@
-"""Which trials of a search count: completed, finite score, not diverged."""
+"""Which trials of a search count: completed, finite score, not diverged
+or pruned."""
 
 import math
+
+# The metrics a pruned search records with each trial (`pruning.py`).
+EPOCH_SUFFIX = "_per_epoch"
+PRUNED = "pruned"
+RUNG = "asha_rung"
 
 
 class SearchError(RuntimeError):
@@ -22,11 +28,24 @@ def is_diverged(trial) -> bool:
     )
 
 
+def is_pruned(trial) -> bool:
+    """Whether a pruner stopped the trial (see `tuning.pruning`)."""
+    metrics = trial.metrics
+    return bool(metrics.exists(PRUNED) and metrics.get_last_value(PRUNED))
+
+
+def pruned_epoch(trial) -> int | None:
+    """The 0-based epoch at which the trial was pruned, or `None`."""
+    if not is_pruned(trial):
+        return None
+    return int(trial.metrics.get_history(PRUNED)[-1].step)
+
+
 def usable_trials(tuner) -> list:
     """The trials of `tuner` that may be best or narrow a range, best first.
 
-    Failed, running, stopped and diverged trials, and trials without a
-    finite score, are left out.
+    Failed, running, stopped, diverged and pruned trials, and trials
+    without a finite score, are left out.
     """
     oracle = tuner.oracle
     trials = [
@@ -36,6 +55,7 @@ def usable_trials(tuner) -> list:
         and trial.score is not None
         and math.isfinite(trial.score)
         and not is_diverged(trial)
+        and not is_pruned(trial)
     ]
     return sorted(
         trials,

@@ -8,6 +8,12 @@ import keras_tuner
 from keras_tuner.engine.metrics_tracking import infer_metric_direction
 
 from keras_training_kit.tuning import keras_tuner_compat
+from keras_training_kit.tuning import pruning
+from keras_training_kit.tuning.pruners import PRUNERS
+from keras_training_kit.tuning.pruners import MedianPruner
+from keras_training_kit.tuning.pruners import SuccessiveHalvingPruner
+from keras_training_kit.tuning.pruners import make_pruner
+from keras_training_kit.tuning.pruning import PruningTuner
 from keras_training_kit.validation import check_choice
 from keras_training_kit.validation import check_int
 from keras_training_kit.validation import check_positive_int
@@ -40,21 +46,71 @@ class _Reporting:
             self.progress.trial_ended(self, trial)
 
 
-class RandomSearch(_Reporting, keras_tuner.RandomSearch):
-    """`keras_tuner.RandomSearch` reporting through a `TrialProgress`."""
+class _Pruned(PruningTuner, _Reporting, keras_tuner.Tuner):
+    """A tuner of one of `pruning`'s oracles: KerasTuner's own, pruning.
+
+    Built as KerasTuner's `RandomSearch`, `GridSearch` and
+    `BayesianOptimization` build themselves: the oracle, then
+    `keras_tuner.Tuner`.
+    """
+
+    oracle_class = None
+
+    def __init__(self, hypermodel, *, objective, max_trials, seed, **kwargs):
+        self.seed = seed
+        oracle = self.oracle_class(
+            objective=objective, max_trials=max_trials, seed=seed
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
 
 
-class GridSearch(_Reporting, keras_tuner.GridSearch):
-    """`keras_tuner.GridSearch` reporting through a `TrialProgress`."""
+class RandomSearch(_Pruned):
+    """KerasTuner's random search, reporting (`TrialProgress`) and pruning."""
+
+    oracle_class = pruning.RandomSearchOracle
 
 
-class BayesianOptimization(_Reporting, keras_tuner.BayesianOptimization):
-    """`keras_tuner.BayesianOptimization` reporting through a
-    `TrialProgress`."""
+class GridSearch(_Pruned):
+    """KerasTuner's grid search, reporting (`TrialProgress`) and pruning."""
+
+    oracle_class = pruning.GridSearchOracle
+
+
+class BayesianOptimization(_Pruned):
+    """KerasTuner's Bayesian optimization, reporting and pruning."""
+
+    oracle_class = pruning.BayesianOptimizationOracle
 
 
 class Hyperband(_Reporting, keras_tuner.Hyperband):
     """`keras_tuner.Hyperband` reporting through a `TrialProgress`."""
+
+
+def check_pruner(pruner, strategy: str):
+    """`pruner` as a pruner object (or `None`), checked against `strategy`.
+
+    Raises:
+        ValueError: for an unknown pruner name, or any pruner with
+            `"hyperband"` (which gives each trial its own epoch budget).
+        TypeError: for anything but `None`, a name or a pruner.
+    """
+    if isinstance(pruner, str):
+        pruner = make_pruner(pruner)
+    elif pruner is not None and not isinstance(
+        pruner, (MedianPruner, SuccessiveHalvingPruner)
+    ):
+        raise TypeError(
+            "`pruner` must be None, one of "
+            f"{PRUNERS} or a MedianPruner/SuccessiveHalvingPruner. "
+            f"Received: pruner={pruner!r}"
+        )
+    if pruner is not None and strategy == "hyperband":
+        raise ValueError(
+            "`pruner` does not apply to strategy='hyperband' (Hyperband "
+            "gives each trial its own epoch budget): use 'random', 'grid', "
+            f"'bayesian' or 'coarse-to-fine'. Received: pruner={pruner.name!r}"
+        )
+    return pruner
 
 
 def is_distributed_worker() -> bool:
@@ -120,6 +176,7 @@ def make_tuner(
     grid_per_decade: int = 1,
     progress=None,
     fit_verbose: int = 0,
+    pruner=None,
 ) -> keras_tuner.Tuner:
     """Returns the KerasTuner tuner of a strategy.
 
@@ -157,13 +214,17 @@ def make_tuner(
             line stay off either way. Defaults to `None`.
         fit_verbose: int, 0, 1 or 2, the `verbose` of each trial's
             `model.fit`. Defaults to `0`.
+        pruner: `None`, a pruner name (`"none"`, `"median"`, `"asha"`, see
+            `make_pruner`) or a `MedianPruner`/`SuccessiveHalvingPruner`:
+            stops losing trials early (see `keras_training_kit.tuning.
+            pruning`). Not with `"hyperband"`. Defaults to `None`.
 
     Returns:
         A `keras_tuner.Tuner`.
 
     Raises:
-        ValueError: for an unknown strategy, a bad count or an objective
-            without a known direction.
+        ValueError: for an unknown strategy, a bad count, an objective
+            without a known direction, or a pruner with `"hyperband"`.
 
     Example:
 
@@ -180,6 +241,7 @@ def make_tuner(
     check_positive_int("grid_per_decade", grid_per_decade)
     check_int("seed", seed, minimum=0)
     objective = make_objective(objective)
+    pruner = check_pruner(pruner, strategy)
     worker = is_distributed_worker()
     project_dir = os.path.join(directory, project_name)
     if not overwrite and not worker and os.path.isdir(project_dir):
@@ -206,5 +268,9 @@ def make_tuner(
     with contextlib.redirect_stdout(io.StringIO()):
         tuner = kind(hypermodel, **size, **common)
     tuner.progress, tuner.fit_verbose = progress, fit_verbose
+    if pruner is not None:
+        tuner.pruner = pruner
+        if not worker:
+            tuner.oracle.pruner = pruner
     keras_tuner_compat.prepare_tuner(tuner, is_worker=worker)
     return tuner
