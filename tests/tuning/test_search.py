@@ -134,7 +134,8 @@ def _env(**extra):
     return env
 
 
-def test_distributed_chief_and_two_workers(tmp_path):
+def _distributed(tmp_path, trials, **env_extra):
+    """Runs a chief and two workers; returns (rows, workers' fits, lines)."""
     directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
     rows_path = str(tmp_path / "rows.json")
     port = str(free_port())
@@ -142,10 +143,12 @@ def test_distributed_chief_and_two_workers(tmp_path):
     try:
         for tuner_id in ("chief", "tuner0", "tuner1"):
             env = _env(
-                KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port
+                KERASTUNER_ORACLE_IP="127.0.0.1",
+                KERASTUNER_ORACLE_PORT=port,
+                **env_extra,
             )
             env["KERASTUNER_TUNER_ID"] = tuner_id
-            args = [sys.executable, SCRIPT, directory, "3", count]
+            args = [sys.executable, SCRIPT, directory, str(trials), count]
             if tuner_id == "chief":
                 args.append(rows_path)
             processes.append(
@@ -167,9 +170,13 @@ def test_distributed_chief_and_two_workers(tmp_path):
                 process.kill()
     with open(rows_path) as f:
         rows = json.load(f)
+    return rows, open(count).read().split(), printed
+
+
+def test_distributed_chief_and_two_workers(tmp_path):
+    rows, workers, printed = _distributed(tmp_path, 3)
     assert sorted(r["trial"] for r in rows) == [0, 1, 2]
     assert all(r["status"] == "completed" for r in rows)
-    workers = open(count).read().split()
     # Every trial trained exactly once, all on the workers.
     assert len(workers) == 3 and set(workers) <= {"tuner0", "tuner1"}
     # Each worker prints a line per trial it ran; the chief serves silently.
@@ -178,3 +185,17 @@ def test_distributed_chief_and_two_workers(tmp_path):
         assert len(printed[tuner_id]) == workers.count(tuner_id)
         for line in printed[tuner_id]:
             assert re.match(rf"{tuner_id}: trial \d \(\d/3\): ", line), line
+
+
+def test_distributed_pruning_stops_trials_on_the_workers(tmp_path):
+    rows, workers, printed = _distributed(tmp_path, 6, SEARCH_PRUNER="median")
+    assert sorted(r["trial"] for r in rows) == list(range(6))
+    # Every trial trained once, on a worker; the chief's answers stopped the
+    # pruned ones early.
+    assert len(workers) == 6 and set(workers) <= {"tuner0", "tuner1"}
+    pruned = [r for r in rows if r["status"] == "pruned"]
+    assert pruned, rows
+    assert all(r["epochs_run"] < 3 for r in pruned)
+    assert all(r["epochs_run"] == 3 for r in rows if r["status"] == "completed")
+    lines = printed["tuner0"] + printed["tuner1"]
+    assert sum("-> pruned after epoch" in line for line in lines) == len(pruned)
