@@ -250,3 +250,30 @@ def test_a_pruned_trial_killed_before_its_end_is_ended_on_repair(
     again = search(hypermodel, train, validation, **options)
     statuses = [r["status"] for r in again.rows]
     assert statuses == [r["status"] for r in result.rows]
+
+
+def test_coarse_to_fine_prunes_within_each_stage(digits, tmp_path):
+    data, train, validation = digits
+    hypermodel = _hypermodel(data, (1e-7, 1e-1))
+    result = search(
+        hypermodel,
+        train,
+        validation,
+        strategy="coarse-to-fine",
+        stages=2,
+        max_trials=4,
+        epochs=2,
+        directory=str(tmp_path),
+        pruner=MedianPruner(n_startup_trials=1),
+    )
+    for stage, epochs in zip(result.tuners, (2, 4)):
+        oracle = stage.oracle
+        assert isinstance(oracle.pruner, MedianPruner)
+        for trial in oracle.trials.values():
+            steps = sorted(_epoch_values(trial))
+            stop = pruned_epoch(trial)
+            assert steps == list(range(epochs if stop is None else stop + 1))
+        # Stage 2's trials are judged against stage 2's only: the first
+        # trial of a stage always runs all its epochs.
+        first = min(oracle.trials, key=int)
+        assert pruned_epoch(oracle.trials[first]) is None
