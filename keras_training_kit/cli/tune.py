@@ -13,6 +13,8 @@ import os
 from keras_training_kit import run_files
 from keras_training_kit.cli import flags
 from keras_training_kit.cli import model_flags
+from keras_training_kit.cli import pruning_flags
+from keras_training_kit.cli import tensorboard_flags
 from keras_training_kit.cli.run_folder import check_config
 from keras_training_kit.cli.run_folder import check_overwrite
 from keras_training_kit.cli.run_folder import discard
@@ -43,6 +45,7 @@ _EXPERIMENT_KEYS = (
     "grid_per_decade",
     "stages",
     "top_k",
+    *pruning_flags.CONFIG_KEYS,
     "dropout",
     "normalization",
     "optimizer",
@@ -51,9 +54,15 @@ _EXPERIMENT_KEYS = (
     "validation_split",
     "seed",
 )
-# The key that the config.json of a search folder written by an earlier
-# 0.1.0 build lacks, with the value it searched: such a folder resumes.
-_ADDED_KEYS = {"schedule": ["constant"], "kernel_size": 3, "convs_per_stage": 1}
+# The keys that the config.json of a search folder written by an earlier
+# 0.1.0 build lacks, with the value it searched: such a folder resumes (the
+# pruners' parameters it lacks are `None`, as for `--prune none`).
+_ADDED_KEYS = {
+    "schedule": ["constant"],
+    "kernel_size": 3,
+    "convs_per_stage": 1,
+    "prune": "none",
+}
 # The ranges searched when `--lr-range`/`--l2-range` is not given, except in
 # a grid: a grid searches only what was asked and holds the others at `ktk
 # train`'s defaults. A grid folder whose config.json holds one of these
@@ -149,6 +158,7 @@ def add_arguments(parser):
     )
     flags.add_batch_size_argument(strategy)
     flags.add_seed_argument(strategy)
+    pruning_flags.add_arguments(parser.add_argument_group("pruning"))
     out = parser.add_argument_group("output")
     flags.add_output_arguments(
         out,
@@ -159,6 +169,7 @@ def add_arguments(parser):
         out,
         "0 silent, 1 a line per finished trial, 2 also Keras' line per epoch",
     )
+    tensorboard_flags.add_argument(out)
 
 
 def _train_defaults() -> dict:
@@ -268,11 +279,13 @@ def _say_held(args) -> None:
 def run(args):
     if args.output_dir is None:
         args.output_dir = flags.new_run_dir("tune", args.dataset, args.search)
+    pruning_flags.check_args(args)
     flags.check_dataset(args)
     flags.check_output_dir(args.output_dir)
     _plan_trials(args)
     config = {key: getattr(args, key) for key in _EXPERIMENT_KEYS}
     _check_run_folder(args, config)
+    tensorboard_flags.check_args(args)
     import keras
 
     keras.utils.set_random_seed(args.seed)
@@ -376,6 +389,8 @@ def _search_arguments(args) -> dict:
         stages=args.stages,
         top_k=args.top_k,
         verbose=args.verbose,
+        pruner=pruning_flags.pruner(args),
+        callbacks=tensorboard_flags.callbacks(args),
     )
 
 
@@ -400,6 +415,8 @@ def _write_results(args, result, data_name) -> None:
         result.best_hyperparameters,
     )
     print(format_results(result.rows))
+    if args.prune != "none":
+        print(pruning_flags.summary(result.rows))
     for message in result.edge_warnings:
         print(f"warning: {message}")
     print(f"best: {result.best_hyperparameters}")

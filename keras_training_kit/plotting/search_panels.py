@@ -8,6 +8,8 @@ were searched).
 import dataclasses
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+# Where the score is drawn, a pruned trial's is over the epochs it trained.
+_PRUNED_SCORED = "pruned (score when stopped)"
 
 
 @dataclasses.dataclass
@@ -40,8 +42,17 @@ def stage_of(row):
 
 
 def is_scored(row, color):
-    """Whether the trial finished with a score to draw."""
-    return row.get("status") != "diverged" and is_number(row.get(color))
+    """Whether the trial trained all its epochs and has a score to draw:
+    neither diverged nor pruned (a pruned trial's score is over fewer
+    epochs, so it never colours a scale or is best)."""
+    return row.get("status") not in ("diverged", "pruned") and is_number(
+        row.get(color)
+    )
+
+
+def is_pruned(row, color):
+    """Whether a pruner stopped the trial, with the score it had then."""
+    return row.get("status") == "pruned" and is_number(row.get(color))
 
 
 def best_trial(rows, color):
@@ -86,7 +97,10 @@ def draw_2d(ax, layout, rows, stage):
             edgecolors="k",
             linewidths=0.3,
         )
-    bad = [r for r in rows if r not in good]
+    pruned = [r for r in rows if is_pruned(r, layout.color)]
+    if pruned:
+        _hollow(ax, [r[x] for r in pruned], [r[y] for r in pruned], "pruned")
+    bad = [r for r in rows if r not in good and r not in pruned]
     if bad:
         _crosses(ax, [r[x] for r in bad], [r[y] for r in bad])
     best = best_trial(rows, layout.color)
@@ -121,7 +135,19 @@ def draw_1d(ax, layout, rows, stage):
                 label=layout.label(cell),
                 **_style(index),
             )
-    bad = [r for r in rows if not is_scored(r, layout.color)]
+    pruned = [r for r in rows if is_pruned(r, layout.color)]
+    if pruned:
+        _hollow(
+            ax,
+            [r[x] for r in pruned],
+            [r[layout.color] for r in pruned],
+            _PRUNED_SCORED,
+        )
+    bad = [
+        r
+        for r in rows
+        if not is_scored(r, layout.color) and not is_pruned(r, layout.color)
+    ]
     if bad:
         # At the foot of the panel: a diverged trial has no fair score.
         _crosses(
@@ -159,7 +185,15 @@ def draw_0d(ax, layout, rows, stage):
                 ha="center",
                 fontsize="small",
             )
-        bad = [r for r in mine if r not in good]
+        pruned = [r for r in mine if is_pruned(r, layout.color)]
+        if pruned:
+            _hollow(
+                ax,
+                [r[layout.color] for r in pruned],
+                [index] * len(pruned),
+                _PRUNED_SCORED,
+            )
+        bad = [r for r in mine if r not in good and r not in pruned]
         if bad:
             _crosses(
                 ax,
@@ -197,6 +231,19 @@ def _crosses(ax, xs, ys, transform=None):
         label="diverged / no score",
         clip_on=False,
         **options,
+    )
+
+
+def _hollow(ax, xs, ys, label):
+    """Pruned trials: hollow gray circles (never coloured by score)."""
+    ax.scatter(
+        xs,
+        ys,
+        s=45,
+        facecolors="none",
+        edgecolors="gray",
+        linewidths=1.2,
+        label=label,
     )
 
 

@@ -83,7 +83,10 @@ def search_scatter_figure(
 
     The best trial of each panel is a gold star and the best score of each
     panel (and cell) is written out; diverged trials and trials without a
-    score are red crosses. The legend sits below the panels.
+    score are red crosses. Trials a pruner stopped (`status` `"pruned"`)
+    are hollow gray circles, at the score they had when stopped where the
+    score is an axis; they are never best and never set a colour scale.
+    The legend sits below the panels.
 
     Args:
         rows: list of dicts, as `keras_training_kit.tuning.results_table`

@@ -181,3 +181,64 @@ def test_best_trial_and_searched_ranges_are_marked():
     assert "searched range" in _legend(figure)
     box = [p for p in first.patches if p.get_linestyle() == "--"][0]
     assert box.get_x() == 1e-4 and box.get_width() == 1e-1 - 1e-4
+
+
+def _pruned_rows():
+    rows = _rows(1)  # scores 0.01, 0.31 and a diverged trial
+    rows += [
+        dict(
+            trial=str(3 + i),
+            learning_rate=lr,
+            l2=1e-4,
+            # The highest score of all, over fewer epochs: never best.
+            best_val_accuracy=score,
+            epochs_run=1,
+            status="pruned",
+        )
+        for i, (lr, score) in enumerate([(3e-3, 0.95), (3e-4, 0.005)])
+    ]
+    return rows
+
+
+def test_pruned_trials_are_hollow_gray_and_never_best():
+    figure = search_scatter_figure(_pruned_rows())
+    ax, colorbar = figure.axes
+    assert ax.get_title() == "best 0.31"
+    assert figure.get_suptitle().startswith("best val_accuracy 0.31 at")
+    assert _legend(figure) == ["pruned", "diverged / no score", "best trial"]
+    (hollow,) = [c for c in ax.collections if c.get_label() == "pruned"]
+    assert hollow.get_offsets().tolist() == [[3e-3, 1e-4], [3e-4, 1e-4]]
+    assert hollow.get_facecolors().size == 0  # no fill
+    assert hollow.get_edgecolors()[0][:3].tolist() == pytest.approx(
+        [128 / 255] * 3
+    )
+    (star,) = [c for c in ax.collections if c.get_label() == "best trial"]
+    assert star.get_offsets().tolist() == [[1e-2, 1e-3]]
+    # The colours span the trials that trained all their epochs.
+    assert colorbar.get_ylim() == pytest.approx((0.01, 0.31))
+
+
+def test_pruned_trials_are_drawn_at_the_score_they_stopped_at():
+    rows = [r for r in _pruned_rows() if r["status"] != "diverged"]
+    figure = search_scatter_figure(
+        rows, ranges=[{"learning_rate": (1e-4, 1e-1)}]
+    )
+    (ax,) = figure.axes
+    (line,) = [x for x in ax.get_lines() if x.get_label() == "trials"]
+    assert line.get_ydata().tolist() == [0.01, 0.31]  # pruned left out
+    label = "pruned (score when stopped)"
+    (hollow,) = [c for c in ax.collections if c.get_label() == label]
+    assert hollow.get_offsets().tolist() == [[3e-3, 0.95], [3e-4, 0.005]]
+    assert label in _legend(figure) and ax.get_title() == "best 0.31"
+
+
+def test_pruned_trials_of_a_cell_are_not_its_best():
+    rows = _grid([1e-3])
+    rows[0].update(best_val_accuracy=0.99, status="pruned")
+    figure = search_scatter_figure(rows, ranges=[{}])
+    (ax,) = figure.axes
+    # Cell 0 (adam, constant) has no trial that trained all its epochs.
+    assert [t.get_text() for t in ax.texts] == ["0.95"] * 3
+    label = "pruned (score when stopped)"
+    (hollow,) = [c for c in ax.collections if c.get_label() == label]
+    assert hollow.get_offsets().tolist() == [[0.99, 0]]
