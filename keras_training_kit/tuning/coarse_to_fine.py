@@ -9,6 +9,7 @@ import math
 import os
 
 from keras_training_kit import run_files
+from keras_training_kit.tuning.hparams import stage_callbacks
 from keras_training_kit.tuning.progress import TrialProgress
 from keras_training_kit.tuning.search_result import search_result
 from keras_training_kit.tuning.trials import check_usable
@@ -127,7 +128,9 @@ def coarse_to_fine_search(
         objective: str. Defaults to `"val_accuracy"`.
         seed: int. Defaults to `0`.
         overwrite: bool. Defaults to `False`.
-        callbacks: list or `None`, extra callbacks for every trial.
+        callbacks: list or `None`, extra callbacks for every trial; a
+            `keras.callbacks.TensorBoard(log_dir)` logs stage `k` to
+            `log_dir/stage_<k>` (see `keras_training_kit.tuning.hparams`).
             Defaults to `None`.
         verbose: int, as in `search`: 0 silent, 1 a line per stage and
             per finished trial (`TrialProgress`), 2 also `model.fit`'s line
@@ -182,12 +185,13 @@ def coarse_to_fine_search(
             run_files.write_json(ranges_path, stage_ranges)
         if progress:
             progress.stage_begins(stage, stage_ranges[-1])
+        name = f"stage_{stage + 1}"
         tuner = make_tuner(
             "random",
             current,
             max_trials=trials_per_stage[stage],
             directory=directory,
-            project_name=f"stage_{stage + 1}",
+            project_name=name,
             objective=objective,
             seed=seed + stage,
             overwrite=overwrite,
@@ -195,11 +199,13 @@ def coarse_to_fine_search(
             fit_verbose=2 if verbose == 2 else 0,
             pruner=pruner,
         )
+        # Trial ids restart per stage: TensorBoard logs in `stage_<k>`.
+        tuner.tensorboard_group = name
         tuner.search(
             train,
             validation_data=validation,
             epochs=epochs_per_stage[stage],
-            callbacks=list(callbacks or []),
+            callbacks=stage_callbacks(callbacks, name),
             verbose=0,  # KerasTuner's display; the trials' is `fit_verbose`
         )
         tuners.append(tuner)

@@ -33,6 +33,11 @@ What KerasTuner 1.4 does on disk, and what goes wrong after a SIGKILL:
 6. `GridSearchOracle` does not save its queue of combinations
    (`_populate_next`, `_ordered_ids`): a reloaded grid search stops at
    once. `prepare_tuner` rebuilds the queue from the finished trials.
+9. It gives each trial a TensorBoard run and HParams session only under the
+   TensorFlow backend, and names a session group by the trial id alone,
+   which coarse-to-fine's stages reuse (the dashboard merges one group's
+   sessions). `TensorBoardRuns` does so under every backend, a group named
+   per stage.
 """
 
 import contextlib
@@ -44,6 +49,7 @@ import shutil
 import keras_tuner
 
 from keras_training_kit import run_files
+from keras_training_kit.tuning.hparams import is_tensorboard
 from keras_training_kit.tuning.trials import EPOCH_SUFFIX
 from keras_training_kit.tuning.trials import PRUNED
 from keras_training_kit.version_check import check_tested_version
@@ -311,3 +317,48 @@ def _restore_grid_queue(oracle) -> None:
     ):
         oracle._ordered_ids.insert(trial_id)  # appended at the end
     oracle._populate_next = list(oracle.end_order)
+
+
+class TensorBoardRuns:
+    """A tuner mixin: each trial's TensorBoard run, under every backend.
+
+    KerasTuner 1.4's `Tuner._configure_tensorboard_dir` points each
+    callback named `TensorBoard` at `<log_dir>/<trial_id>/execution<i>`
+    and adds TensorBoard's HParams callback, under the TensorFlow backend
+    only. Here the same is done under every backend (both write with
+    `tf.summary`), the HParams session group is named
+    `<tensorboard_group>/<trial_id>` when `tensorboard_group` is set, and
+    the callbacks of `tensorboard_callbacks(trial, run_dir)` are added.
+    """
+
+    tensorboard_group = ""
+
+    def tensorboard_callbacks(self, trial, run_dir: str) -> list:
+        """More callbacks for a trial's TensorBoard run. None here."""
+        return []
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        tensorboards = [c for c in callbacks if is_tensorboard(c)]
+        if not tensorboards:
+            return  # nor import TensorFlow (under another backend)
+        from keras_tuner.src.engine import tuner_utils
+        from tensorboard.plugins.hparams import api as hparams_api
+
+        group = "/".join(filter(None, (self.tensorboard_group, trial.trial_id)))
+        for callback in tensorboards:
+            run_dir = tensorboard_run_dir(
+                callback.log_dir, trial.trial_id, execution
+            )
+            callback.log_dir = run_dir
+            hparams = tuner_utils.convert_hyperparams_to_hparams(
+                trial.hyperparameters, hparams_api
+            )
+            callbacks.append(
+                hparams_api.KerasCallback(run_dir, hparams, trial_id=group)
+            )
+            callbacks.extend(self.tensorboard_callbacks(trial, run_dir))
+
+
+def tensorboard_run_dir(log_dir, trial_id: str, execution: int = 0) -> str:
+    """A trial's TensorBoard run folder, as KerasTuner 1.4 names it."""
+    return os.path.join(str(log_dir), str(trial_id), f"execution{execution}")

@@ -87,7 +87,12 @@ def search(
         epoch_growth: int >= 1, coarse-to-fine: each stage trains this many
             times longer than the previous one. Defaults to `2`.
         callbacks: list or `None`, extra Keras callbacks for every trial.
-            Defaults to `None`.
+            A `keras.callbacks.TensorBoard(log_dir)` gives each trial a
+            run `log_dir/<trial_id>/execution0` in TensorBoard's HParams
+            dashboard, with its hyperparameters and `pruned` and
+            `epochs_run` metrics (coarse-to-fine: `log_dir/stage_<k>/...`;
+            any backend, with TensorFlow installed; see
+            `keras_training_kit.tuning.hparams`). Defaults to `None`.
         verbose: int, 0 (silent), 1 (a line per finished trial, see
             `TrialProgress`; on a resumed search first the trials kept) or
             2 (also `model.fit`'s line per epoch). KerasTuner's own display

@@ -9,11 +9,13 @@ from keras_tuner.engine.metrics_tracking import infer_metric_direction
 
 from keras_training_kit.tuning import keras_tuner_compat
 from keras_training_kit.tuning import pruning
+from keras_training_kit.tuning.hparams import TrialSummary
 from keras_training_kit.tuning.pruners import PRUNERS
 from keras_training_kit.tuning.pruners import MedianPruner
 from keras_training_kit.tuning.pruners import SuccessiveHalvingPruner
 from keras_training_kit.tuning.pruners import make_pruner
 from keras_training_kit.tuning.pruning import PruningTuner
+from keras_training_kit.tuning.trials import is_pruned
 from keras_training_kit.validation import check_choice
 from keras_training_kit.validation import check_int
 from keras_training_kit.validation import check_positive_int
@@ -21,11 +23,13 @@ from keras_training_kit.validation import check_positive_int
 TUNER_STRATEGIES = ("random", "grid", "bayesian", "hyperband")
 
 
-class _Reporting:
+class _Reporting(keras_tuner_compat.TensorBoardRuns):
     """A KerasTuner tuner that reports through a `TrialProgress`.
 
     `fit_verbose` is the `verbose` of every trial's `model.fit`, apart from
     the `verbose` of `search`, which also turns KerasTuner's display on.
+    A trial's TensorBoard run also gets its `pruned` and `epochs_run`
+    scalars (`hparams.TrialSummary`).
     """
 
     progress = None
@@ -44,6 +48,14 @@ class _Reporting:
         super().on_trial_end(trial)
         if self.progress:
             self.progress.trial_ended(self, trial)
+
+    def tensorboard_callbacks(self, trial, run_dir):
+        trial_id = trial.trial_id
+        return [
+            TrialSummary(
+                run_dir, lambda: is_pruned(self.oracle.get_trial(trial_id))
+            )
+        ]
 
 
 class _Pruned(PruningTuner, _Reporting, keras_tuner.Tuner):
