@@ -4,7 +4,8 @@ The output folder holds the KerasTuner project(s) (`search/`, or
 `stage_1/`, `stage_2/`, ... for coarse-to-fine), `config.json`,
 `results.csv`, `search.png` and `best_hyperparameters.json`. Run again on
 the same folder (a larger `--trials` continues the search) to resume: the
-finished trials are kept.
+finished trials are kept. `--prune median` or `--prune asha` stops losing
+trials early (`cli/pruning_flags`).
 """
 
 import json
