@@ -123,22 +123,10 @@ def repair_project(project_dir: str) -> dict:
         if trial is None:
             continue
         if trial.get("status") in _FINISHED:
-            del state["ongoing_trials"][tuner_id]
-            if trial_id not in state.get("end_order", []):
-                state.setdefault("end_order", []).append(trial_id)
-                run_times = state.setdefault("run_times", {})
-                run_times[trial_id] = run_times.get(trial_id, 0) + 1
-            done["ended"].append(trial_id)
-            changed = True
-        elif _end_pruned(trial, state):
+            changed = _end(state, tuner_id, trial_id, done)
+        elif _end_pruned(trial):
             run_files.write_json(trial_path, trial, indent=None)
-            del state["ongoing_trials"][tuner_id]
-            if trial_id not in state.get("end_order", []):
-                state.setdefault("end_order", []).append(trial_id)
-                run_times = state.setdefault("run_times", {})
-                run_times[trial_id] = run_times.get(trial_id, 0) + 1
-            done["ended"].append(trial_id)
-            changed = True
+            changed = _end(state, tuner_id, trial_id, done)
         elif trial.get("metrics", {}).get("metrics"):
             trial["metrics"]["metrics"] = {}
             trial["score"] = trial["best_step"] = None
@@ -173,7 +161,18 @@ def repair_project(project_dir: str) -> dict:
     return done
 
 
-def _end_pruned(trial: dict, state: dict) -> bool:
+def _end(state: dict, tuner_id, trial_id, done: dict) -> bool:
+    """Ends an ongoing trial in `oracle.json`'s state, as KerasTuner would."""
+    del state["ongoing_trials"][tuner_id]
+    if trial_id not in state.get("end_order", []):
+        state.setdefault("end_order", []).append(trial_id)
+        run_times = state.setdefault("run_times", {})
+        run_times[trial_id] = run_times.get(trial_id, 0) + 1
+    done["ended"].append(trial_id)
+    return True
+
+
+def _end_pruned(trial: dict) -> bool:
     """Ends a running `trial.json` whose pruning was recorded; or `False`.
 
     Its objective is the epochs' values (what KerasTuner's own report at

@@ -32,6 +32,8 @@ from keras_training_kit.tuning.trials import is_diverged
 from keras_training_kit.tuning.trials import is_pruned
 
 _STOPPED = "STOPPED"
+# Sent with the report of a trial's last epoch: nothing is left to save.
+_LAST = "last_epoch"
 
 
 def epoch_metric(objective_name: str) -> str:
@@ -103,7 +105,10 @@ class PruningOracle:
         if self.pruner is not None:
             history = self.pruning_history()
             rungs = dict(history.trials[trial_id]["rungs"])
-            if self.pruner.should_prune(history, trial_id, direction):
+            # Asked at the last epoch too (successive halving records its
+            # rung), but a trial that trained every epoch is not pruned.
+            prune = self.pruner.should_prune(history, trial_id, direction)
+            if prune and not metrics.get(_LAST):
                 _record(trial, PRUNED, 1.0, int(step))
                 status = _STOPPED
             for rung, value in history.trials[trial_id]["rungs"].items():
@@ -157,10 +162,17 @@ class PruningTuner:
     With a `pruner` (set after construction, in every process of a
     distributed search), each epoch end sends the objective to the oracle
     (`PruningOracle.update_trial`, through the chief's service on a
-    worker); a `"STOPPED"` answer stops the trial's `fit`.
+    worker); a `"STOPPED"` answer stops the trial's `fit`. The last
+    epoch's report says so: a trial that trained every epoch is never
+    pruned (its values still count, as a successive-halving rung).
     """
 
     pruner = None
+    _fit_epochs = None
+
+    def run_trial(self, trial, *fit_args, **fit_kwargs):
+        self._fit_epochs = fit_kwargs.get("epochs")
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
 
     def on_epoch_end(self, trial, model, epoch, logs=None):
         super().on_epoch_end(trial, model, epoch, logs=logs)
@@ -170,10 +182,11 @@ class PruningTuner:
         value = (logs or {}).get(objective.name)
         if value is None:
             return  # KerasTuner reports the missing objective at the end
+        report = {epoch_metric(objective.name): float(value)}
+        if self._fit_epochs is not None and epoch + 1 >= self._fit_epochs:
+            report[_LAST] = 1.0
         answer = self.oracle.update_trial(
-            trial.trial_id,
-            {epoch_metric(objective.name): float(value)},
-            step=int(epoch),
+            trial.trial_id, report, step=int(epoch)
         )
         if str(answer.status) == _STOPPED:
             model.stop_training = True

@@ -46,6 +46,24 @@ _STRATEGIES = {
     "bayesian": ["--search", "bayesian"],
     "grid": ["--search", "grid"],
     "hyperband": ["--search", "hyperband", "--epochs", "2"],
+    # Trials of 3 epochs, pruned from the second trial on by the median of
+    # the first (most of the rates are too small to learn in 3 epochs).
+    "pruned": [
+        "--search",
+        "random",
+        "--trials",
+        "4",
+        "--epochs",
+        "3",
+        "--lr-range",
+        "1e-7,1e-1",
+        "--prune",
+        "median",
+        "--prune-startup",
+        "1",
+        "--seed",
+        "2",
+    ],
 }
 # A new trial's trial.json (RUNNING) before oracle.json records it: Bayesian
 # trial_1's point below (coarse-to-fine's trial_0 has the same window). The
@@ -109,6 +127,21 @@ def _completed(run_dir):
     return done
 
 
+def _decided(run_dir):
+    """The running trials whose trial.json records their pruning."""
+    decided = []
+    for path in glob.glob(
+        os.path.join(run_dir, "**", "trial.json"), recursive=True
+    ):
+        with open(path) as f:
+            trial = json.load(f)
+        if trial["status"] == "RUNNING" and "pruned" in trial["metrics"].get(
+            "metrics", {}
+        ):
+            decided.append(path)
+    return decided
+
+
 _references = {}
 
 
@@ -156,6 +189,46 @@ def test_ctrl_c_in_a_search_says_how_to_resume_and_it_resumes(
     ]
 
 
+def _pruned_trials(run_dir):
+    """`{trial folder: (epochs run)}` of the pruned trials of a run."""
+    return {
+        f"search/trial_{row['trial']}": int(row["epochs_run"])
+        for row in _results(run_dir)
+        if row["status"] == "pruned"
+    }
+
+
+@pytest.mark.parametrize("write", ["decision", "end", "oracle"])
+@pytest.mark.xdist_group("tune_pruned")
+def test_kill_around_a_pruned_trial_then_resume(write, reference, tmp_path):
+    # A pruned trial's trial.json is written when it starts, at each
+    # epoch's report (the last one records the decision), at KerasTuner's
+    # own report after `fit` and at its end; then oracle.json ends it.
+    _, _, _, reference_dir = reference("pruned")
+    pruned = _pruned_trials(reference_dir)
+    assert pruned, "the reference search pruned no trial"
+    folder, epochs = sorted(pruned.items())[-1]
+    trial_json = f"{folder}/trial.json"
+    writes = {"decision": 1 + epochs, "end": 3 + epochs}
+    if write == "oracle":
+        events = reference("pruned")[0]
+        after_end = crash_points.pick(
+            events, "rename", trial_json, writes["end"]
+        )
+        later = [
+            index
+            for index, event in enumerate(
+                crash_points.state_changes(events), start=1
+            )
+            if index > after_end and event == ("rename", "search/oracle.json")
+        ]
+        point = later[0]
+    else:
+        point = ("rename", trial_json, writes[write])
+    killed = _check_stop_and_resume("pruned", point, reference, tmp_path)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+
 def _check_stop_and_resume(strategy, point, reference, tmp_path, signal="KILL"):
     events, fits, expected, reference_dir = reference(strategy)
     if isinstance(point, int):
@@ -168,6 +241,8 @@ def _check_stop_and_resume(strategy, point, reference, tmp_path, signal="KILL"):
         str(tmp_path), strategy, kill_at, signal
     )
     finished = _completed(run_dir)
+    # A trial killed after its pruning was recorded is ended, not re-run.
+    decided = _decided(run_dir)
     os.remove(events_path)
 
     run_dir, events_path, resumed = _run(str(tmp_path), strategy, 0)
@@ -176,7 +251,7 @@ def _check_stop_and_resume(strategy, point, reference, tmp_path, signal="KILL"):
         kind == "fit" for kind, _ in crash_points.read_events(events_path)
     )
     # Finished trials are kept (same score), not trained again; the rest run.
-    assert resumed_fits == fits - len(finished)
+    assert resumed_fits == fits - len(finished) - len(decided)
     assert _results(run_dir) == expected
     assert _completed(run_dir) == _completed(reference_dir)
     for trial, score in finished.items():
