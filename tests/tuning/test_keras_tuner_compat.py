@@ -198,7 +198,18 @@ def _pruned_trials(run_dir):
     }
 
 
-@pytest.mark.parametrize("write", ["decision", "end", "oracle"])
+# CI kills at the decision's write (what `repair_project` ends); the
+# trial's end and oracle.json's record of it are KerasTuner's own writes,
+# whose windows the sample above already covers. `KTK_CRASH_SWEEP=all` tries
+# all three.
+_PRUNED_WRITES = (
+    ["decision", "end", "oracle"]
+    if os.environ.get("KTK_CRASH_SWEEP") == "all"
+    else ["decision"]
+)
+
+
+@pytest.mark.parametrize("write", _PRUNED_WRITES)
 @pytest.mark.xdist_group("tune_pruned")
 def test_kill_around_a_pruned_trial_then_resume(write, reference, tmp_path):
     # A pruned trial's trial.json is written when it starts, at each
