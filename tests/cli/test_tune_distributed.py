@@ -2,6 +2,7 @@
 one line and exit 130, and running them again resumes as after a kill."""
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -122,4 +123,93 @@ def test_ctrl_c_stops_worker_and_chief_and_both_resume(tmp_path):
         rows = list(csv.DictReader(f))
     assert sorted(row["trial"] for row in rows) == ["0", "1"]
     assert all(row["status"] == "completed" for row in rows)
+    assert crash_points.leftovers(run_dir) == []
+
+
+def _kept_trials(run_dir):
+    """The trials a resumed search keeps: ended, or their pruning recorded."""
+    kept = set()
+    for name in os.listdir(os.path.join(run_dir, "search")):
+        path = os.path.join(run_dir, "search", name, "trial.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            trial = json.load(f)
+        metrics = trial["metrics"].get("metrics", {})
+        if trial["status"] == "COMPLETED" or "pruned" in metrics:
+            kept.add(trial["trial_id"])
+    return kept
+
+
+def test_a_pruned_distributed_search_resumes_without_rerunning(tmp_path):
+    # Trials of 3 epochs over mostly too small rates, pruned by the median
+    # of the first finished trial; Ctrl-C in the worker while it trains
+    # trial 3, then in the chief; the same commands again.
+    run_dir = str(tmp_path / "run")
+    command = [
+        *_COMMAND,
+        "--trials",
+        "5",
+        "--epochs",
+        "3",
+        "--lr-range",
+        "1e-7,1e-1",
+        "--seed",
+        "2",
+        "--prune",
+        "median",
+        "--prune-startup",
+        "1",
+        "--output-dir",
+        run_dir,
+    ]
+    env = {
+        "KERASTUNER_ORACLE_IP": "127.0.0.1",
+        "KERASTUNER_ORACLE_PORT": str(free_port()),
+    }
+    events = str(tmp_path / "events")
+    chief = _chief(command, env)
+    try:
+        worker = _worker(
+            run_dir,
+            "h5 search/trial_3/checkpoint.weights.h5",
+            events,
+            command,
+            env,
+        )
+        assert worker.returncode == 130, worker.stderr[-2000:]
+        assert _fits(events) == 4
+        chief.send_signal(signal.SIGINT)
+        _, stderr = chief.communicate(timeout=60)
+        assert chief.returncode == 130, stderr[-2000:]
+    finally:
+        if chief.poll() is None:
+            chief.kill()
+    first = worker.stdout.splitlines()
+    ended = [line for line in first if line.startswith("tuner0: trial ")]
+    assert len(ended) == 3
+    kept = _kept_trials(run_dir)
+    assert {"0", "1", "2"} <= kept
+    os.remove(events)
+
+    chief = _chief(command, env)
+    try:
+        worker = _worker(run_dir, "0", events, command, env)
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        _, stderr = chief.communicate(timeout=60)
+        assert chief.returncode == 0, stderr[-2000:]
+    finally:
+        if chief.poll() is None:
+            chief.kill()
+    # The trials finished or pruned (trial 3 too, when its pruning was
+    # recorded before the Ctrl-C) are kept: only the others train.
+    assert _fits(events) == 5 - len(kept)
+    with open(os.path.join(run_dir, "results.csv"), newline="") as f:
+        rows = {row["trial"]: row for row in csv.DictReader(f)}
+    assert sorted(rows) == ["0", "1", "2", "3", "4"]
+    statuses = [rows[t]["status"] for t in sorted(rows)]
+    assert "pruned" in statuses[:3], statuses
+    for row in rows.values():
+        if row["status"] == "pruned":
+            assert int(row["epochs_run"]) < 3
     assert crash_points.leftovers(run_dir) == []

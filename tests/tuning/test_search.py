@@ -186,16 +186,3 @@ def test_distributed_chief_and_two_workers(tmp_path):
         for line in printed[tuner_id]:
             assert re.match(rf"{tuner_id}: trial \d \(\d/3\): ", line), line
 
-
-def test_distributed_pruning_stops_trials_on_the_workers(tmp_path):
-    rows, workers, printed = _distributed(tmp_path, 6, SEARCH_PRUNER="median")
-    assert sorted(r["trial"] for r in rows) == list(range(6))
-    # Every trial trained once, on a worker; the chief's answers stopped the
-    # pruned ones early.
-    assert len(workers) == 6 and set(workers) <= {"tuner0", "tuner1"}
-    pruned = [r for r in rows if r["status"] == "pruned"]
-    assert pruned, rows
-    assert all(r["epochs_run"] < 3 for r in pruned)
-    assert all(r["epochs_run"] == 3 for r in rows if r["status"] == "completed")
-    lines = printed["tuner0"] + printed["tuner1"]
-    assert sum("-> pruned after epoch" in line for line in lines) == len(pruned)
