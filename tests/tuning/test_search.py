@@ -185,4 +185,3 @@ def test_distributed_chief_and_two_workers(tmp_path):
         assert len(printed[tuner_id]) == workers.count(tuner_id)
         for line in printed[tuner_id]:
             assert re.match(rf"{tuner_id}: trial \d \(\d/3\): ", line), line
-
