@@ -2,9 +2,6 @@
 
 Usage: python search_process.py DIRECTORY MAX_TRIALS COUNT_FILE [RESULT_FILE]
 
-With `SEARCH_PRUNER=median` set, the search prunes (3 epochs a trial, a
-learning-rate range mostly too small to learn in them).
-
 Every `model.fit` appends a line to COUNT_FILE, so a test can count how many
 trials really trained. With RESULT_FILE the results table is written there
 as JSON (the chief / a plain run).
@@ -29,15 +26,7 @@ class CountFits(keras.callbacks.Callback):
             f.write(f"{os.environ.get('KERASTUNER_TUNER_ID', 'tuner0')}\n")
 
 
-def tiny_search(
-    directory,
-    max_trials,
-    count_file,
-    *,
-    epochs=1,
-    learning_rate=(1e-3, 1e-2),
-    **kwargs,
-):
+def tiny_search(directory, max_trials, count_file, **kwargs):
     from keras_training_kit.data import load_dataset
     from keras_training_kit.tuning import TrainingHyperModel
     from keras_training_kit.tuning import search
@@ -47,7 +36,7 @@ def tiny_search(
         "mlp",
         data.input_shape,
         data.num_classes,
-        learning_rate=learning_rate,
+        learning_rate=(1e-3, 1e-2),
         builder_kwargs={"hidden_units": (8,)},
     )
     return search(
@@ -56,7 +45,7 @@ def tiny_search(
         data.validation.take(128).batch(128),
         strategy="random",
         max_trials=max_trials,
-        epochs=epochs,
+        epochs=1,
         directory=directory,
         callbacks=[CountFits(count_file)],
         **kwargs,
@@ -87,19 +76,7 @@ if __name__ == "__main__":
     )
     if os.environ.get("KERASTUNER_TUNER_ID") == "chief":
         _poll_chief_faster()
-    options = {}
-    if os.environ.get("SEARCH_PRUNER"):
-        # Pruned: most of the rates are too small to learn in 3 epochs.
-        from keras_training_kit.tuning import MedianPruner
-
-        options = dict(
-            pruner=MedianPruner(n_startup_trials=1),
-            epochs=3,
-            learning_rate=(1e-7, 1e-1),
-        )
-    result = tiny_search(
-        directory, max_trials, count_file, verbose=1, **options
-    )
+    result = tiny_search(directory, max_trials, count_file, verbose=1)
     if len(sys.argv) > 4:
         with open(sys.argv[4], "w") as f:
             json.dump(result.rows, f)

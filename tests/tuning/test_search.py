@@ -134,7 +134,7 @@ def _env(**extra):
     return env
 
 
-def _distributed(tmp_path, trials, **env_extra):
+def _distributed(tmp_path, trials):
     """Runs a chief and two workers; returns (rows, workers' fits, lines)."""
     directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
     rows_path = str(tmp_path / "rows.json")
@@ -145,7 +145,6 @@ def _distributed(tmp_path, trials, **env_extra):
             env = _env(
                 KERASTUNER_ORACLE_IP="127.0.0.1",
                 KERASTUNER_ORACLE_PORT=port,
-                **env_extra,
             )
             env["KERASTUNER_TUNER_ID"] = tuner_id
             args = [sys.executable, SCRIPT, directory, str(trials), count]
