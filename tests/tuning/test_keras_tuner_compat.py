@@ -52,7 +52,7 @@ _STRATEGIES = {
         "--search",
         "random",
         "--trials",
-        "4",
+        "3",
         "--epochs",
         "3",
         "--lr-range",

@@ -264,7 +264,7 @@ def test_coarse_to_fine_prunes_within_each_stage(digits, tmp_path):
         validation,
         strategy="coarse-to-fine",
         stages=2,
-        max_trials=4,
+        max_trials=3,
         epochs=2,
         directory=str(tmp_path),
         pruner=MedianPruner(n_startup_trials=1),
