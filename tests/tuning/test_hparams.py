@@ -10,9 +10,7 @@ import keras
 import keras_tuner
 import pytest
 
-from keras_training_kit.data import load_dataset
 from keras_training_kit.tuning import MedianPruner
-from keras_training_kit.tuning import TrainingHyperModel
 from keras_training_kit.tuning import search
 from keras_training_kit.tuning.hparams import stage_callbacks
 from keras_training_kit.tuning.keras_tuner_compat import tensorboard_run_dir
@@ -22,32 +20,11 @@ from keras_training_kit.tuning.trials import pruned_epoch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.dirname(HERE), HERE]
 from hparams_dashboard import read_dashboard  # noqa: E402
+from test_pruning import _hypermodel  # noqa: E402
 from test_pruning import _RatesInOrder  # noqa: E402
 
 _RATES = [0.1, 0.03, 1e-6, 3e-7, 1e-7]
 _EPOCHS = 3
-
-
-@pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits", validation_split=0.2)
-    return (
-        data,
-        data.train.take(512).batch(64),
-        data.validation.take(128).batch(128),
-    )
-
-
-def _hypermodel(data, learning_rate):
-    return TrainingHyperModel(
-        "mlp",
-        data.input_shape,
-        data.num_classes,
-        learning_rate=learning_rate,
-        l2=0.0,
-        builder_kwargs={"hidden_units": (16,)},
-        seed=0,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +80,7 @@ def test_coarse_to_fine_logs_each_stage_in_its_folder(digits, tmp_path):
     data, train, validation = digits
     logs = tmp_path / "logs"
     result = search(
-        _hypermodel(data, (1e-3, 1e-1)),
+        _hypermodel(data, (1e-3, 1e-1), seed=0),
         train,
         validation,
         strategy="coarse-to-fine",

@@ -8,7 +8,6 @@ import keras
 import keras_tuner
 import pytest
 
-from keras_training_kit.data import load_dataset
 from keras_training_kit.tuning import MedianPruner
 from keras_training_kit.tuning import SuccessiveHalvingPruner
 from keras_training_kit.tuning import TrainingHyperModel
@@ -21,17 +20,7 @@ from keras_training_kit.tuning.trials import is_pruned
 from keras_training_kit.tuning.trials import pruned_epoch
 
 
-@pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits", validation_split=0.2)
-    return (
-        data,
-        data.train.take(512).batch(64),
-        data.validation.take(128).batch(128),
-    )
-
-
-def _hypermodel(data, learning_rate):
+def _hypermodel(data, learning_rate, seed=None):
     return TrainingHyperModel(
         "mlp",
         data.input_shape,
@@ -39,6 +28,7 @@ def _hypermodel(data, learning_rate):
         learning_rate=learning_rate,
         l2=0.0,
         builder_kwargs={"hidden_units": (16,)},
+        seed=seed,
     )
 
 

@@ -134,7 +134,7 @@ def _env(**extra):
     return env
 
 
-def _distributed(tmp_path, trials):
+def _distributed(tmp_path, trials, **extra_env):
     """Runs a chief and two workers; returns (rows, workers' fits, lines)."""
     directory, count = str(tmp_path / "tune"), str(tmp_path / "fits.txt")
     rows_path = str(tmp_path / "rows.json")
@@ -145,6 +145,7 @@ def _distributed(tmp_path, trials):
             env = _env(
                 KERASTUNER_ORACLE_IP="127.0.0.1",
                 KERASTUNER_ORACLE_PORT=port,
+                **extra_env,
             )
             env["KERASTUNER_TUNER_ID"] = tuner_id
             args = [sys.executable, SCRIPT, directory, str(trials), count]
@@ -184,3 +185,27 @@ def test_distributed_chief_and_two_workers(tmp_path):
         assert len(printed[tuner_id]) == workers.count(tuner_id)
         for line in printed[tuner_id]:
             assert re.match(rf"{tuner_id}: trial \d \(\d/3\): ", line), line
+
+
+def test_distributed_pruning_with_two_workers(tmp_path):
+    # Trials 0 and 1 (rates 1e-3, 2e-3) learn, trials 2 and 4 (6e-8, 3e-8)
+    # cannot: the chief's pruner compares each with a finished trial (a
+    # worker asks for its next trial only after ending one, and of trials 0
+    # and 1 the first to end ran all its epochs) and stops it in its worker.
+    rows, workers, printed = _distributed(tmp_path, 5, KTK_TEST_PRUNE="1")
+    assert sorted(r["trial"] for r in rows) == [0, 1, 2, 3, 4]
+    assert len(workers) == 5 and set(workers) <= {"tuner0", "tuner1"}
+    for row in rows:
+        if row["learning_rate"] < 1e-7:
+            assert row["status"] == "pruned", rows
+        if row["status"] == "completed":
+            assert row["epochs_run"] == 3, rows
+        else:
+            assert row["status"] == "pruned" and row["epochs_run"] in (1, 2)
+    # The workers trained exactly the epochs recorded: a pruned trial's fit
+    # stopped where the chief decided.
+    epochs = open(tmp_path / "fits.txt.epochs").read().split()
+    assert len(epochs) == sum(r["epochs_run"] for r in rows)
+    pruned = [r for r in rows if r["status"] == "pruned"]
+    lines = printed["tuner0"] + printed["tuner1"]
+    assert sum("pruned after epoch" in line for line in lines) == len(pruned)
