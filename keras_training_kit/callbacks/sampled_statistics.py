@@ -201,7 +201,8 @@ class SampledStatistics(keras.callbacks.Callback):
         start = time.perf_counter()
         self._sync_variables()
         self._record(step)
-        self._schedule.sampled(step, cost=time.perf_counter() - start)
+        end = time.perf_counter()
+        self._schedule.sampled(step, cost=end - start, end=end)
 
     def _report(self, findings: list):
         """Logs the findings not reported before, once per kind and layer.

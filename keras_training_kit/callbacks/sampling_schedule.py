@@ -2,8 +2,8 @@
 
 A fixed interval samples at its multiples. An automatic one is chosen
 after the first steps from a timed probe and step, then re-tuned with the
-measured cost of each sample, so that sampling costs about a given share
-of the training time.
+measured cost of each sample and the measured time of the steps between
+samples, so that sampling costs about a given share of the training time.
 """
 
 import logging
@@ -74,6 +74,7 @@ class SamplingSchedule:
         self._probe_cost = None
         self._timing_start = None
         self._step_time = None
+        self._last_end = None
 
     def begin(self, step: int):
         """Starts a `fit` whose first step is `step`."""
@@ -82,14 +83,33 @@ class SamplingSchedule:
         self._fit_start = step
         self._costs = []
         self._probe_cost = self._timing_start = self._step_time = None
+        self._last_end = None
 
     def set_probe_cost(self, seconds: float):
         """The time of one warm probe, the first guess of a sample's cost."""
         self._probe_cost = seconds
 
-    def sampled(self, step: int, cost: float):
-        """Records a sample at `step` that took `cost` seconds."""
-        self.last = step
+    def sampled(self, step: int, cost: float, end: float | None = None):
+        """Records a sample at `step` that took `cost` seconds.
+
+        Args:
+            step: int, the step sampled.
+            cost: float, the sample's seconds.
+            end: float or `None`, `time.perf_counter()` when the sample
+                ended. With the previous sample's, the steps between them
+                give the step time its steady value: the steps timed by
+                `calibrate` right after the trace run slower (20-50% for an
+                MLP on 2 CPU cores), which made the interval that much too
+                short. The smaller of the two is kept, so a stall between
+                samples (a checkpoint, a validation pass) does not shorten
+                the interval.
+        """
+        previous, previous_end = self.last, self._last_end
+        planned = self.next
+        self.last, self._last_end = step, end
+        if None not in (end, previous_end, self._step_time) and step > previous:
+            steady = (end - cost - previous_end) / (step - previous)
+            self._step_time = min(self._step_time, max(steady, 1e-9))
         if self._step_time is not None:
             # Re-tune an automatic interval with the measured cost of a
             # whole (warm) sample: probe, transfer, TensorBoard and CSV.
@@ -99,7 +119,7 @@ class SamplingSchedule:
             self._costs.append(cost)
             recent = sorted(self._costs[-5:])
             self.interval = self._interval_for(recent[len(recent) // 2])
-        self._schedule()
+        self._schedule(planned)
 
     def due(self, step: int) -> bool:
         """Whether an interval sample falls on `step` (not yet taken)."""
@@ -168,14 +188,24 @@ class SamplingSchedule:
             1, math.ceil(_AFTER_EFFECT * cost / (self.max_overhead * step))
         )
 
-    def _schedule(self):
-        """Sets the step of the next interval sample after the last one."""
+    def _schedule(self, planned: int | None = None):
+        """Sets the step of the next interval sample after the last one.
+
+        `planned` is the step the last sample was planned for, if any.
+        """
         n, last = self.interval, self.last
         if n is None:
             return
         if self.every_n_steps is not None:
             # A fixed interval samples at its multiples, epoch ends aside.
             self.next = (last // n + 1) * n
+        elif planned is not None and last < planned:
+            # An epoch end sampled in place of the planned sample, up to
+            # half an interval early: the cadence goes on from the plan.
+            # Counting from the epoch end instead made every epoch end due
+            # whenever an epoch was at least half an interval long (with
+            # 128-step epochs, every 128 steps for intervals up to 256).
+            self.next = planned + n
         else:
             # An automatic one counts from the last sample of any kind, so
             # epoch-end samples count towards the overhead budget.

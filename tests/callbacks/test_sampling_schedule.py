@@ -37,9 +37,10 @@ def test_automatic_interval_from_the_measured_costs(monkeypatch):
     assert syncs == [102, 110]  # the timed window: steps 2..10
     # 2 (after-effect) * 1.5 probes * 2 ms / (2% of a 10 ms step) = 30.
     assert schedule.interval == 30 and schedule.next == 130
-    # Re-tuned with the median of the last costs, counted from any sample.
+    # Re-tuned with the median of the last costs; an epoch end sampled
+    # early stands in for the planned sample (130).
     schedule.sampled(115, cost=0.004)
-    assert schedule.interval == 40 and schedule.next == 155
+    assert schedule.interval == 40 and schedule.next == 170
     for cost in (0.001, 0.001):
         schedule.sampled(120, cost=cost)
     assert schedule.interval == 10
@@ -74,7 +75,18 @@ def test_epoch_ends_are_sampled_when_near_an_automatic_sample():
     assert not schedule.epoch_end_due(29)
     assert schedule.epoch_end_due(30)  # half an interval away at most
     schedule.sampled(30, cost=1.0)
-    assert schedule.next == 70
+    # It stood in for the sample planned at 50: the cadence goes on from
+    # there, so epochs of 20 steps (epoch ends at 30, 50, 70, ...) are not
+    # all sampled; a sample every 40 steps on average.
+    assert schedule.next == 90
+    assert not schedule.epoch_end_due(50)
+    assert schedule.epoch_end_due(70)
+    schedule.sampled(70, cost=1.0)
+    assert schedule.next == 130
+    # A sample after its planned step (a fit ended, an interval sample)
+    # counts from itself.
+    schedule.sampled(140, cost=1.0)
+    assert schedule.next == 180
 
 
 @pytest.mark.parametrize("every_n_steps", [None, 3])
@@ -85,3 +97,30 @@ def test_begin_resets_a_previous_fit(every_n_steps):
     schedule.begin(50)
     assert schedule.last is None and schedule.next is None
     assert schedule.interval == every_n_steps
+
+
+def test_the_steps_between_samples_lengthen_the_interval(monkeypatch):
+    clock = iter([0.0, 0.08])  # steps 2..10 timed at 10 ms each
+    monkeypatch.setattr(
+        sampling_schedule.time, "perf_counter", lambda: next(clock)
+    )
+    schedule = SamplingSchedule(every_n_steps=None, max_overhead=0.02)
+    schedule.begin(0)
+    schedule.sampled(0, cost=0.5, end=1.0)  # before the trace: no step time
+    schedule.set_probe_cost(0.002)
+    for step in range(11):
+        schedule.calibrate(step, lambda: None)
+    assert schedule.interval == 30  # 2 * 1.5 * 2 ms / (2% of 10 ms)
+    # The trace's second between the first samples is no steady step.
+    schedule.sampled(30, cost=0.003, end=2.0)
+    assert schedule.interval == 30
+    # 30 steps in ~0.15 s between the samples: ~5 ms a step, not 10.
+    schedule.sampled(60, cost=0.003, end=2.1531)
+    assert schedule.interval == 60 and schedule.next == 120
+    # A stall between samples (a checkpoint) does not shorten it again.
+    schedule.sampled(120, cost=0.003, end=9.0)
+    assert schedule.interval == 60
+    # Without the samples' end times the step time stays as calibrated.
+    schedule.begin(200)
+    schedule.sampled(200, cost=0.003)
+    assert schedule._step_time is None
