@@ -133,7 +133,6 @@ class QualityBarSetup:
 
         sys.path.insert(0, os.path.join(ROOT, "examples"))
         from tune_quality_bar import CNN
-        from tune_quality_bar import RANGES
 
         from keras_training_kit.data import batched_splits
         from keras_training_kit.data import load_dataset
@@ -148,9 +147,10 @@ class QualityBarSetup:
             "cnn",
             data.input_shape,
             data.num_classes,
+            learning_rate=(1e-4, 3e-2),
+            l2=(1e-6, 1e-2),
             builder_kwargs=CNN,
             seed=seed,
-            **RANGES,
         )
         self.final_epochs = 60
 

@@ -28,8 +28,6 @@ from keras_training_kit.tuning import write_results_csv
 CNN = dict(
     filters=(32, 64, 128), kernel_size=5, convs_per_stage=2, dense_units=(128,)
 )
-# The log ranges searched (`benchmarks/pruning.py` searches them too).
-RANGES = dict(learning_rate=(1e-4, 3e-2), l2=(1e-6, 1e-2))
 
 
 def main():
@@ -61,8 +59,9 @@ def main():
         "cnn",
         data.input_shape,
         data.num_classes,
+        learning_rate=(1e-4, 3e-2),
+        l2=(1e-6, 1e-2),
         builder_kwargs=CNN,
-        **RANGES,
     )
     directory = os.path.join(args.output_dir, args.dataset)
     start = time.perf_counter()
