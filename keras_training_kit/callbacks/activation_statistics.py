@@ -89,9 +89,11 @@ class ActivationStatistics(SampledStatistics):
     It runs under the TensorFlow, JAX and PyTorch backends. TensorBoard
     (`log_dir`) needs the `tensorboard` package (without it a warning is
     logged once and the rest is still written), a `tf.data.Dataset` as
-    `probe_data` TensorFlow. The probe is traced once per model: a new
-    instance on a model probed just before (the next `fit` in a notebook)
-    re-uses its traced function (`diagnostics.probe_cache`).
+    `probe_data` TensorFlow. The probe is traced once per architecture: a
+    new instance on a model probed just before (the next `fit` in a
+    notebook), or on a fresh model of the same architecture (a fresh model
+    per fit, a search's trials), re-uses its traced function
+    (`diagnostics.probe_cache`).
 
     Sequential, functional, nested (sub-models are flattened as
     `"submodel/layer"`) and multi-input models work, as do mixed precision

@@ -27,9 +27,11 @@ class ActivationProbe:
     since the last `snapshot()` (a float32 copy kept on the device). The
     probe runs the model in inference mode and reads its variables' current
     values; under TensorFlow it reads them outside any replica context, so
-    it works under `tf.distribute` strategies. The traced functions are
-    shared by the probes of the most recent model (`probe_cache`): a new
-    probe of the same model and settings traces nothing again.
+    it works under `tf.distribute` strategies. The traced functions read
+    the variables through the values they are given, and are shared
+    (`probe_cache`): a new probe of the same model and settings, or (with
+    `layers=None`) of a model of the same architecture, traces nothing
+    again and computes exactly what a probe of its own would.
 
     Args:
         model: a Sequential or functional `keras.Model`.
@@ -65,8 +67,10 @@ class ActivationProbe:
         bins: int,
         jit_compile: bool,
     ):
-        # The traced probe of the model just probed is re-used
-        # (`probe_cache`): only the probe batch and the copies are new.
+        # The traced probe of the model just probed is re-used, and so is
+        # that of another model of the same architecture (a fresh model per
+        # fit, a search's trials; `probe_cache`): only the probe batch and
+        # the copies are new.
         compiled = probe_cache.cached(
             model,
             (
@@ -75,7 +79,7 @@ class ActivationProbe:
                 bins,
                 bool(jit_compile),
             ),
-            lambda: _CompiledProbe(model, layers, bins, jit_compile),
+            lambda: _shared(model, layers, bins, jit_compile),
         )
         self.names = compiled.names
         self.layers = compiled.layers
@@ -107,18 +111,39 @@ class ActivationProbe:
         self._snapshots = self._compiled.snapshot()
 
 
-class _CompiledProbe:
-    """The tap model, the monitored layers and the compiled functions."""
+def _shared(model, layers, bins, jit_compile):
+    """A `_CompiledProbe` of `model`, with the functions of its kind."""
+    structure = probe_cache.structure_key(model) if layers is None else None
+    if structure is None:
+        return _CompiledProbe(model, layers, bins, jit_compile)
+    return probe_cache.by_structure(
+        ("activation", bins, bool(jit_compile), structure),
+        lambda source: _CompiledProbe(
+            model, layers, bins, jit_compile, compiled_from=source
+        ),
+    )
 
-    def __init__(self, model, layers, bins, jit_compile):
+
+class _CompiledProbe:
+    """The tap model, the monitored layers and the compiled functions.
+
+    The functions read the variables only through the values they are
+    given, so the probe of another model of the same layout
+    (`compiled_from`) lends them: nothing is traced again.
+    """
+
+    def __init__(self, model, layers, bins, jit_compile, compiled_from=None):
+        self.model = model
+        if compiled_from is not None and self._lend(compiled_from):
+            return
         taps, entries = tap_model(model)
         chosen = select_layers(entries, layers)
         positions = {name: i for i, (name, _) in enumerate(entries)}
         own = len(taps.outputs) - len(entries)
-        wanted = [own + positions[name] for name, _ in chosen]
+        self._wanted = [own + positions[name] for name, _ in chosen]
         self.names = [name for name, _ in chosen]
         self.layers = [layer for _, layer in chosen]
-        self.saturation = saturation = [
+        self.saturation = [
             (
                 activation_name(layer)
                 if activation_name(layer) in SATURATING
@@ -126,30 +151,98 @@ class _CompiledProbe:
             )
             for _, layer in chosen
         ]
-        self.kernels = kernels = [
+        self.kernels = [
             layer.kernel for _, layer in chosen if has_kernel(layer)
         ]
         self.kernel_names = [n for n, layer in chosen if has_kernel(layer)]
-        xla = backend.compiles_with_xla(jit_compile)
         # Every variable the probe reads (the kernels are among the taps'
         # unless a kernel is not tracked by its layer).
-        variables = list({id(v): v for v in taps.variables + kernels}.values())
+        self.variables = list(
+            {id(v): v for v in taps.variables + self.kernels}.values()
+        )
+        if _same_layout(self, compiled_from):
+            self._probe = compiled_from._probe
+            self._snapshot = compiled_from._snapshot
+            return
+        self._compile(taps, bins, jit_compile)
 
-        def probe(inputs, snapshots):
-            outputs = taps(inputs, training=False)
+    def _lend(self, source) -> bool:
+        """Takes `source`'s places and functions (same architecture)."""
+        found = probe_cache.counterparts(
+            source.model,
+            self.model,
+            source.layers,
+            source.variables,
+            source.names,
+        )
+        if found is None:
+            return False
+        self.layers, self.variables = found
+        self.names = [layer.name for layer in self.layers]
+        self.kernels = [
+            layer.kernel for layer in self.layers if has_kernel(layer)
+        ]
+        self.kernel_names = [
+            layer.name for layer in self.layers if has_kernel(layer)
+        ]
+        self.saturation = source.saturation
+        self._wanted = source._wanted
+        if not _same_layout(self, source):
+            return False
+        self._probe, self._snapshot = source._probe, source._snapshot
+        return True
+
+    def _compile(self, taps, bins, jit_compile):
+        xla = backend.compiles_with_xla(jit_compile)
+        variables, kernels = self.variables, self.kernels
+        wanted, saturation = self._wanted, self.saturation
+        at = {id(v): i for i, v in enumerate(variables)}
+        kernel_at = [at[id(w)] for w in kernels]
+
+        def probe(values, inputs, snapshots):
+            mapping = list(zip(variables, values))
+            with keras.StatelessScope(state_mapping=mapping):
+                outputs = taps(inputs, training=False)
             stats = activation_statistics(
                 [outputs[i] for i in wanted],
                 bins,
                 saturation,
                 jit_compile=xla,
             )
-            ratios = [relative_change(w, p) for w, p in zip(kernels, snapshots)]
+            ratios = [
+                relative_change(values[i], p)
+                for i, p in zip(kernel_at, snapshots)
+            ]
             ratios = (
                 keras.ops.stack(ratios) if ratios else keras.ops.zeros((0,))
             )
             return stats, ratios
 
-        self.probe = backend.compile_function(probe, jit_compile, variables)
-        self.snapshot = backend.compile_function(
-            lambda: kernel_copies(kernels), variables=kernels
+        self._probe = backend.compile_function(probe, jit_compile)
+        self._snapshot = backend.compile_function(kernel_copies)
+
+    def probe(self, inputs, snapshots):
+        """`(statistics rows, update ratios)` of the model's current state."""
+        values = [v.value for v in self.variables]
+        return self._probe(values, inputs, snapshots)
+
+    def snapshot(self):
+        """float32 copies of the monitored kernels, on the device."""
+        return self._snapshot([w.value for w in self.kernels])
+
+
+def _same_layout(probe, other) -> bool:
+    """Whether `other`'s compiled functions compute `probe`'s figures."""
+    if other is None:
+        return False
+
+    def layout(p):
+        at = {id(v): i for i, v in enumerate(p.variables)}
+        return (
+            [(tuple(v.shape), str(v.dtype)) for v in p.variables],
+            [at.get(id(k)) for k in p.kernels],
+            p._wanted,
+            p.saturation,
         )
+
+    return layout(probe) == layout(other)

@@ -79,9 +79,12 @@ class GradientProbe:
         jit_compile: bool = False,
         compiled_from=None,
     ):
+        self.model = model
+        self._zeros = {}
+        if compiled_from is not None and self._lend(compiled_from):
+            return
         taps, entries, perturbation = perturbed_tap_model(model)
         chosen = select_layers(entries, layers)
-        self.model = model
         self.names = [name for name, _ in chosen]
         self.layers = [layer for _, layer in chosen]
         self.saturation = [
@@ -107,7 +110,6 @@ class GradientProbe:
         self._signal = [slot.get(positions[name]) for name in self.names]
         self.has_signal = [k is not None for k in self._signal]
         self._perturbation = perturbation
-        self._zeros = {}
         if _same_layout(self, compiled_from):
             # Another model of this architecture: its traced functions read
             # the variables only through the values they are given.
@@ -117,6 +119,44 @@ class GradientProbe:
             self._forward = compiled_from._forward
             return
         self._compile(taps, own, jit_compile)
+
+    def _lend(self, source) -> bool:
+        """Takes `source`'s places and functions (same architecture).
+
+        Finds the monitored layers and the variables at the places of
+        `source`'s (`probe_cache.counterparts`), without building a tap
+        model; `False` where they cannot be found so.
+        """
+        found = probe_cache.counterparts(
+            source.model,
+            self.model,
+            source.layers,
+            source._trainable + source._state,
+            source.names,
+        )
+        if found is None:
+            return False
+        self.layers, variables = found
+        self.names = [layer.name for layer in self.layers]
+        self._trainable = variables[: len(source._trainable)]
+        self._state = variables[len(source._trainable) :]
+        if list(map(id, self._trainable)) != list(
+            map(id, self.model.trainable_variables)
+        ):
+            return False
+        index = {id(v): i for i, v in enumerate(self._trainable)}
+        self.kernel_index = [
+            index.get(id(layer.kernel)) if has_kernel(layer) else None
+            for layer in self.layers
+        ]
+        for name in ("saturation", "_tapped", "_signal", "has_signal"):
+            setattr(self, name, getattr(source, name))
+        if not _same_layout(self, source):
+            return False
+        self._perturbation = source._perturbation
+        self._step, self._reduce = source._step, source._reduce
+        self._forward = source._forward
+        return True
 
     def _compile(self, taps, own, jit_compile):
         """Traces nothing yet: wraps the step and reductions to compile."""

@@ -10,7 +10,7 @@ Only the objects of the most recent model are kept: they hold the model
 most outlives its last user, until a probe of another model replaces it.
 
 A probe that reads the model's variables only through values it is given
-(`GradientProbe`) can also serve a new model of the same architecture (a
+(`GradientProbe`, `ActivationProbe`) can also serve a new model of the same architecture (a
 fresh model per fit, a search's trials): `structure_key` says when two
 models compute the same function of their variables, and `by_structure`
 keeps the last few such probes.
@@ -133,6 +133,44 @@ def structure_key(model) -> str | None:
         sort_keys=True,
         default=repr,
     )
+
+
+def counterparts(source, model, layers, variables, names):
+    """`model`'s layers and variables at the places of `source`'s.
+
+    For two models of the same `structure_key`, a probe of `source` lends
+    its traced functions to `model` (`by_structure`); this finds what the
+    new probe reads without building `model`'s tap model again.
+
+    Args:
+        source: the `keras.Model` probed before.
+        model: a `keras.Model` of the same `structure_key`.
+        layers: list of `source`'s layers (the monitored ones).
+        variables: list of `source`'s variables (those a probe reads).
+        names: list of str, the names the probe gives `layers`.
+
+    Returns:
+        `(layers, variables)` of `model`, in the same order, or `None`
+        where the names are not the layers' own (nested models, layers
+        called twice: `tap_model` names those) or a place is not found.
+    """
+    if names != [layer.name for layer in layers]:
+        return None
+    mine, theirs = _all_layers(source), _all_layers(model)
+    if mine is None or theirs is None or len(mine) != len(theirs):
+        return None
+    layer_at = {id(layer): i for i, layer in enumerate(mine)}
+    variable_at = {id(v): i for i, v in enumerate(source.variables)}
+    own = model.variables
+    if len(own) != len(variable_at):
+        return None
+    try:
+        return (
+            [theirs[layer_at[id(layer)]] for layer in layers],
+            [own[variable_at[id(v)]] for v in variables],
+        )
+    except KeyError:
+        return None
 
 
 def _input_layer_names(config):
