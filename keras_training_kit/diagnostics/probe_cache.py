@@ -10,10 +10,11 @@ Only the objects of the most recent model are kept: they hold the model
 most outlives its last user, until a probe of another model replaces it.
 
 A probe that reads the model's variables only through values it is given
-(`GradientProbe`, `ActivationProbe`) can also serve a new model of the same architecture (a
-fresh model per fit, a search's trials): `structure_key` says when two
-models compute the same function of their variables, and `by_structure`
-keeps the last few such probes.
+(`GradientProbe`, `ActivationProbe`) can also serve a new model of the
+same architecture (a fresh model per fit, a search's trials):
+`structure_key` says when two models compute the same function of their
+variables, `by_structure` keeps the last few such probes, and
+`counterparts` finds the new model's layers and variables.
 """
 
 import collections
