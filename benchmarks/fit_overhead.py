@@ -1,9 +1,13 @@
 """What the statistics callbacks add to `model.fit` (issue 33's figures).
 
 Fits a 10-layer MLP (256 ReLU units per layer) on MNIST-1D shaped data (40
-features, 10 classes) once per variant and round, alternating the order of
-the variants round by round in this one process; each run builds a fresh
-model from the same seed. Per variant it keeps the whole fit's time, the
+features, 10 classes) once per variant and round, each next to a fit
+without a callback of its own (its pair: reference first in one round,
+second in the next; the pairs' order rotates round by round) in this one
+process; each run builds a fresh model from the same seed. The ratios are
+per pair: the 2-core host's speed drifts by 10% and more within a minute,
+which a reference fitted three fits away took into the ratio. Per variant
+it keeps the whole fit's time, the
 steady state (epochs 2 to the end, timed at epoch ends after every callback
 ran: without the one-off costs of building and tracing the train step and
 the probe), the first epoch (the one-off costs) and every later epoch's
@@ -42,6 +46,7 @@ from result_json import figure  # noqa: E402
 from result_json import write_result  # noqa: E402
 from spread import ratio_spread  # noqa: E402
 from spread import ratios  # noqa: E402
+from spread import spread  # noqa: E402
 
 VARIANTS = ("none", "activation", "gradient", "both")
 
@@ -97,14 +102,61 @@ def new_model():
     )
 
 
-def measure(args, train, callbacks, variants):
+def measure(args, train, callbacks, variants, paired=False):
     """Times the fits; `callbacks(variant, run)` gives a run's callbacks.
+
+    With `paired`, each round fits every variant but the first (the
+    reference) next to a reference fit of its own, in alternating order
+    (reference first in one round, second in the next), and each variant's
+    ratios are taken against its own pair: the host's speed drifts by 10%
+    and more over tens of seconds on 2 shared cores, and a reference fitted
+    three fits away took that drift into the ratio.
 
     Returns:
         `(results, chosen)`: results maps each variant to a dict of lists
         (`"whole"`, `"steady"`, `"first"` per round, `"epochs"` all later
-        epochs); chosen maps each variant to its last run's callbacks.
+        epochs; with `paired`, `"reference"`: such a dict of its paired
+        reference fits); chosen maps each variant to its last run's
+        callbacks.
     """
+    reference, others = variants[0], list(variants[1:])
+    results = {v: _timings() for v in variants}
+    last = {}
+    for run in range(args.rounds):
+        shift = run % len(variants)
+        if not paired:
+            order = variants[shift:] + variants[:shift]
+            for variant in order:
+                last[variant], timings = _fit(
+                    args, train, callbacks, variant, run
+                )
+                _add(results[variant], timings)
+            continue
+        shift = run % len(others)
+        for k, variant in enumerate(others[shift:] + others[:shift]):
+            pair = [reference, variant]
+            if (run + k) % 2:
+                pair.reverse()
+            own = results[variant].setdefault("reference", _timings())
+            for which in pair:
+                last[which], timings = _fit(args, train, callbacks, which, run)
+                _add(results[which], timings)
+                if which == reference:
+                    _add(own, timings)
+    return results, last
+
+
+def _timings():
+    return {"whole": [], "steady": [], "first": [], "epochs": []}
+
+
+def _add(timings, new):
+    for key, value in new.items():
+        (timings[key].extend if key == "epochs" else timings[key].append)(value)
+
+
+def _fit(args, train, callbacks, variant, run):
+    """Fits a fresh model: `(callbacks, {"whole": s, ...})`."""
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
@@ -117,35 +169,25 @@ def measure(args, train, callbacks, variants):
         def on_epoch_end(self, epoch, logs=None):
             self.ends.append(time.perf_counter())
 
-    steps_per_epoch = -(-args.examples // args.batch_size)
-    results = {
-        v: {"whole": [], "steady": [], "first": [], "epochs": []}
-        for v in variants
+    model = new_model()
+    chosen = callbacks(variant, run)
+    timer = EpochTimer()
+    gc.collect()
+    start = time.perf_counter()
+    model.fit(
+        train,
+        epochs=args.epochs,
+        steps_per_epoch=-(-args.examples // args.batch_size),
+        verbose=0,
+        shuffle=False,
+        callbacks=chosen + [timer],
+    )
+    return chosen, {
+        "whole": time.perf_counter() - start,
+        "steady": timer.ends[-1] - timer.ends[0],
+        "first": timer.ends[0] - start,
+        "epochs": list(np.diff(timer.ends)),
     }
-    last = {}
-    for run in range(args.rounds):
-        shift = run % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
-            model = new_model()
-            chosen = callbacks(variant, run)
-            timer = EpochTimer()
-            gc.collect()
-            start = time.perf_counter()
-            model.fit(
-                train,
-                epochs=args.epochs,
-                steps_per_epoch=steps_per_epoch,
-                verbose=0,
-                shuffle=False,
-                callbacks=chosen + [timer],
-            )
-            result = results[variant]
-            result["whole"].append(time.perf_counter() - start)
-            result["steady"].append(timer.ends[-1] - timer.ends[0])
-            result["first"].append(timer.ends[0] - start)
-            result["epochs"].extend(np.diff(timer.ends))
-            last[variant] = chosen
-    return results, last
 
 
 def report(
@@ -156,7 +198,9 @@ def report(
     `goal` is the steady state's, `whole_goal` the whole fit's. Returns
     them as `result_json.figure`s.
     """
-    ours, ref = results[variant], results[reference]
+    ours = results[variant]
+    # A paired run's own reference fits (`measure(paired=True)`).
+    ref = ours.get("reference", results[reference])
     print(
         f"{name} / no callback, whole fit: "
         f"{ratio_spread(ours['whole'], ref['whole'])} (median [min, max])"
@@ -330,14 +374,23 @@ def main(argv=None):
     load = os.getloadavg()[0]
     x, y, train = data(args)
     callbacks = statistics_callbacks(args, x, y, workdir())
-    results, _ = measure(args, train, callbacks, VARIANTS)
+    results, chosen = measure(args, train, callbacks, VARIANTS, paired=True)
     steps = args.epochs * -(-args.examples // args.batch_size)
     print(
         f"setup: 10x256 ReLU MLP, {steps} steps of batch {args.batch_size} "
         f"per fit, {args.rounds} rounds; reference fit "
-        f"{statistics.median(results['none']['whole']):.2f} s"
+        f"{statistics.median(results['none']['whole']):.2f} s; "
+        + "; ".join(
+            f"{type(c).__name__} ({variant}) sampled every "
+            f"{c.sample_interval} steps, {len(c.steps)} samples"
+            for variant in VARIANTS[1:]
+            for c in chosen[variant]
+        )
     )
-    figures = []
+    # The same fit's epochs without a callback: how far the host drifts.
+    drift = results["none"]["epochs"]
+    print(f"epoch without a callback: {spread(drift)} s (the host's drift)")
+    figures = [figure("epoch without a callback (host's drift)", drift, "s")]
     for variant, name, whole, steady in (
         ("activation", "ActivationStatistics()", 1.05, 1.03),
         ("gradient", "GradientStatistics()", 1.05, 1.03),
