@@ -1,8 +1,9 @@
 """Cost of `GradientStatistics` in `model.fit` at its default settings.
 
 Times `model.fit` of a 10-layer MLP (256 ReLU units per layer) on MNIST-1D
-shaped data (40 features, 10 classes) with three callback settings,
-alternating them round by round in this one process (`fit_overhead`):
+shaped data (40 features, 10 classes) with three callback settings, each
+fit next to a reference fit of its own (`fit_overhead.measure`'s pairs,
+whose order rotates from round to round) in this one process:
 
 - none: no callback (the reference);
 - ours: `GradientStatistics((x, y), batch_size=...)` at its defaults (an
@@ -72,7 +73,7 @@ def main(argv=None):
         return []
 
     results, chosen = fit_overhead.measure(
-        args, train, callbacks, ("none", "ours", "both")
+        args, train, callbacks, ("none", "ours", "both"), paired=True
     )
     stats = chosen["ours"][0]
     steps = args.epochs * -(-args.examples // args.batch_size)
