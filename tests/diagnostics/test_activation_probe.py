@@ -41,11 +41,20 @@ def _probe(model):
     return ActivationProbe(model, None, _X, 16, 0, 8, False)
 
 
-def test_a_model_of_the_same_architecture_borrows_the_traced_probe():
+def _no_tap_model(*args):
+    raise AssertionError("a tap model was built")
+
+
+def test_a_model_of_the_same_architecture_borrows_the_traced_probe(
+    monkeypatch,
+):
     first, second = _model(1), _model(2)
     source = _probe(first)
     before = source()
-    shared = _probe(second)
+    with monkeypatch.context() as patch:
+        # Its layers and variables are found by position, not by taps.
+        patch.setattr(activation_probe, "tap_model", _no_tap_model)
+        shared = _probe(second)
     assert shared._compiled._probe is source._compiled._probe
     assert shared._compiled._snapshot is source._compiled._snapshot
     # Its own layers, names and variables, found without a tap model.
@@ -95,3 +104,18 @@ def test_another_architecture_or_selection_gets_its_own_probe():
     third = _model(3)
     chosen = ActivationProbe(third, ".*", _X, 16, 0, 8, False)
     assert chosen._compiled._probe is not source._compiled._probe
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_sharing_under_mixed_precision_and_xla(mixed_precision, jit_compile):
+    first, second = _model(1), _model(2)
+    source = ActivationProbe(first, None, _X, 16, 0, 8, jit_compile)
+    source()
+    shared = ActivationProbe(second, None, _X, 16, 0, 8, jit_compile)
+    assert shared._compiled._probe is source._compiled._probe
+    own = activation_probe._CompiledProbe(second, None, 8, jit_compile)
+    snapshot = own.snapshot()
+    np.testing.assert_equal(
+        _figures(*shared._compiled.probe(shared._x, snapshot)),
+        _figures(*own.probe(shared._x, snapshot)),
+    )

@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from autodiff import reference_gradients  # noqa: E402
 
+from keras_training_kit.diagnostics import gradient_probe  # noqa: E402
 from keras_training_kit.diagnostics.gradient_probe import (  # noqa: E402
     GradientProbe,
 )
@@ -160,15 +161,26 @@ def _unnamed_model(seed):
     return model
 
 
-def test_shared_probe_serves_a_model_of_the_same_architecture():
+def _no_tap_model(*args):
+    raise AssertionError("a tap model was built")
+
+
+def test_shared_probe_serves_a_model_of_the_same_architecture(monkeypatch):
     x, y = _data()
     first, second = _unnamed_model(1), _unnamed_model(2)
     probe = shared_probe(first)
     assert shared_probe(first) is probe  # the same model: the same probe
-    shared = shared_probe(second)
+    with monkeypatch.context() as patch:
+        # Its layers and variables are found by position, not by taps.
+        patch.setattr(gradient_probe, "perturbed_tap_model", _no_tap_model)
+        shared = shared_probe(second)
     assert shared is not probe and shared._step is probe._step
     own = GradientProbe(second)
     assert shared.names == own.names and own.names[0] == second.layers[0].name
+    for part in ("layers", "_trainable", "_state"):
+        assert list(map(id, getattr(shared, part))) == list(
+            map(id, getattr(own, part))
+        )
     # Exactly what a probe of its own computes, with the second model's
     # weights (and dropout seed).
     got, expected = shared(x, y), own(x, y)
