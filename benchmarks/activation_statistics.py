@@ -76,7 +76,7 @@ def main(argv=None):
         return []
 
     results, chosen = fit_overhead.measure(
-        args, train, callbacks, ("none", "ours", "keras"), paired=True
+        args, train, callbacks, ("none", "ours", "keras")
     )
     stats = chosen["ours"][0]
     steps = args.epochs * -(-args.examples // args.batch_size)
@@ -90,7 +90,7 @@ def main(argv=None):
         "ActivationStatistics()", results, "ours", goal=1.03, whole_goal=1.05
     )
     keras_tb = results["keras"]
-    # Its own paired reference fits (`fit_overhead.measure(paired=True)`).
+    # Its own paired reference fits (`fit_overhead.measure`).
     reference = keras_tb["reference"]
     print(
         "keras TensorBoard(histogram_freq=1) / no callback, whole fit: "

@@ -7,14 +7,14 @@ second in the next; the pairs' order rotates round by round) in this one
 process; each run builds a fresh model from the same seed. The ratios are
 per pair: the 2-core host's speed drifts by 10% and more within a minute,
 which a reference fitted three fits away took into the ratio. Per variant
-it keeps the whole fit's time, the
-steady state (epochs 2 to the end, timed at epoch ends after every callback
-ran: without the one-off costs of building and tracing the train step and
-the probe), the first epoch (the one-off costs) and every later epoch's
-time. `activation_statistics.py` and `gradient_statistics.py` use this
-loop; run on its own it measures the variants none, `ActivationStatistics`,
-`GradientStatistics` and both at their defaults (with a CSV and
-TensorBoard), and prints, per figure, the median [min, max] over rounds:
+it keeps the whole fit's time, the steady state (epochs 2 to the end, timed
+at epoch ends after every callback ran: without the one-off costs of
+building and tracing the train step and the probe), the first epoch (the
+one-off costs) and every later epoch's time. `activation_statistics.py`
+and `gradient_statistics.py` use this loop; run on its own it measures the
+variants none, `ActivationStatistics`, `GradientStatistics` and both at
+their defaults (with a CSV and TensorBoard), and prints, per figure, the
+median [min, max] over rounds:
 
 - the whole fit and the steady state, as ratios to no callback (goals:
   whole <= 1.05 for each callback, <= 1.08 for both; steady <= 1.03);
@@ -102,47 +102,39 @@ def new_model():
     )
 
 
-def measure(args, train, callbacks, variants, paired=False):
+def measure(args, train, callbacks, variants):
     """Times the fits; `callbacks(variant, run)` gives a run's callbacks.
 
-    With `paired`, each round fits every variant but the first (the
-    reference) next to a reference fit of its own, in alternating order
-    (reference first in one round, second in the next), and each variant's
-    ratios are taken against its own pair: the host's speed drifts by 10%
+    Each round fits every variant but the first (the reference) next to a
+    reference fit of its own, reference first in one round and second in
+    the next (the pairs' order rotates round by round), and each variant's
+    ratios are taken against its own pairs: the host's speed drifts by 10%
     and more over tens of seconds on 2 shared cores, and a reference fitted
     three fits away took that drift into the ratio.
 
     Returns:
         `(results, chosen)`: results maps each variant to a dict of lists
         (`"whole"`, `"steady"`, `"first"` per round, `"epochs"` all later
-        epochs; with `paired`, `"reference"`: such a dict of its paired
-        reference fits); chosen maps each variant to its last run's
-        callbacks.
+        epochs) and, for all but the reference, `"reference"`: such a dict
+        of its paired reference fits; chosen maps each variant to its last
+        run's callbacks.
     """
     reference, others = variants[0], list(variants[1:])
     results = {v: _timings() for v in variants}
+    for variant in others:
+        results[variant]["reference"] = _timings()
     last = {}
     for run in range(args.rounds):
-        shift = run % len(variants)
-        if not paired:
-            order = variants[shift:] + variants[:shift]
-            for variant in order:
-                last[variant], timings = _fit(
-                    args, train, callbacks, variant, run
-                )
-                _add(results[variant], timings)
-            continue
         shift = run % len(others)
         for k, variant in enumerate(others[shift:] + others[:shift]):
             pair = [reference, variant]
             if (run + k) % 2:
                 pair.reverse()
-            own = results[variant].setdefault("reference", _timings())
             for which in pair:
                 last[which], timings = _fit(args, train, callbacks, which, run)
                 _add(results[which], timings)
                 if which == reference:
-                    _add(own, timings)
+                    _add(results[variant]["reference"], timings)
     return results, last
 
 
@@ -151,8 +143,12 @@ def _timings():
 
 
 def _add(timings, new):
+    """Appends one fit's times (`"epochs"`: all its later epochs)."""
     for key, value in new.items():
-        (timings[key].extend if key == "epochs" else timings[key].append)(value)
+        if key == "epochs":
+            timings[key].extend(value)
+        else:
+            timings[key].append(value)
 
 
 def _fit(args, train, callbacks, variant, run):
@@ -190,17 +186,14 @@ def _fit(args, train, callbacks, variant, run):
     }
 
 
-def report(
-    name, results, variant, reference="none", goal=None, whole_goal=None
-):
+def report(name, results, variant, goal=None, whole_goal=None):
     """Prints whole-fit, steady-state, median-epoch and one-off figures.
 
     `goal` is the steady state's, `whole_goal` the whole fit's. Returns
     them as `result_json.figure`s.
     """
     ours = results[variant]
-    # A paired run's own reference fits (`measure(paired=True)`).
-    ref = ours.get("reference", results[reference])
+    ref = ours["reference"]  # its own paired reference fits
     print(
         f"{name} / no callback, whole fit: "
         f"{ratio_spread(ours['whole'], ref['whole'])} (median [min, max])"
@@ -374,7 +367,7 @@ def main(argv=None):
     load = os.getloadavg()[0]
     x, y, train = data(args)
     callbacks = statistics_callbacks(args, x, y, workdir())
-    results, chosen = measure(args, train, callbacks, VARIANTS, paired=True)
+    results, chosen = measure(args, train, callbacks, VARIANTS)
     steps = args.epochs * -(-args.examples // args.batch_size)
     print(
         f"setup: 10x256 ReLU MLP, {steps} steps of batch {args.batch_size} "

@@ -73,7 +73,7 @@ def main(argv=None):
         return []
 
     results, chosen = fit_overhead.measure(
-        args, train, callbacks, ("none", "ours", "both"), paired=True
+        args, train, callbacks, ("none", "ours", "both")
     )
     stats = chosen["ours"][0]
     steps = args.epochs * -(-args.examples // args.batch_size)
